@@ -1,0 +1,12 @@
+// Public entry points of the codec. Contract (implemented in the sibling modules):
+//
+//   decodeMessage(frame, caps)    one complete message (header included) -> DecodedMessage, or throws BgpError
+//   encodeMessage(message, caps)  -> Uint8Array (header included); throws RangeError if it exceeds the size caps allow
+//   MessageFramer                 splits a TCP byte stream into frames; survives 1-byte chunks and many messages per chunk
+//   validateOpen(open, expect)    semantic OPEN checks -> BgpError | null (right NOTIFICATION subcode)
+//
+// An UPDATE with a treat-as-withdraw problem comes back already converted: every
+// announced prefix (classic and MP_REACH) moved to the withdrawals and the
+// attributes emptied, with the problem listed, so the session just applies it.
+export * from "./errors";
+export * from "./types";

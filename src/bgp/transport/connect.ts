@@ -81,7 +81,7 @@ export function connectTcp(o: ConnectOptions): Promise<Socket> {
     };
     const onConnect = () => settle(undefined);
     const onError = (err: NodeJS.ErrnoException) => {
-      if (!err.message.includes(where)) err.message = `connect to ${where}: ${err.message}`;
+      if (!err.message.includes(remote)) err.message = `connect to ${where}: ${err.message}`;
       settle(err);
     };
     const timer = setTimeout(() => settle(new ConnectTimeoutError(where, o.timeoutMs)), o.timeoutMs);

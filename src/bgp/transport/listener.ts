@@ -82,7 +82,7 @@ export class BgpListener extends EventEmitter<{ connection: [socket: Socket]; er
     }
     // A dual-stack IPv6 socket serves IPv4 peers through v4-mapped
     // addresses, for which the kernel checks the IPv4 option.
-    if (socketFamily(fd) === AF_INET6) {
+    if (socketFamily(fd, label) === AF_INET6) {
       setIntSockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, minTtl, "IPV6_MINHOPCOUNT", label);
     }
     setIntSockopt(fd, IPPROTO_IP, IP_MINTTL, minTtl, "IP_MINTTL", label);

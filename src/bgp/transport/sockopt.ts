@@ -34,8 +34,9 @@ export class SockoptError extends Error {
     /** errno name such as "EINVAL", or "EBADARG" for values refused before the kernel saw them. */
     readonly code: string,
     detail: string,
+    verb = "set",
   ) {
-    super(`cannot set ${option} for peer ${peer}: ${detail}`);
+    super(`cannot ${verb} ${option} for peer ${peer}: ${detail}`);
     this.name = "SockoptError";
   }
 }
@@ -70,16 +71,16 @@ export function setIntSockopt(
   if (libc().setsockopt(fd, level, name, buf, 4) !== 0) fail(option, peer);
 }
 
-export function getIntSockopt(fd: number, level: number, name: number): number {
+export function getIntSockopt(fd: number, level: number, name: number, option?: string, peer = "-"): number {
   const buf = Buffer.alloc(4);
   const len = [4];
-  if (libc().getsockopt(fd, level, name, buf, len) !== 0) fail(`getsockopt(${level}, ${name})`, "-");
+  if (libc().getsockopt(fd, level, name, buf, len) !== 0) fail(option ?? `option ${level}/${name}`, peer, "read");
   return buf.readInt32LE();
 }
 
 /** AF_INET or AF_INET6: which struct the kernel expects for this socket. */
-export function socketFamily(fd: number): number {
-  return getIntSockopt(fd, SOL_SOCKET, SO_DOMAIN);
+export function socketFamily(fd: number, peer: string): number {
+  return getIntSockopt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN", peer);
 }
 
 /**
@@ -116,7 +117,7 @@ export function buildMd5Sig(family: number, peer: string, password: string): Buf
 /** Install (password) or remove (undefined) the RFC 2385 key for `peer`. */
 export function setMd5Key(fd: number, peer: string, password: string | undefined): void {
   if (password === "") throw new SockoptError("TCP_MD5SIG", peer, "EBADARG", "empty password");
-  const sig = buildMd5Sig(socketFamily(fd), peer, password ?? "");
+  const sig = buildMd5Sig(socketFamily(fd, peer), peer, password ?? "");
   if (libc().setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, sig, sig.length) === 0) return;
   // Removing a key that was never set is already the state the caller wants.
   if (password === undefined && libc().errno() === 2 /* ENOENT */) return;

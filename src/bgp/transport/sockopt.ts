@@ -47,15 +47,11 @@ export function unmapIPv4(address: string): string {
   return m ? m[1]! : address;
 }
 
-function fail(option: string, peer: string): never {
+function fail(option: string, peer: string, verb = "set"): never {
   const c = libc();
   const errno = c.errno();
-  throw new SockoptError(
-    option,
-    peer,
-    getSystemErrorName(-errno),
-    `${getSystemErrorName(-errno)} (${c.strerror(errno)})`,
-  );
+  const code = getSystemErrorName(-errno);
+  throw new SockoptError(option, peer, code, `${code} (${c.strerror(errno)})`, verb);
 }
 
 export function setIntSockopt(
@@ -74,7 +70,8 @@ export function setIntSockopt(
 export function getIntSockopt(fd: number, level: number, name: number, option?: string, peer = "-"): number {
   const buf = Buffer.alloc(4);
   const len = [4];
-  if (libc().getsockopt(fd, level, name, buf, len) !== 0) fail(option ?? `option ${level}/${name}`, peer, "read");
+  if (libc().getsockopt(fd, level, name, buf, len) !== 0)
+    fail(option ?? `option ${level}/${name}`, peer, "read");
   return buf.readInt32LE();
 }
 

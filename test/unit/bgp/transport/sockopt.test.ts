@@ -52,7 +52,10 @@ describe("setsockopt failures", () => {
         e.code === "EBADF" &&
         e.message === "cannot set IP_TTL for peer 10.0.0.9: EBADF (Bad file descriptor)",
     );
-    assert.throws(() => setMd5Key(1_000_000, "fd00::9", "k"), /cannot read SO_DOMAIN for peer fd00::9: EBADF/);
+    assert.throws(
+      () => setMd5Key(1_000_000, "fd00::9", "k"),
+      /cannot read SO_DOMAIN for peer fd00::9: EBADF/,
+    );
   });
 
   it("refuse an empty password rather than silently deleting the key", () => {

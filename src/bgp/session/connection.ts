@@ -3,8 +3,10 @@
 // FSM state of its own. During a collision a session has two of these
 // (RFC 4271 section 6.8); the session decides which survives.
 import type { Socket } from "node:net";
+import { type CeaseSubcode, ErrorCode } from "../codec/errors";
 import { MessageFramer } from "../codec/framer";
-import { DEFAULT_CAPS, type OpenMessage, type SessionCaps } from "../codec/types";
+import { encodeMessage } from "../codec/message";
+import { DEFAULT_CAPS, MessageType, type OpenMessage, type SessionCaps } from "../codec/types";
 import { type Clock, Timer } from "./clock";
 import type { State } from "./fsm";
 import type { Negotiated } from "./negotiate";
@@ -179,4 +181,23 @@ export class Connection {
     this.markClosed();
     if (!ours) this.hooks.lost(this, this.lastError);
   }
+}
+
+/** Sends a Cease with `subcode` on a connection we will not run, then closes it. */
+export function refuseConnection(socket: Socket, subcode: CeaseSubcode): void {
+  socket.on("error", () => {});
+  try {
+    const frame = encodeMessage(
+      { type: MessageType.Notification, code: ErrorCode.Cease, subcode, data: new Uint8Array(0) },
+      DEFAULT_CAPS,
+    );
+    socket.end(frame);
+  } catch {
+    socket.destroy();
+  }
+  // Drain whatever the peer sends meanwhile so our FIN is not turned into a RST.
+  socket.resume();
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+  linger.unref();
+  socket.once("close", () => clearTimeout(linger));
 }

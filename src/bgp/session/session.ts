@@ -11,13 +11,11 @@
 // Nothing a peer sends may throw out of here: every entry point (socket
 // callbacks, timers, public methods) runs inside guard(), and events are
 // delivered to listeners only once the session's own bookkeeping is done.
-import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
-import { ipv4ToBytes } from "../codec/address";
-import { BgpError, CeaseSubcode, ErrorCode, type UpdateProblem } from "../codec/errors";
+import { CeaseSubcode, type UpdateProblem } from "../codec/errors";
 import { KEEPALIVE_FRAME } from "../codec/keepalive";
-import { decodeMessage, encodeMessage } from "../codec/message";
-import { decodeShutdownCommunication, encodeShutdownCommunication } from "../codec/notification";
+import { encodeMessage } from "../codec/message";
+import { encodeShutdownCommunication } from "../codec/notification";
 import {
   type Family,
   MAX_EXTENDED_MESSAGE_LENGTH,
@@ -28,13 +26,14 @@ import {
 } from "../codec/types";
 import { validateOpen } from "../codec/validate";
 import type { PeerConfig } from "../config";
-import { type ConnectOptions, connectTcp } from "../transport/connect";
-import { setMinTtl, setTtl } from "../transport/socket-options";
-import { ttlOptions } from "../transport/ttl-policy";
+import { connectTcp } from "../transport/connect";
 import { backoffDelayMs, DEFAULT_CONNECT_RETRY_MAX, DEFAULT_CONNECT_RETRY_MIN } from "./backoff";
 import { type Clock, systemClock, Timer } from "./clock";
-import { Connection, type ConnectionHooks } from "./connection";
+import { collisionWinner } from "./collision";
+import { Connection, type ConnectionHooks, refuseConnection } from "./connection";
+import { applyIncomingTtl, connectOptions } from "./dial";
 import { type DownReason, socketErrorText } from "./down-reason";
+import { endOfRibUpdate } from "./end-of-rib";
 import {
   type FsmAction,
   type FsmEvent,
@@ -44,59 +43,28 @@ import {
   type Transition,
   transition,
 } from "./fsm";
-import { buildOpen, type GracefulRestartOptions, type Negotiated, negotiate } from "./negotiate";
+import { GuardedEmitter } from "./guarded-emitter";
+import { classifyError, classifyFrame, type Inbound, reasonFromActions, sessionChecks } from "./inbound";
+import { buildOpen, type Negotiated, negotiate } from "./negotiate";
+import type {
+  ConnectFn,
+  PeerFeatures,
+  SessionCounters,
+  SessionEvents,
+  SessionLocal,
+  SessionLog,
+  SessionOptions,
+} from "./types";
 
-export interface SessionLocal {
-  asn: number;
-  routerId: string;
-  gracefulRestart?: GracefulRestartOptions;
-}
-
-/** Per-peer features beyond PeerConfig; all off unless set. */
-export interface PeerFeatures {
-  extendedMessage?: boolean;
-  extendedNextHop?: boolean;
-}
-
-export type ConnectFn = (o: ConnectOptions) => Promise<Socket>;
-
-/** The subset of a pino logger the session uses. */
-export interface SessionLog {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-}
-
-export interface SessionOptions {
-  local: SessionLocal;
-  peer: PeerConfig & PeerFeatures;
-  /** Outgoing TCP; defaults to the transport's connectTcp (MD5, TTL, GTSM). */
-  connect?: ConnectFn;
-  clock?: Clock;
-  log: SessionLog;
-  /** Jitter source in [0, 1); tests pin it. */
-  random?: () => number;
-}
-
-export interface SessionCounters {
-  messagesIn: number;
-  messagesOut: number;
-  updatesIn: number;
-  updatesOut: number;
-  notificationsIn: number;
-  notificationsOut: number;
-}
-
-export interface SessionEvents {
-  /** `reason` names the FSM event that caused the change. */
-  state: [from: State, to: State, reason: string];
-  established: [negotiated: Negotiated];
-  update: [update: UpdateMessage, problems: UpdateProblem[]];
-  routeRefresh: [message: RouteRefreshMessage];
-  down: [reason: DownReason];
-  /** The write queue emptied after backpressure: sending may resume. */
-  drain: [];
-}
+export type {
+  ConnectFn,
+  PeerFeatures,
+  SessionCounters,
+  SessionEvents,
+  SessionLocal,
+  SessionLog,
+  SessionOptions,
+} from "./types";
 
 /** Upper bound on one outgoing connect attempt, whatever the backoff says. */
 const MIN_CONNECT_TIMEOUT_MS = 5000;
@@ -110,14 +78,7 @@ interface FireContext {
   routeRefresh?: RouteRefreshMessage;
 }
 
-type Delivery = { [K in keyof SessionEvents]: [K, ...SessionEvents[K]] }[keyof SessionEvents];
-
-function routerIdNumber(id: string): number {
-  const b = ipv4ToBytes(id);
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-}
-
-export class Session extends EventEmitter<SessionEvents> {
+export class Session extends GuardedEmitter<SessionEvents> {
   readonly counters: SessionCounters = {
     messagesIn: 0,
     messagesOut: 0,
@@ -148,12 +109,9 @@ export class Session extends EventEmitter<SessionEvents> {
   private changedAt: Date;
   private negotiatedNow?: Negotiated;
   private lastDownReason?: DownReason;
-  private depth = 0;
-  private flushing = false;
-  private outbox: Delivery[] = [];
 
   constructor(o: SessionOptions) {
-    super();
+    super((msg) => o.log.warn(`${o.peer.name}: ${msg}`));
     this.local = o.local;
     this.peer = o.peer;
     this.clock = o.clock ?? systemClock;
@@ -169,7 +127,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.restartTimer = new Timer(this.clock, () => this.guard(() => this.restart()));
     this.hooks = {
       frame: (conn, frame) => this.guard(() => this.onFrame(conn, frame)),
-      headerError: (conn, err) => this.guard(() => this.onDecodeError(conn, err, "BGPHeaderErr")),
+      headerError: (conn, err) => this.guard(() => this.onBadInput(conn, classifyError(err, null))),
       lost: (conn, err) =>
         this.guard(() =>
           this.fireConn(
@@ -316,41 +274,6 @@ export class Session extends EventEmitter<SessionEvents> {
     return true;
   }
 
-  // -------------------------------------------------------------------------
-  // Event plumbing
-
-  private guard(fn: () => void): void {
-    this.depth++;
-    try {
-      fn();
-    } catch (e) {
-      this.log.warn(`${this.peer.name}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
-    } finally {
-      this.depth--;
-    }
-    if (this.depth === 0) this.flush();
-  }
-
-  private deliver(d: Delivery): void {
-    this.outbox.push(d);
-  }
-
-  private flush(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      for (let d = this.outbox.shift(); d; d = this.outbox.shift()) {
-        try {
-          (this.emit as (...args: unknown[]) => boolean)(...d);
-        } catch (e) {
-          this.log.warn(`${this.peer.name}: '${d[0]}' listener threw: ${e instanceof Error ? e.message : e}`);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
   private fireBase(event: FsmEvent, ctx: FireContext = {}): void {
     const t = transition(this.base, event);
     this.base = t.next;
@@ -495,7 +418,8 @@ export class Session extends EventEmitter<SessionEvents> {
       }
       case "ProcessUpdate":
         if (ctx.update) {
-          this.deliver(["update", this.sessionChecks(ctx.update.message), ctx.update.problems]);
+          const external = this.peer.asn !== this.local.asn;
+          this.deliver(["update", sessionChecks(ctx.update.message, external), ctx.update.problems]);
         }
         return;
       case "ProcessRouteRefresh":
@@ -542,31 +466,13 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Closes a connection we will not run, telling the peer why. */
   private refuse(socket: Socket, subcode: CeaseSubcode): void {
-    try {
-      const frame = encodeMessage(
-        { type: MessageType.Notification, code: ErrorCode.Cease, subcode, data: new Uint8Array(0) },
-        { fourOctetAs: false, extendedMessage: false },
-      );
-      this.counters.notificationsOut++;
-      socket.end(frame);
-    } catch {
-      socket.destroy();
-    }
-    socket.resume();
-    const linger = setTimeout(() => socket.destroy(), 3000);
-    linger.unref();
-    socket.once("close", () => clearTimeout(linger));
+    this.counters.notificationsOut++;
+    refuseConnection(socket, subcode);
   }
 
   private applyTtl(socket: Socket): void {
     try {
-      const ttl = ttlOptions({
-        ebgp: this.peer.asn !== this.local.asn,
-        ...(this.peer.multihop !== undefined ? { multihop: this.peer.multihop } : {}),
-        ...(this.peer.ttlSecurity !== undefined ? { ttlSecurity: this.peer.ttlSecurity } : {}),
-      });
-      setTtl(socket, ttl.ttl);
-      if (ttl.minTtl !== undefined) setMinTtl(socket, ttl.minTtl);
+      applyIncomingTtl(socket, this.local.asn, this.peer);
     } catch (e) {
       this.log.warn(`${this.peer.name}: cannot set TTL on incoming connection: ${socketErrorText(e)}`);
     }
@@ -580,24 +486,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.cancelAttempt();
     const id = ++this.attemptSeq;
     this.attempt = { id };
-    let options: ConnectOptions;
     let pending: Promise<Socket>;
     try {
-      const ttl = ttlOptions({
-        ebgp: this.peer.asn !== this.local.asn,
-        ...(this.peer.multihop !== undefined ? { multihop: this.peer.multihop } : {}),
-        ...(this.peer.ttlSecurity !== undefined ? { ttlSecurity: this.peer.ttlSecurity } : {}),
-      });
-      options = {
-        remoteAddress: this.peer.address,
-        remotePort: this.peer.port,
-        timeoutMs: Math.max(this.retryDelayMs(), MIN_CONNECT_TIMEOUT_MS),
-        ttl: ttl.ttl,
-        ...(ttl.minTtl !== undefined ? { minTtl: ttl.minTtl } : {}),
-        ...(this.peer.localAddress !== undefined ? { localAddress: this.peer.localAddress } : {}),
-        ...(this.peer.password !== undefined ? { password: this.peer.password } : {}),
-      };
-      pending = this.connectFn(options);
+      const timeoutMs = Math.max(this.retryDelayMs(), MIN_CONNECT_TIMEOUT_MS);
+      pending = this.connectFn(connectOptions(this.local.asn, this.peer, timeoutMs));
     } catch (e) {
       pending = Promise.reject(e);
     }
@@ -644,71 +536,36 @@ export class Session extends EventEmitter<SessionEvents> {
   private onFrame(conn: Connection, frame: Uint8Array): void {
     if (!this.conns.includes(conn)) return;
     this.counters.messagesIn++;
-    let decoded: ReturnType<typeof decodeMessage>;
-    try {
-      decoded = decodeMessage(frame, conn.caps);
-    } catch (e) {
-      this.onDecodeError(conn, e, eventForFrame(frame));
-      return;
-    }
-    // Every message counts as a sign of life, whatever the state does with it.
-    const m = decoded.message;
-    switch (m.type) {
-      case MessageType.Open:
-        this.onOpen(conn, m);
+    const inbound = classifyFrame(frame, conn.caps);
+    switch (inbound.kind) {
+      case "open":
+        this.onOpen(conn, inbound.open);
         return;
-      case MessageType.Update:
+      case "update":
         this.counters.updatesIn++;
-        this.fireConn(conn, { type: "UpdateMsg" }, { update: { message: m, problems: decoded.problems } });
+        this.fireConn(conn, inbound.event, {
+          update: { message: inbound.update, problems: inbound.problems },
+        });
         return;
-      case MessageType.Notification: {
+      case "notification":
         this.counters.notificationsIn++;
-        const message = decodeShutdownCommunication(m);
-        const reason: DownReason = {
-          kind: "notificationReceived",
-          code: m.code,
-          subcode: m.subcode,
-          ...(message !== null ? { message } : {}),
-        };
-        const versionError = m.code === ErrorCode.OpenMessage && m.subcode === 1;
-        this.fireConn(conn, { type: versionError ? "NotifMsgVerErr" : "NotifMsg" }, { reason });
+        this.fireConn(conn, inbound.event, { reason: inbound.reason });
         return;
-      }
-      case MessageType.Keepalive:
-        this.fireConn(conn, { type: "KeepAliveMsg" });
+      case "keepalive":
+        this.fireConn(conn, inbound.event);
         return;
-      case MessageType.RouteRefresh:
-        this.fireConn(conn, { type: "RouteRefreshMsg" }, { routeRefresh: m });
+      case "routeRefresh":
+        this.fireConn(conn, inbound.event, { routeRefresh: inbound.message });
+        return;
+      case "error":
+        this.onBadInput(conn, inbound);
         return;
     }
   }
 
-  private onDecodeError(
-    conn: Connection,
-    e: unknown,
-    fallback: "BGPHeaderErr" | "BGPOpenMsgErr" | "UpdateMsgErr" | "RouteRefreshMsgErr",
-  ): void {
-    const err = e instanceof BgpError ? e : null;
-    const code = err?.code ?? FALLBACK_CODES[fallback];
-    const subcode = err?.subcode ?? 0;
-    const data = err?.data;
-    const type =
-      code === ErrorCode.MessageHeader
-        ? "BGPHeaderErr"
-        : code === ErrorCode.OpenMessage
-          ? "BGPOpenMsgErr"
-          : code === ErrorCode.UpdateMessage
-            ? "UpdateMsgErr"
-            : code === ErrorCode.RouteRefresh
-              ? "RouteRefreshMsgErr"
-              : fallback;
-    const text = e instanceof Error ? e.message : String(e);
-    this.log.warn(`${this.peer.name}: bad message from peer: ${text}`);
-    this.fireConn(
-      conn,
-      { type, code, subcode, ...(data && data.length > 0 ? { data } : {}) },
-      { reason: { kind: "notificationSent", code, subcode, message: text } },
-    );
+  private onBadInput(conn: Connection, bad: Extract<Inbound, { kind: "error" }>): void {
+    this.log.warn(`${this.peer.name}: bad message from peer: ${bad.text}`);
+    this.fireConn(conn, bad.event, { reason: bad.reason });
   }
 
   private onOpen(conn: Connection, open: OpenMessage): void {
@@ -744,7 +601,7 @@ export class Session extends EventEmitter<SessionEvents> {
     // RFC 4271 section 6.8: now that the peer's identifier is known, settle any collision.
     for (const other of [...this.conns]) {
       if (other === conn || other.isClosing) continue;
-      if (other.state === State.Established || this.collisionWinner(conn, other, open) === other) {
+      if (other.state === State.Established || collisionWinner(conn, other, this.local, open) === other) {
         this.log.info(`${this.peer.name}: connection collision, closing the ${dir(conn)} connection`);
         this.fireConn(conn, { type: "OpenCollisionDump" }, { quiet: true });
         return;
@@ -755,75 +612,11 @@ export class Session extends EventEmitter<SessionEvents> {
     this.fireConn(conn, { type: "BGPOpen" });
   }
 
-  /** The connection to keep: the one initiated by the side with the higher BGP identifier. */
-  private collisionWinner(a: Connection, b: Connection, peerOpen: OpenMessage): Connection {
-    if (a.outgoing === b.outgoing) return a.id > b.id ? a : b;
-    const ours = a.outgoing ? a : b;
-    const theirs = a.outgoing ? b : a;
-    const localId = routerIdNumber(this.local.routerId);
-    const peerId = routerIdNumber(peerOpen.routerId);
-    // RFC 6286 section 2.3: equal identifiers (eBGP only) fall back to the larger AS.
-    if (localId === peerId) return this.local.asn > peerOpen.asn ? ours : theirs;
-    return localId > peerId ? ours : theirs;
-  }
-
-  /** Session-level UPDATE checks the codec cannot know about (it has no idea who the peer is). */
-  private sessionChecks(u: UpdateMessage): UpdateMessage {
-    if (this.peer.asn === this.local.asn) return u;
-    const a = u.attributes;
-    // RFC 4271 5.1.5 and RFC 4456: LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST mean nothing from an external peer.
-    if (a.localPref === undefined && a.originatorId === undefined && a.clusterList === undefined) return u;
-    const { localPref: _l, originatorId: _o, clusterList: _c, ...rest } = a;
-    return { ...u, attributes: rest };
-  }
-
   private establishedConn(): Connection | undefined {
     return this.conns.find((c) => c.state === State.Established && !c.isClosing);
   }
 }
 
-const FALLBACK_CODES = {
-  BGPHeaderErr: ErrorCode.MessageHeader,
-  BGPOpenMsgErr: ErrorCode.OpenMessage,
-  UpdateMsgErr: ErrorCode.UpdateMessage,
-  RouteRefreshMsgErr: ErrorCode.RouteRefresh,
-} as const;
-
-function eventForFrame(
-  frame: Uint8Array,
-): "BGPHeaderErr" | "BGPOpenMsgErr" | "UpdateMsgErr" | "RouteRefreshMsgErr" {
-  switch (frame[18]) {
-    case MessageType.Open:
-      return "BGPOpenMsgErr";
-    case MessageType.Update:
-      return "UpdateMsgErr";
-    case MessageType.RouteRefresh:
-      return "RouteRefreshMsgErr";
-    default:
-      return "BGPHeaderErr";
-  }
-}
-
 function dir(c: Connection): string {
   return c.outgoing ? "outgoing" : "incoming";
-}
-
-function reasonFromActions(actions: FsmAction[]): DownReason | undefined {
-  const n = actions.find((a) => a.type === "SendNotification");
-  if (n?.type !== "SendNotification") return undefined;
-  if (n.code === ErrorCode.HoldTimerExpired) return { kind: "holdTimerExpired" };
-  return { kind: "notificationSent", code: n.code, subcode: n.subcode };
-}
-
-/** RFC 4724 / RFC 4760 End-of-RIB: an empty UPDATE for IPv4 unicast, an empty MP_UNREACH otherwise. */
-export function endOfRibUpdate(family: Family): UpdateMessage {
-  if (family.afi === 1 && family.safi === 1) {
-    return { type: MessageType.Update, withdrawn: [], attributes: {}, nlri: [] };
-  }
-  return {
-    type: MessageType.Update,
-    withdrawn: [],
-    attributes: { mpUnreach: { afi: family.afi, safi: family.safi, withdrawn: [] } },
-    nlri: [],
-  };
 }

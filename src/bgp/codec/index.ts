@@ -9,11 +9,14 @@
 // announced prefix (classic and MP_REACH) moved to the withdrawals and the
 // attributes emptied, with the problem listed, so the session just applies it.
 export { formatIPv4, formatIPv6, ipv4ToBytes, ipv6ToBytes } from "./address";
+export { attributeName } from "./attributes/table";
 export { findCapability } from "./capabilities";
+export { endOfRib, isEndOfRib } from "./eor";
 export * from "./errors";
 export { MessageFramer } from "./framer";
 export { KEEPALIVE_FRAME } from "./keepalive";
 export { type DecodedMessage, decodeMessage, encodeMessage, maxMessageLength } from "./message";
+export { decodePrefixes, encodePrefixes, prefixWireSize } from "./nlri";
 export {
   decodeShutdownCommunication,
   encodeShutdownCommunication,
@@ -21,6 +24,7 @@ export {
   notificationFromError,
   shutdownNotification,
 } from "./notification";
+export { encodeAnnouncements, encodeWithdrawals } from "./packing";
 export { RouteRefreshSubtype } from "./route-refresh";
 export * from "./types";
 export { type OpenExpectation, validateOpen } from "./validate";

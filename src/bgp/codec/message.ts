@@ -22,8 +22,6 @@ export interface DecodedMessage {
   problems: UpdateProblem[];
 }
 
-const NO_PROBLEMS: UpdateProblem[] = [];
-
 export function maxMessageLength(caps: SessionCaps): number {
   return caps.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH;
 }
@@ -50,15 +48,15 @@ export function decodeMessage(frame: Uint8Array, caps: SessionCaps): DecodedMess
   }
   switch (frame[18]) {
     case MessageType.Open:
-      return { message: decodeOpen(frame), problems: NO_PROBLEMS };
+      return { message: decodeOpen(frame), problems: [] };
     case MessageType.Update:
       return decodeUpdate(frame, caps);
     case MessageType.Notification:
-      return { message: decodeNotification(frame), problems: NO_PROBLEMS };
+      return { message: decodeNotification(frame), problems: [] };
     case MessageType.Keepalive:
-      return { message: { type: MessageType.Keepalive }, problems: NO_PROBLEMS };
+      return { message: { type: MessageType.Keepalive }, problems: [] };
     default:
-      return { message: decodeRouteRefresh(frame), problems: NO_PROBLEMS };
+      return { message: decodeRouteRefresh(frame), problems: [] };
   }
 }
 

@@ -4,6 +4,7 @@
 // missing or wrong key never becomes a 'connection'.
 import { EventEmitter } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
+import { fdOf } from "./socket-options";
 import {
   AF_INET6,
   IP_MINTTL,
@@ -20,13 +21,6 @@ import {
 export interface ListenOptions {
   address: string;
   port: number;
-}
-
-/** The kernel fd behind a net.Server or net.Socket; Node keeps it on the libuv handle. */
-export function fdOf(s: Server | Socket, what: string): number {
-  const fd = (s as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-  if (fd === undefined || fd < 0) throw new Error(`${what} has no open file descriptor`);
-  return fd;
 }
 
 export class BgpListener extends EventEmitter<{ connection: [socket: Socket]; error: [err: Error] }> {
@@ -52,7 +46,7 @@ export class BgpListener extends EventEmitter<{ connection: [socket: Socket]; er
 
   static listen(o: ListenOptions): Promise<BgpListener> {
     return new Promise((resolve, reject) => {
-      const server = createServer({ pauseOnConnect: false });
+      const server = createServer();
       const onError = (err: Error) => reject(err);
       server.once("error", onError);
       server.listen({ host: unmapIPv4(o.address), port: o.port }, () => {

@@ -1,7 +1,7 @@
 // Shared pieces of the loopback transport tests.
 import type { Socket } from "node:net";
 import { BgpListener } from "../../../../src/bgp/transport";
-import { fdOf } from "../../../../src/bgp/transport/listener";
+import { fdOf } from "../../../../src/bgp/transport/socket-options";
 import { getIntSockopt } from "../../../../src/bgp/transport/sockopt";
 
 /** Reads back an integer socket option, so tests see what the kernel holds. */

@@ -165,12 +165,12 @@ export function loopbackConnect(port: () => number, calls: number[], now: () => 
 }
 
 import type { PeerConfig } from "../../src/bgp/config";
-import { Session, type SessionOptions } from "../../src/bgp/session/session";
+import { type PeerFeatures, Session, type SessionOptions } from "../../src/bgp/session/session";
 import { FakeClock } from "./fake-clock";
 
 export const LOCAL = { asn: 65001, routerId: "10.0.0.1" };
 
-export function peerConfig(o: Partial<PeerConfig> = {}): PeerConfig {
+export function peerConfig(o: Partial<PeerConfig & PeerFeatures> = {}): PeerConfig & PeerFeatures {
   return {
     name: "peer1",
     address: "127.0.0.1",
@@ -185,7 +185,7 @@ export function peerConfig(o: Partial<PeerConfig> = {}): PeerConfig {
 
 /** A session on a fake clock, recording the events it emits. */
 export function makeSession(
-  peer: Partial<PeerConfig> = {},
+  peer: Partial<PeerConfig & PeerFeatures> = {},
   extra: Partial<SessionOptions> = {},
 ): { session: Session; clock: FakeClock; events: string[] } {
   const clock = new FakeClock();

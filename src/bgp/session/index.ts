@@ -2,7 +2,6 @@
 export { backoffDelayMs, backoffSeconds } from "./backoff";
 export { type Clock, systemClock } from "./clock";
 export { type DownReason, describeDown } from "./down-reason";
-export { endOfRibUpdate } from "./end-of-rib";
 export { type FsmAction, type FsmEvent, State, transition } from "./fsm";
 export { buildOpen, capabilityNames, type Negotiated, negotiate } from "./negotiate";
 export { Session } from "./session";

@@ -12,6 +12,7 @@
 // callbacks, timers, public methods) runs inside guard(), and events are
 // delivered to listeners only once the session's own bookkeeping is done.
 import type { Socket } from "node:net";
+import { endOfRib } from "../codec/eor";
 import { CeaseSubcode, type UpdateProblem } from "../codec/errors";
 import { KEEPALIVE_FRAME } from "../codec/keepalive";
 import { encodeMessage } from "../codec/message";
@@ -33,7 +34,6 @@ import { collisionWinner } from "./collision";
 import { Connection, type ConnectionHooks, refuseConnection } from "./connection";
 import { applyIncomingTtl, connectOptions } from "./dial";
 import { type DownReason, socketErrorText } from "./down-reason";
-import { endOfRibUpdate } from "./end-of-rib";
 import {
   type FsmAction,
   type FsmEvent,
@@ -259,7 +259,7 @@ export class Session extends GuardedEmitter<SessionEvents> {
   }
 
   sendEndOfRib(family: Family): boolean {
-    return this.sendUpdate(endOfRibUpdate(family));
+    return this.sendUpdate(endOfRib(family));
   }
 
   /** Asks the peer to resend `family` (RFC 2918); false if not Established or not negotiated. */

@@ -3,7 +3,6 @@ import { BgpError, ErrorCode, UpdateSubcode } from "../../../../src/bgp/codec/er
 import { DEFAULT_CAPS, MessageType, type UpdateMessage } from "../../../../src/bgp/codec/types";
 import { collisionWinner, routerIdNumber } from "../../../../src/bgp/session/collision";
 import { type DownReason, describeDown, socketErrorText } from "../../../../src/bgp/session/down-reason";
-import { endOfRibUpdate } from "../../../../src/bgp/session/end-of-rib";
 import { classifyError, classifyFrame, sessionChecks } from "../../../../src/bgp/session/inbound";
 
 const ours = { outgoing: true, id: 1 };
@@ -116,17 +115,5 @@ describe("inbound classification", () => {
     };
     assert.deepEqual(sessionChecks(u, true).attributes, { origin: 0, med: 5 });
     assert.equal(sessionChecks(u, false), u);
-  });
-
-  it("builds End-of-RIB markers per family", () => {
-    assert.deepEqual(endOfRibUpdate({ afi: 1, safi: 1 }), {
-      type: MessageType.Update,
-      withdrawn: [],
-      attributes: {},
-      nlri: [],
-    });
-    assert.deepEqual(endOfRibUpdate({ afi: 2, safi: 1 }).attributes, {
-      mpUnreach: { afi: 2, safi: 1, withdrawn: [] },
-    });
   });
 });

@@ -20,6 +20,10 @@ import {
 import type { PeerConfig, SpeakerConfig } from "./config";
 import { chooseNextHop } from "./next-hop";
 import { formatPrefix, prefixEquals } from "./prefix";
+import { refuseConnection } from "./session/connection";
+import { describeDown } from "./session/down-reason";
+import { capabilityNames } from "./session/negotiate";
+import { State } from "./session/fsm";
 import { Session } from "./session/session";
 import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
 import { routeView } from "./route-view";
@@ -220,7 +224,7 @@ export class Speaker implements SpeakerApi {
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
     if (!runtime || runtime.disabled) {
       this.log.warn({ remote }, runtime ? "connection from disabled peer rejected" : "connection from unconfigured address rejected");
-      Session.rejectConnection(socket, CeaseSubcode.ConnectionRejected);
+      refuseConnection(socket, CeaseSubcode.ConnectionRejected);
       return;
     }
     runtime.session.acceptIncoming(socket);
@@ -292,7 +296,7 @@ export class Speaker implements SpeakerApi {
     if (added.length === 0 && removed.length === 0) return;
     this.log.info({ added: added.map(formatPrefix), removed: removed.map(formatPrefix) }, "originated prefixes changed");
     for (const runtime of this.peersByName.values()) {
-      if (runtime.session.state !== "Established") continue;
+      if (runtime.session.state !== State.Established) continue;
       for (const afi of [Afi.IPv4, Afi.IPv6]) {
         const family = { afi, safi: Safi.Unicast };
         this.withdraw(runtime, family, removed.filter((p) => p.afi === afi));
@@ -318,8 +322,9 @@ export class Speaker implements SpeakerApi {
 
   private peerStatus(p: PeerRuntime): PeerStatus {
     const s = p.session;
-    const established = s.state === "Established";
+    const established = s.state === State.Established;
     const n = s.negotiated;
+    const lastError = s.lastDown ? describeDown(s.lastDown) : undefined;
     return {
       name: p.config.name,
       address: p.config.address,
@@ -328,12 +333,12 @@ export class Speaker implements SpeakerApi {
       state: p.disabled ? "down" : established ? "up" : "start",
       bgpState: s.state,
       since: s.since.toISOString(),
-      info: established ? "Established" : s.describeLastDown() || s.state,
-      lastError: s.describeLastDown() || undefined,
+      info: established ? "Established" : (lastError ?? s.state),
+      lastError,
       routerId: n?.peerRouterId,
       holdTime: n?.holdTime,
       keepalive: n?.keepalive,
-      capabilities: n?.capabilityNames,
+      capabilities: n ? capabilityNames(n.peerCapabilities) : undefined,
       families: (n?.families ?? p.config.families).map(familyName),
       routes: { imported: p.rib.size, filtered: p.rib.filteredCount, exported: p.exported },
       messages: {

@@ -166,6 +166,11 @@ export class Session extends GuardedEmitter<SessionEvents> {
     return this.negotiatedNow;
   }
 
+  /** Our end of the Established connection: the next hop we announce. */
+  get localAddress(): string | undefined {
+    return this.establishedConn()?.socket.localAddress;
+  }
+
   get lastDown(): DownReason | undefined {
     return this.lastDownReason;
   }

@@ -38,8 +38,10 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec): string {
   if (n.holdTime !== undefined) lines.push(`  hold time ${n.holdTime};`);
   if (n.multihop !== undefined) lines.push(`  multihop ${n.multihop};`);
   else if (ibgp) lines.push("  direct;");
+  // A directly connected iBGP neighbor's next hops need no IGP; multihop ones keep BIRD's recursive default.
+  const gateway = ibgp && n.multihop === undefined ? " gateway direct;" : "";
   for (const f of n.families) {
-    lines.push(`  ${f} { import all; export all; next hop self;${ibgp ? " gateway direct;" : ""} };`);
+    lines.push(`  ${f} { import all; export all; next hop self;${gateway} };`);
   }
   lines.push("}");
   return lines.join("\n");

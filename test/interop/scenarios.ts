@@ -210,7 +210,13 @@ export function describeInterop(impl: Implementation): void {
     const rig = new InteropRig();
 
     before(async () => {
-      await rig.setUp(impl);
+      try {
+        await rig.setUp(impl);
+      } catch (err) {
+        // A failed start-up fails every case below; say why with the daemons' own words.
+        if (err instanceof Error) err.message += `\n${await rig.diagnostics()}`;
+        throw err;
+      }
     });
 
     afterEach(async function () {

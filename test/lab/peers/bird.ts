@@ -55,7 +55,7 @@ export function birdConfig(spec: DaemonSpec, routes: Iterable<string>, opts: Bir
   parts.push(`protocol static st6 {\n  ipv6;\n${v6.map((r) => `  route ${r} blackhole;\n`).join("")}}`);
   if (opts.kernelExport) {
     // Only BGP-learned routes go to the kernel; the static blackholes stay in BIRD.
-    const filter = "filter where source = RTS_BGP";
+    const filter = "where source = RTS_BGP";
     parts.push(`protocol kernel k4 { ipv4 { export ${filter}; }; merge paths on; }`);
     parts.push(`protocol kernel k6 { ipv6 { export ${filter}; }; merge paths on; }`);
   }

@@ -8,6 +8,8 @@ export interface WaitOptions<T> {
   what: string;
   /** Condition on the observed value; default: truthy. */
   until?: (value: T) => boolean;
+  /** Checked every round: a reason string ends the wait at once (e.g. the daemon exited). */
+  giveUpIf?: () => string | undefined;
 }
 
 export class WaitTimeout extends Error {
@@ -49,6 +51,13 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions<T>)
       if (until(value)) return value;
     } catch (err) {
       last = err;
+    }
+    const reason = opts.giveUpIf?.();
+    if (reason !== undefined) {
+      throw new WaitTimeout(
+        `gave up waiting for ${opts.what}: ${reason}; last observed: ${describeValue(last)}`,
+        last,
+      );
     }
     if (Date.now() >= deadline) {
       throw new WaitTimeout(

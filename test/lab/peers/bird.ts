@@ -93,7 +93,7 @@ export class BirdPeer implements PeerDaemon {
     await waitFor(() => peer.birdc(["show", "status"]).then((o) => o.includes("Daemon is up")), {
       timeoutMs: 10_000,
       what: "BIRD control socket to answer",
-      until: (up) => up || !proc.running,
+      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
     });
     if (!proc.running) throw new Error(`BIRD exited at start (${proc.exitStatus}):\n${proc.log()}`);
     return peer;

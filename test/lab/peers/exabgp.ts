@@ -98,7 +98,7 @@ export class ExabgpPeer implements PeerDaemon {
     await waitFor(() => existsSync(apiSocket), {
       timeoutMs: 20_000,
       what: "ExaBGP API bridge socket",
-      until: (up) => up || !proc.running,
+      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
     });
     if (!proc.running) throw new Error(`exabgp exited at start (${proc.exitStatus}):\n${proc.log()}`);
     return peer;

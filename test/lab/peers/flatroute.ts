@@ -99,7 +99,7 @@ export class FlatrouteAgent {
     await waitFor(() => this.protocols().then(() => true), {
       timeoutMs: 20_000,
       what: `flatroute control socket ${this.socket} to answer`,
-      until: (up) => up || !proc.running,
+      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
     });
     if (!proc.running) throw new Error(`flatroute exited at start (${proc.exitStatus}):\n${proc.log()}`);
   }

@@ -120,7 +120,7 @@ export class FrrPeer implements PeerDaemon {
     await waitFor(() => peer.vtysh(["show bgp summary"]).then(() => true), {
       timeoutMs: 15_000,
       what: "FRR bgpd vty to answer",
-      until: (up) => up || !proc.running,
+      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
     });
     if (!proc.running) throw new Error(`bgpd exited at start (${proc.exitStatus}):\n${proc.log()}`);
     return peer;

@@ -76,7 +76,7 @@ export class GobgpPeer implements PeerDaemon {
     await waitFor(() => peer.gobgp(["global"]).then(() => true), {
       timeoutMs: 15_000,
       what: "gobgpd API to answer",
-      until: (up) => up || !proc.running,
+      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
     });
     if (!proc.running) throw new Error(`gobgpd exited at start (${proc.exitStatus}):\n${proc.log()}`);
     for (const r of spec.routes) await peer.addRoute(r);

@@ -5,6 +5,7 @@ import { isIP, isIPv4 } from "node:net";
 import { z } from "zod";
 import type { Prefix } from "../bgp/codec/types";
 import { parsePrefix } from "../bgp/prefix";
+import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
 
 /** Zod error option: "required" when the key is missing, `expected` otherwise. */
 function says(expected: string) {
@@ -100,8 +101,6 @@ const gracefulRestartShape = {
 const logShape = {
   level: z.enum(LOG_LEVELS, says(`expected one of ${LOG_LEVELS.join(", ")}`)).default("info"),
 };
-
-export const DEFAULT_CONTROL_SOCKET = "/run/flatroute/flatroute.sock";
 
 const controlShape = {
   socket: z

@@ -15,6 +15,9 @@ export type ControlReply =
   | { id: RequestId | null; ok: true; data: unknown }
   | { id: RequestId | null; ok: false; error: string };
 
+/** Where the agent listens unless configured otherwise; flatroutec's default too. */
+export const DEFAULT_CONTROL_SOCKET = "/run/flatroute/flatroute.sock";
+
 /** Longest request line the server accepts; anything longer is a broken or hostile client. */
 export const MAX_LINE_BYTES = 64 * 1024;
 

@@ -41,6 +41,11 @@ export enum UpdateSubcode {
   MalformedAsPath = 11,
 }
 
+/** RFC 7313 section 5. */
+export enum RouteRefreshSubcode {
+  InvalidMessageLength = 1,
+}
+
 /** RFC 4486 Cease subcodes. */
 export enum CeaseSubcode {
   MaximumPrefixesReached = 1,

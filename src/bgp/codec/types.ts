@@ -96,6 +96,13 @@ export interface OpenMessage {
   /** BGP identifier as a dotted quad. */
   routerId: string;
   capabilities: Capability[];
+  /**
+   * Present only when a decoded OPEN spread its capabilities over optional
+   * parameters differently from our canonical layout (all in as few
+   * parameters as fit; RFC 9072 form only when needed), so re-encoding is
+   * byte-identical. Encoders may leave it out.
+   */
+  wireLayout?: { groups: number[]; extended: boolean };
 }
 
 export interface KeepaliveMessage {

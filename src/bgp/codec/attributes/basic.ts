@@ -1,0 +1,127 @@
+// The fixed-size and list attributes of RFC 4271 and RFC 4456:
+// ORIGIN, NEXT_HOP, MULTI_EXIT_DISC, LOCAL_PREF, ATOMIC_AGGREGATE,
+// ORIGINATOR_ID, CLUSTER_LIST.
+import { formatIPv4, ipv4ToBytes } from "../address";
+import { readU32 } from "../bytes";
+import { ErrorAction, UpdateSubcode } from "../errors";
+import { ATTR_FLAG_OPTIONAL, ATTR_FLAG_TRANSITIVE, AttrType, Origin } from "../types";
+import { type AttrDescriptor, MalformedAttribute, wantLength } from "./descriptor";
+
+const WELL_KNOWN = ATTR_FLAG_TRANSITIVE;
+const OPTIONAL_NON_TRANSITIVE = ATTR_FLAG_OPTIONAL;
+
+export const ORIGIN: AttrDescriptor = {
+  code: AttrType.Origin,
+  name: "ORIGIN",
+  flags: WELL_KNOWN,
+  onMalformed: ErrorAction.TreatAsWithdraw,
+  subcode: UpdateSubcode.InvalidOriginAttribute,
+  decode(v, s) {
+    wantLength(v, 1, "ORIGIN");
+    if (v[0]! > Origin.Incomplete) throw new MalformedAttribute(`undefined ORIGIN value ${v[0]}`);
+    s.attrs.origin = v[0]!;
+  },
+  encode(a, _s, w) {
+    if (a.origin === undefined) return false;
+    w.u8(a.origin);
+    return true;
+  },
+};
+
+export const NEXT_HOP: AttrDescriptor = {
+  code: AttrType.NextHop,
+  name: "NEXT_HOP",
+  flags: WELL_KNOWN,
+  onMalformed: ErrorAction.TreatAsWithdraw,
+  subcode: UpdateSubcode.AttributeLengthError,
+  decode(v, s) {
+    wantLength(v, 4, "NEXT_HOP");
+    s.attrs.nextHop = formatIPv4(v);
+  },
+  encode(a, _s, w) {
+    if (a.nextHop === undefined) return false;
+    w.bytes(ipv4ToBytes(a.nextHop));
+    return true;
+  },
+};
+
+function u32Attribute(code: AttrType, name: string, flags: number, key: "med" | "localPref"): AttrDescriptor {
+  return {
+    code,
+    name,
+    flags,
+    onMalformed: ErrorAction.TreatAsWithdraw,
+    subcode: UpdateSubcode.AttributeLengthError,
+    decode(v, s) {
+      wantLength(v, 4, name);
+      s.attrs[key] = readU32(v, 0);
+    },
+    encode(a, _s, w) {
+      const value = a[key];
+      if (value === undefined) return false;
+      w.u32(value);
+      return true;
+    },
+  };
+}
+
+export const MULTI_EXIT_DISC = u32Attribute(
+  AttrType.MultiExitDisc,
+  "MULTI_EXIT_DISC",
+  OPTIONAL_NON_TRANSITIVE,
+  "med",
+);
+export const LOCAL_PREF = u32Attribute(AttrType.LocalPref, "LOCAL_PREF", WELL_KNOWN, "localPref");
+
+export const ATOMIC_AGGREGATE: AttrDescriptor = {
+  code: AttrType.AtomicAggregate,
+  name: "ATOMIC_AGGREGATE",
+  flags: WELL_KNOWN,
+  onMalformed: ErrorAction.AttributeDiscard,
+  subcode: UpdateSubcode.AttributeLengthError,
+  decode(v, s) {
+    wantLength(v, 0, "ATOMIC_AGGREGATE");
+    s.attrs.atomicAggregate = true;
+  },
+  encode(a) {
+    return a.atomicAggregate === true;
+  },
+};
+
+export const ORIGINATOR_ID: AttrDescriptor = {
+  code: AttrType.OriginatorId,
+  name: "ORIGINATOR_ID",
+  flags: OPTIONAL_NON_TRANSITIVE,
+  onMalformed: ErrorAction.TreatAsWithdraw,
+  subcode: UpdateSubcode.AttributeLengthError,
+  decode(v, s) {
+    wantLength(v, 4, "ORIGINATOR_ID");
+    s.attrs.originatorId = formatIPv4(v);
+  },
+  encode(a, _s, w) {
+    if (a.originatorId === undefined) return false;
+    w.bytes(ipv4ToBytes(a.originatorId));
+    return true;
+  },
+};
+
+export const CLUSTER_LIST: AttrDescriptor = {
+  code: AttrType.ClusterList,
+  name: "CLUSTER_LIST",
+  flags: OPTIONAL_NON_TRANSITIVE,
+  onMalformed: ErrorAction.TreatAsWithdraw,
+  subcode: UpdateSubcode.AttributeLengthError,
+  decode(v, s) {
+    if (v.length === 0 || v.length % 4 !== 0) {
+      throw new MalformedAttribute(`CLUSTER_LIST of length ${v.length}`);
+    }
+    const ids: string[] = [];
+    for (let p = 0; p < v.length; p += 4) ids.push(formatIPv4(v, p));
+    s.attrs.clusterList = ids;
+  },
+  encode(a, _s, w) {
+    if (!a.clusterList || a.clusterList.length === 0) return false;
+    for (const id of a.clusterList) w.bytes(ipv4ToBytes(id));
+    return true;
+  },
+};

@@ -37,7 +37,6 @@ export async function main(
     .option("--json", "print the reply data as JSON")
     .option("--timeout <ms>", "how long to wait for the agent", "10000")
     .argument("[command...]", "command words, abbreviations allowed (sh pro = show protocols)")
-    .passThroughOptions()
     .addHelpText("after", `\nCommands:\n${commandHelp()}\n`)
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) });

@@ -27,9 +27,10 @@ const ipAddress = z
   .string(says("expected an IPv4 or IPv6 address"))
   .refine((s) => isIP(s) !== 0, says("expected an IPv4 or IPv6 address"));
 
-const ipv4Address = z
-  .string(says("expected an IPv4 address in dotted-quad form"))
-  .refine((s) => isIPv4(s), says("expected an IPv4 address in dotted-quad form"));
+// RFC 6286: the BGP identifier is any non-zero 32-bit value, written as an IPv4 address.
+const routerId = z
+  .string(says("expected a non-zero IPv4 address in dotted-quad form"))
+  .refine((s) => isIPv4(s) && s !== "0.0.0.0", says("expected a non-zero IPv4 address in dotted-quad form"));
 
 /** Parsed here so a bad prefix is reported with its key path; parsePrefix supplies the "did you mean" hint. */
 const prefix = z
@@ -110,7 +111,7 @@ const controlShape = {
 };
 
 const rootShape = {
-  routerId: ipv4Address,
+  routerId,
   asn,
   listen: z
     .array(

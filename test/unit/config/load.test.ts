@@ -204,9 +204,15 @@ describe("config loading", () => {
         'log.level: expected one of trace, debug, info, warn, error, got "loud"',
         "peers[0].holdTime: expected 0 or an integer 3..65535, got 2",
         'peers[0].families[0]: expected "ipv4" or "ipv6", got "ipv5"',
-        'routerId: expected an IPv4 address in dotted-quad form, got "fd00::1"',
+        'routerId: expected a non-zero IPv4 address in dotted-quad form, got "fd00::1"',
       ].sort(),
     );
+  });
+
+  it("rejects a zero router id", async () => {
+    assert.deepEqual(await problemsOf("routerId: 0.0.0.0\nasn: 1\n"), [
+      'routerId: expected a non-zero IPv4 address in dotted-quad form, got "0.0.0.0"',
+    ]);
   });
 
   it("reports YAML syntax errors with line and column, and empty files", async () => {

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// `flatroute agent`: the node agent. Loads the config, runs the BGP speaker
+// and the control socket, reloads on SIGHUP, shuts down on SIGTERM/SIGINT.
+import { Command, Option } from "commander";
+import pino, { type Logger } from "pino";
+import { Speaker } from "../bgp/speaker";
+import { ConfigError, loadConfigFile } from "../config/load";
+import { LOG_LEVELS, type LogLevel } from "../config/schema";
+import { Agent, type AgentOptions, type SpeakerFactory } from "./agent";
+import { VERSION } from "./version";
+
+/** Exit codes: 1 failed at start-up or forced exit, 2 invalid configuration. */
+const EXIT_FAILED = 1;
+const EXIT_BAD_CONFIG = 2;
+const SHUTDOWN_GRACE_MS = 5000;
+
+interface AgentFlags {
+  config: string;
+  controlSocket?: string;
+  logLevel?: LogLevel;
+}
+
+const createSpeaker: SpeakerFactory = (config, log) => new Speaker(config, log);
+
+async function runAgent(flags: AgentFlags): Promise<void> {
+  const options: AgentOptions = { configPath: flags.config };
+  if (flags.controlSocket) options.controlSocket = flags.controlSocket;
+  if (flags.logLevel) options.logLevel = flags.logLevel;
+
+  let config: Awaited<ReturnType<typeof loadConfigFile>>;
+  try {
+    config = await loadConfigFile(flags.config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+
+  const log = pino({ level: flags.logLevel ?? config.log.level, timestamp: pino.stdTimeFunctions.isoTime });
+  let agent: Agent;
+  try {
+    agent = await Agent.start(options, config, log, createSpeaker);
+  } catch (e) {
+    log.fatal({ err: e }, "flatroute agent failed to start");
+    process.exit(EXIT_FAILED);
+  }
+  handleSignals(agent, log);
+}
+
+function handleSignals(agent: Agent, log: Logger): void {
+  process.on("SIGHUP", () => {
+    log.info("SIGHUP: reloading configuration");
+    // A rejected config is already logged by the agent with its problems.
+    agent.configure(false).catch(() => undefined);
+  });
+  let shuttingDown = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, "shutting down");
+    setTimeout(() => {
+      log.error({ graceMs: SHUTDOWN_GRACE_MS }, "shutdown took too long; exiting anyway");
+      process.exit(EXIT_FAILED);
+    }, SHUTDOWN_GRACE_MS).unref();
+    agent.stop("shutting down").then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: e }, "error while shutting down");
+        process.exit(EXIT_FAILED);
+      },
+    );
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("flatroute").description("BGP routing agent for Kubernetes nodes");
+  program
+    .command("agent")
+    .description("Run the agent in the foreground (logs as JSON lines on stdout)")
+    .requiredOption("-c, --config <file>", "YAML configuration file")
+    .option("--control-socket <path>", "control socket path (overrides control.socket)")
+    .addOption(new Option("--log-level <level>", "log level (overrides log.level)").choices(LOG_LEVELS))
+    .action((flags: AgentFlags) => runAgent(flags));
+  program
+    .command("version")
+    .description("Print the version")
+    .action(() => {
+      process.stdout.write(`flatroute ${VERSION}\n`);
+    });
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      process.stderr.write(`flatroute: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(EXIT_FAILED);
+    });
+}

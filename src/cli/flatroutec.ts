@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// flatroutec: one-shot commands to a running flatroute agent over its control
+// socket, printed the way birdc prints them (or as JSON with --json).
+import { Command } from "commander";
+import { ControlError, controlRequest } from "../control/client";
+import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
+import { commandHelp, parseCommandWords, UsageError } from "./grammar";
+import { renderText } from "./render";
+import { VERSION } from "./version";
+
+/** Exit codes: 1 the agent refused the command, 2 bad usage, 3 the agent could not be reached. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+interface Options {
+  socket: string;
+  json?: boolean;
+  timeout: string;
+}
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+export async function main(
+  argv: readonly string[],
+  out: Output = process.stdout,
+  err: Output = process.stderr,
+): Promise<number> {
+  const program = new Command("flatroutec")
+    .description("Query and control a running flatroute agent")
+    .version(VERSION, "-V, --version")
+    .option(
+      "-s, --socket <path>",
+      "control socket of the agent",
+      process.env.FLATROUTE_SOCKET ?? DEFAULT_CONTROL_SOCKET,
+    )
+    .option("--json", "print the reply data as JSON")
+    .option("--timeout <ms>", "how long to wait for the agent", "10000")
+    .argument("[command...]", "command words, abbreviations allowed (sh pro = show protocols)")
+    .addHelpText("after", `\nCommands:\n${commandHelp()}\n`)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) });
+
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    return code === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const opts = program.opts<Options>();
+  const words = program.args;
+  if (words.length === 1 && words[0] === "help") {
+    out.write(`Commands:\n${commandHelp()}\n`);
+    return EXIT.ok;
+  }
+  const timeoutMs = Number(opts.timeout);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    err.write(`flatroutec: --timeout: expected milliseconds, got "${opts.timeout}"\n`);
+    return EXIT.usage;
+  }
+
+  try {
+    const parsed = parseCommandWords(words);
+    const data = await controlRequest(opts.socket, parsed.spec.name, parsed.args, { timeoutMs });
+    const text = opts.json ? JSON.stringify(data, null, 2) : renderText(parsed, data, { now: new Date() });
+    out.write(`${text}\n`);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err.write(`flatroutec: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof ControlError) {
+      err.write(`flatroutec: ${e.message}\n`);
+      return e.kind === "reply" ? EXIT.failed : EXIT.unreachable;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`flatroutec: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

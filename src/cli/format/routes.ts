@@ -1,0 +1,73 @@
+// "show route" as birdc prints it: one block per table, the network named on
+// its first route only, "*" on the best route, then the next hop.
+import type { FamilyName, RouteView } from "../../bgp/speaker-api";
+import type { RouteCountData } from "../../control/protocol";
+import { shortTime, type TimeOptions } from "./time";
+
+export interface RouteFormatOptions extends TimeOptions {
+  /** "show route all": add the attribute lines. */
+  all?: boolean;
+}
+
+const TABLES: Record<FamilyName, string> = { ipv4: "master4", ipv6: "master6" };
+const ORIGIN_CODE: Record<RouteView["origin"], string> = { IGP: "i", EGP: "e", incomplete: "?" };
+const STATIC = "static";
+
+export function formatRoutes(routes: readonly RouteView[], o: RouteFormatOptions): string {
+  const blocks: string[] = [];
+  for (const family of ["ipv4", "ipv6"] as const) {
+    const rows = routes.filter((r) => r.family === family);
+    if (rows.length === 0) continue;
+    const lines = [`Table ${TABLES[family]}:`];
+    let lastNet = "";
+    for (const r of rows) {
+      lines.push(routeLine(r, r.prefix === lastNet ? "" : r.prefix, o));
+      lastNet = r.prefix;
+      if (r.nextHop !== "") lines.push(`\tvia ${r.nextHop}`);
+      if (o.all) lines.push(...attributeLines(r));
+    }
+    blocks.push(lines.join("\n"));
+  }
+  return blocks.join("\n\n");
+}
+
+function routeLine(r: RouteView, net: string, o: TimeOptions): string {
+  const best = r.best ? " *" : "";
+  return `${net.padEnd(20)} unicast [${r.peer} ${shortTime(r.since, o)}]${best} ${info(r)}`;
+}
+
+/** BIRD's per-protocol info: "(preference)" and, for BGP, "[AS<origin AS><origin code>]". */
+function info(r: RouteView): string {
+  if (r.peer === STATIC) return "(200)";
+  const originAs = r.asPath.length > 0 ? `AS${r.asPath[r.asPath.length - 1]}` : "";
+  return `(100) [${originAs}${ORIGIN_CODE[r.origin]}]`;
+}
+
+function attributeLines(r: RouteView): string[] {
+  if (r.peer === STATIC) return ["\tType: static univ"];
+  const lines = ["\tType: BGP univ", `\tBGP.origin: ${r.origin}`, `\tBGP.as_path: ${r.asPath.join(" ")}`];
+  if (r.nextHop !== "") lines.push(`\tBGP.next_hop: ${r.nextHop}`);
+  if (r.med !== undefined) lines.push(`\tBGP.med: ${r.med}`);
+  if (r.localPref !== undefined) lines.push(`\tBGP.local_pref: ${r.localPref}`);
+  if (r.communities.length > 0) lines.push(`\tBGP.community: ${r.communities.map(birdCommunity).join(" ")}`);
+  if (r.largeCommunities.length > 0) {
+    lines.push(`\tBGP.large_community: ${r.largeCommunities.map(birdCommunity).join(" ")}`);
+  }
+  return lines;
+}
+
+/** "65000:1" -> "(65000,1)", "65000:1:2" -> "(65000, 1, 2)"; anything else as given. */
+function birdCommunity(c: string): string {
+  const parts = c.split(":");
+  if (!parts.every((p) => /^\d+$/.test(p))) return c;
+  if (parts.length === 2) return `(${parts.join(",")})`;
+  if (parts.length === 3) return `(${parts.join(", ")})`;
+  return c;
+}
+
+export function formatRouteCount(c: RouteCountData, family?: FamilyName): string {
+  const families = family ? [family] : (["ipv4", "ipv6"] as const);
+  return families
+    .map((f) => `${c.byFamily[f].routes} routes for ${c.byFamily[f].networks} networks in table ${TABLES[f]}`)
+    .join("\n");
+}

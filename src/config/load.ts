@@ -1,0 +1,166 @@
+// Reads a YAML config file and compiles it into the agent's internal model.
+// Every problem found is reported at once, one line each, naming the key path.
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import type { ZodError } from "zod";
+import { Afi, type Family, Safi } from "../bgp/codec/types";
+import type { PeerConfig, SpeakerConfig } from "../bgp/config";
+import { ConfigError, closest, formatPath, problem, valueAt } from "./errors";
+import { type ConfigFile, configFileSchema, KNOWN_KEYS, type LogLevel, type PeerFile } from "./schema";
+import { crossCheck } from "./validate";
+
+export interface AgentConfig {
+  speaker: SpeakerConfig;
+  log: { level: LogLevel };
+  control: { socket: string };
+}
+
+export { ConfigError } from "./errors";
+
+export async function loadConfigFile(path: string): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new ConfigError(path, [`cannot read config file: ${(e as Error).message}`]);
+  }
+  return parseConfigText(text, { file: path, baseDir: dirname(resolve(path)) });
+}
+
+/**
+ * Parses config text. `file` only labels error messages; relative
+ * passwordFile paths are resolved against `baseDir`.
+ */
+export async function parseConfigText(
+  text: string,
+  where: { file: string; baseDir: string },
+): Promise<AgentConfig> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      where.file,
+      doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return `line ${pos.line}, column ${pos.col}: ${e.message}`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || raw === undefined) {
+    throw new ConfigError(where.file, ["the file is empty; routerId and asn are required"]);
+  }
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(where.file, describeIssues(parsed.error, raw));
+
+  const problems = crossCheck(parsed.data);
+  const passwords = await readPasswordFiles(parsed.data.peers, where.baseDir, problems);
+  if (problems.length > 0) throw new ConfigError(where.file, problems);
+  return compile(parsed.data, passwords);
+}
+
+function describeIssues(error: ZodError, raw: unknown): string[] {
+  const out: string[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      const allowed = knownKeysAt(issue.path);
+      for (const key of issue.keys) {
+        const hint = allowed ? closest(key, allowed) : undefined;
+        const where = formatPath([...issue.path, key]);
+        out.push(`${where}: unknown key${hint ? ` (did you mean "${hint}"?)` : ""}`);
+      }
+      continue;
+    }
+    out.push(problem(issue.path, issue.message, valueAt(raw, issue.path)));
+  }
+  return out;
+}
+
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefined {
+  if (path.length === 0) return KNOWN_KEYS.root;
+  const section = path[0];
+  if ((section === "peers" || section === "listen") && path.length === 2) return KNOWN_KEYS[section];
+  if ((section === "gracefulRestart" || section === "log" || section === "control") && path.length === 1) {
+    return KNOWN_KEYS[section];
+  }
+  return undefined;
+}
+
+/** Reads each passwordFile now, so a missing secret fails the load rather than the session. */
+async function readPasswordFiles(
+  peers: PeerFile[],
+  baseDir: string,
+  problems: string[],
+): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  await Promise.all(
+    peers.map(async (peer, i) => {
+      // Both set is already reported by crossCheck; reading the file would only add noise.
+      if (peer.passwordFile === undefined || peer.password !== undefined) return;
+      const at = ["peers", i, "passwordFile"];
+      const path = resolve(baseDir, peer.passwordFile);
+      let secret: string;
+      try {
+        secret = (await readFile(path, "utf8")).replace(/\r?\n$/, "");
+      } catch (e) {
+        problems.push(
+          problem(
+            at,
+            `cannot read password file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          ),
+        );
+        return;
+      }
+      if (secret.length === 0 || Buffer.byteLength(secret) > 80) {
+        problems.push(
+          problem(at, `password file ${path} must hold 1..80 bytes (it holds ${Buffer.byteLength(secret)})`),
+        );
+        return;
+      }
+      out.set(i, secret);
+    }),
+  );
+  return out;
+}
+
+const FAMILIES: Record<"ipv4" | "ipv6", Family> = {
+  ipv4: { afi: Afi.IPv4, safi: Safi.Unicast },
+  ipv6: { afi: Afi.IPv6, safi: Safi.Unicast },
+};
+
+function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig {
+  const peers = file.peers.map((p, i): PeerConfig => {
+    const peer: PeerConfig = {
+      name: p.name,
+      address: p.address,
+      asn: p.asn,
+      port: p.port,
+      holdTime: p.holdTime,
+      passive: p.passive,
+      families: p.families.map((f) => ({ ...FAMILIES[f] })),
+    };
+    const password = p.password ?? passwords.get(i);
+    if (password !== undefined) peer.password = password;
+    if (p.localAddress !== undefined) peer.localAddress = p.localAddress;
+    if (p.keepalive !== undefined) peer.keepalive = p.keepalive;
+    if (p.multihop !== undefined) peer.multihop = p.multihop;
+    if (p.ttlSecurity !== undefined) peer.ttlSecurity = p.ttlSecurity;
+    if (p.connectRetryMin !== undefined) peer.connectRetryMin = p.connectRetryMin;
+    if (p.connectRetryMax !== undefined) peer.connectRetryMax = p.connectRetryMax;
+    if (p.disabled !== undefined) peer.disabled = p.disabled;
+    return peer;
+  });
+  return {
+    speaker: {
+      routerId: file.routerId,
+      asn: file.asn,
+      listen: file.listen.map((l) => ({ address: l.address, port: l.port })),
+      prefixes: file.prefixes,
+      peers,
+      gracefulRestart: { ...file.gracefulRestart },
+    },
+    log: { level: file.log.level },
+    control: { socket: file.control.socket },
+  };
+}

@@ -1,0 +1,145 @@
+// The YAML config file's shape. Every object is strict: a misspelt key is an
+// error, not a silently ignored setting. Messages are phrased "expected …";
+// the loader appends the offending value and the key path.
+import { isIP, isIPv4 } from "node:net";
+import { z } from "zod";
+import type { Prefix } from "../bgp/codec/types";
+import { parsePrefix } from "../bgp/prefix";
+import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
+
+/** Zod error option: "required" when the key is missing, `expected` otherwise. */
+function says(expected: string) {
+  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? "required" : expected) };
+}
+
+function intIn(min: number, max: number, expected = `expected an integer ${min}..${max}`) {
+  return z.number(says(expected)).int(says(expected)).min(min, says(expected)).max(max, says(expected));
+}
+
+function numberIn(min: number, max: number, expected: string) {
+  return z.number(says(expected)).min(min, says(expected)).max(max, says(expected));
+}
+
+const asn = intIn(1, 4294967295);
+const port = intIn(1, 65535);
+
+const ipAddress = z
+  .string(says("expected an IPv4 or IPv6 address"))
+  .refine((s) => isIP(s) !== 0, says("expected an IPv4 or IPv6 address"));
+
+// RFC 6286: the BGP identifier is any non-zero 32-bit value, written as an IPv4 address.
+const routerId = z
+  .string(says("expected a non-zero IPv4 address in dotted-quad form"))
+  .refine((s) => isIPv4(s) && s !== "0.0.0.0", says("expected a non-zero IPv4 address in dotted-quad form"));
+
+/** Parsed here so a bad prefix is reported with its key path; parsePrefix supplies the "did you mean" hint. */
+const prefix = z
+  .string(says("expected a CIDR prefix such as 10.244.1.0/24"))
+  .transform((text, ctx): Prefix => {
+    try {
+      return parsePrefix(text);
+    } catch (e) {
+      const reason = (e as Error).message.replace(/^invalid prefix "[^"]*": /, "");
+      ctx.issues.push({ code: "custom", message: `expected a CIDR prefix: ${reason}`, input: text });
+      return z.NEVER;
+    }
+  });
+
+export const PEER_NAME = /^[A-Za-z_-][A-Za-z0-9_-]*$/;
+
+const peerName = z
+  .string(says("expected a name of letters, digits, _ and - not starting with a digit"))
+  .regex(PEER_NAME, says("expected a name of letters, digits, _ and - not starting with a digit"))
+  .max(64, says("expected a name of at most 64 characters"));
+
+export const FAMILY_NAMES = ["ipv4", "ipv6"] as const;
+const familyName = z.enum(FAMILY_NAMES, says('expected "ipv4" or "ipv6"'));
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const listenShape = {
+  address: ipAddress,
+  port: port.default(179),
+};
+
+const peerShape = {
+  name: peerName,
+  address: ipAddress,
+  asn,
+  localAddress: ipAddress.optional(),
+  port: port.default(179),
+  // Linux caps TCP MD5 keys at 80 bytes (TCP_MD5SIG_MAXKEYLEN).
+  password: z
+    .string(says("expected a string of 1..80 characters"))
+    .min(1, says("expected a string of 1..80 characters"))
+    .max(80, says("expected a string of 1..80 characters"))
+    .optional(),
+  passwordFile: z.string(says("expected a file path")).min(1, says("expected a file path")).optional(),
+  holdTime: z
+    .number(says("expected 0 or an integer 3..65535"))
+    .int(says("expected 0 or an integer 3..65535"))
+    .refine((n) => n === 0 || (n >= 3 && n <= 65535), says("expected 0 or an integer 3..65535"))
+    .default(90),
+  keepalive: intIn(1, 21845).optional(),
+  passive: z.boolean(says("expected true or false")).default(false),
+  multihop: intIn(1, 255).optional(),
+  ttlSecurity: intIn(1, 254).optional(),
+  families: z
+    .array(familyName, says('expected a list of "ipv4" and/or "ipv6"'))
+    .min(1, says('expected a list of "ipv4" and/or "ipv6"'))
+    .default(["ipv4", "ipv6"]),
+  connectRetryMin: numberIn(0.1, 3600, "expected a number of seconds 0.1..3600").optional(),
+  connectRetryMax: numberIn(0.1, 3600, "expected a number of seconds 0.1..3600").optional(),
+  disabled: z.boolean(says("expected true or false")).optional(),
+};
+
+const gracefulRestartShape = {
+  enabled: z.boolean(says("expected true or false")).default(true),
+  restartTime: intIn(1, 4095).default(120),
+};
+
+const logShape = {
+  level: z.enum(LOG_LEVELS, says(`expected one of ${LOG_LEVELS.join(", ")}`)).default("info"),
+};
+
+const controlShape = {
+  socket: z
+    .string(says("expected a socket file path"))
+    .min(1, says("expected a socket file path"))
+    .default(DEFAULT_CONTROL_SOCKET),
+};
+
+const rootShape = {
+  routerId,
+  asn,
+  listen: z
+    .array(
+      z.strictObject(listenShape, says("expected a mapping with address and port")),
+      says("expected a list"),
+    )
+    .default([{ address: "0.0.0.0", port: 179 }]),
+  prefixes: z.array(prefix, says("expected a list of CIDR prefixes")).default([]),
+  peers: z.array(z.strictObject(peerShape, says("expected a mapping")), says("expected a list")).default([]),
+  gracefulRestart: z
+    .strictObject(gracefulRestartShape, says("expected a mapping"))
+    .default({ enabled: true, restartTime: 120 }),
+  log: z.strictObject(logShape, says("expected a mapping")).default({ level: "info" }),
+  control: z
+    .strictObject(controlShape, says("expected a mapping"))
+    .default({ socket: DEFAULT_CONTROL_SOCKET }),
+};
+
+export const configFileSchema = z.strictObject(rootShape, says("expected a mapping of settings"));
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type PeerFile = ConfigFile["peers"][number];
+
+/** Allowed keys per section, for "did you mean" hints on unknown keys. */
+export const KNOWN_KEYS = {
+  root: Object.keys(rootShape),
+  listen: Object.keys(listenShape),
+  peers: Object.keys(peerShape),
+  gracefulRestart: Object.keys(gracefulRestartShape),
+  log: Object.keys(logShape),
+  control: Object.keys(controlShape),
+} as const;

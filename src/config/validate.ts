@@ -1,0 +1,93 @@
+// Checks that span several keys and so cannot live in the per-field schema:
+// uniqueness, mutually exclusive options, timer relationships.
+import { isIPv4 } from "node:net";
+import { formatAddress, formatPrefix, parseAddress } from "../bgp/prefix";
+import { problem } from "./errors";
+import type { ConfigFile } from "./schema";
+
+/** Model defaults for connect-retry backoff, mirrored from PeerConfig's documentation. */
+const RETRY_MIN_DEFAULT = 1;
+const RETRY_MAX_DEFAULT = 60;
+
+export function crossCheck(config: ConfigFile): string[] {
+  const problems: string[] = [];
+
+  firstSeen(
+    config.listen.map((l) => `${canonicalAddress(l.address)} port ${l.port}`),
+    (i, j) => problems.push(problem(["listen", i], `duplicates listen[${j}]`, config.listen[i])),
+  );
+  firstSeen(
+    config.prefixes.map((p) => formatPrefix(p)),
+    (i, j) =>
+      problems.push(problem(["prefixes", i], `duplicates prefixes[${j}]`, formatPrefix(config.prefixes[i]!))),
+  );
+  firstSeen(
+    config.peers.map((p) => p.name),
+    (i, j) =>
+      problems.push(problem(["peers", i, "name"], `duplicates peers[${j}].name`, config.peers[i]!.name)),
+  );
+  firstSeen(
+    config.peers.map((p) => canonicalAddress(p.address)),
+    (i, j) =>
+      problems.push(
+        problem(["peers", i, "address"], `duplicates peers[${j}].address`, config.peers[i]!.address),
+      ),
+  );
+
+  config.peers.forEach((peer, i) => {
+    const at = (key: string) => ["peers", i, key];
+    if (peer.password !== undefined && peer.passwordFile !== undefined) {
+      problems.push(problem(at("passwordFile"), "cannot be combined with password; keep one of them"));
+    }
+    if (peer.multihop !== undefined && peer.ttlSecurity !== undefined) {
+      problems.push(
+        problem(at("ttlSecurity"), "cannot be combined with multihop (TTL security sends with TTL 255)"),
+      );
+    }
+    if (peer.keepalive !== undefined) {
+      if (peer.holdTime === 0) {
+        problems.push(
+          problem(at("keepalive"), "must be absent when holdTime is 0 (no keepalives)", peer.keepalive),
+        );
+      } else if (peer.keepalive > Math.floor(peer.holdTime / 3)) {
+        const max = Math.floor(peer.holdTime / 3);
+        problems.push(
+          problem(at("keepalive"), `expected an integer 1..${max} (at most holdTime / 3)`, peer.keepalive),
+        );
+      }
+    }
+    if (peer.localAddress !== undefined && isIPv4(peer.localAddress) !== isIPv4(peer.address)) {
+      problems.push(
+        problem(at("localAddress"), "expected the same address family as address", peer.localAddress),
+      );
+    }
+    const retryMin = peer.connectRetryMin ?? RETRY_MIN_DEFAULT;
+    const retryMax = peer.connectRetryMax ?? RETRY_MAX_DEFAULT;
+    if (retryMin > retryMax) {
+      problems.push(
+        problem(
+          at(peer.connectRetryMax === undefined ? "connectRetryMin" : "connectRetryMax"),
+          `connectRetryMin (${retryMin}) must not exceed connectRetryMax (${retryMax})`,
+        ),
+      );
+    }
+    firstSeen(peer.families, (k, j) =>
+      problems.push(problem(["peers", i, "families", k], `duplicates families[${j}]`, peer.families[k])),
+    );
+  });
+  return problems;
+}
+
+function canonicalAddress(text: string): string {
+  return formatAddress(parseAddress(text));
+}
+
+/** Calls `dup(i, j)` for every item i equal to an earlier item j. */
+function firstSeen(keys: readonly string[], dup: (i: number, j: number) => void): void {
+  const seen = new Map<string, number>();
+  keys.forEach((key, i) => {
+    const j = seen.get(key);
+    if (j === undefined) seen.set(key, i);
+    else dup(i, j);
+  });
+}

@@ -1,0 +1,239 @@
+// The one table of control commands. The server dispatches requests through
+// it; flatroutec reads the same table for its grammar (keywords, positional
+// arguments, abbreviations) and its help, so the two cannot drift apart.
+import type { PeerStatus, SpeakerApi } from "../bgp/speaker-api";
+import type { MessageData, ShowRouteArgs, StatusData } from "./protocol";
+import { countRoutes, isFamilyName, QueryError, selectRoutes } from "./route-query";
+
+export type ArgType = "string" | "boolean" | "family";
+export type Args = Record<string, string | boolean | undefined>;
+
+export interface ArgSpec {
+  type: ArgType;
+  required?: boolean;
+  help: string;
+}
+
+/** How flatroutec spells the arguments after the command's own words. */
+export interface CliSyntax {
+  /** Bare words, in order, filling these args. */
+  positional?: string[];
+  /** `keyword VALUE` pairs: keyword -> arg name. */
+  options?: Record<string, string>;
+  /** Bare keywords that set a boolean arg to true: keyword -> arg name. */
+  flags?: Record<string, string>;
+  /** Bare keywords that only change how the client prints the reply. */
+  display?: string[];
+}
+
+export interface CommandContext {
+  speaker: SpeakerApi;
+  version: string;
+  /** Provided by the agent: re-read the config file; with check, only validate it. Returns a message. */
+  configure?: (check: boolean) => Promise<string>;
+  /** Provided by the agent: facts for "show status" that the speaker does not know. */
+  agentInfo?: () => { lastReconfigure?: string; configFile?: string };
+}
+
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  help: string;
+  args: Record<string, ArgSpec>;
+  syntax: CliSyntax;
+  run(ctx: CommandContext, args: Args): unknown;
+}
+
+/** An error meant for the user: its message becomes the reply's error text. */
+export class CommandError extends Error {}
+
+const nameArg: ArgSpec = { type: "string", required: true, help: "protocol (peer) name" };
+
+function findPeer(speaker: SpeakerApi, name: string): PeerStatus {
+  const peer = speaker.peers().find((p) => p.name === name);
+  if (!peer) throw new CommandError(`unknown protocol "${name}"`);
+  return peer;
+}
+
+function showProtocols(ctx: CommandContext, args: Args): PeerStatus[] {
+  if (typeof args.name === "string") return [findPeer(ctx.speaker, args.name)];
+  return ctx.speaker.peers();
+}
+
+function peerAction(verb: string, act: (s: SpeakerApi, name: string, args: Args) => string | undefined) {
+  return (ctx: CommandContext, args: Args): MessageData => {
+    const name = args.name as string;
+    findPeer(ctx.speaker, name);
+    const outcome = act(ctx.speaker, name, args) ?? verb;
+    return { message: `${name}: ${outcome}` };
+  };
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "show status",
+    usage: "show status",
+    help: "Show router id, AS, version and uptime",
+    args: {},
+    syntax: {},
+    run: (ctx): StatusData => ({
+      ...ctx.speaker.status(),
+      version: ctx.version,
+      serverTime: new Date().toISOString(),
+      ...ctx.agentInfo?.(),
+    }),
+  },
+  {
+    name: "show protocols",
+    usage: "show protocols [NAME]",
+    help: "Show BGP sessions, one line each",
+    args: { name: { type: "string", help: "only this protocol" } },
+    syntax: { positional: ["name"] },
+    run: showProtocols,
+  },
+  {
+    name: "show protocols all",
+    usage: "show protocols all [NAME]",
+    help: "Show BGP sessions in detail",
+    args: { name: { type: "string", help: "only this protocol" } },
+    syntax: { positional: ["name"] },
+    run: showProtocols,
+  },
+  {
+    name: "show route",
+    usage: "show route [PREFIX | for ADDR|PREFIX] [protocol NAME] [table ipv4|ipv6] [all] [count]",
+    help: "Show routes: originated and learned from peers",
+    args: {
+      prefix: { type: "string", help: "only this exact network" },
+      for: { type: "string", help: "the most specific network containing this address or prefix" },
+      protocol: { type: "string", help: "only routes from this protocol (peer name, or static)" },
+      family: { type: "family", help: "only this table: ipv4 or ipv6" },
+      count: { type: "boolean", help: "only count routes and networks" },
+    },
+    syntax: {
+      positional: ["prefix"],
+      options: { for: "for", protocol: "protocol", table: "family" },
+      flags: { count: "count" },
+      display: ["all"],
+    },
+    run: (ctx, args) => {
+      const query = args as ShowRouteArgs;
+      if (query.protocol !== undefined && query.protocol !== "static") findPeer(ctx.speaker, query.protocol);
+      try {
+        const routes = selectRoutes(ctx.speaker.routes(), query);
+        return query.count ? countRoutes(routes) : routes;
+      } catch (e) {
+        if (e instanceof QueryError) throw new CommandError(e.message);
+        throw e;
+      }
+    },
+  },
+  {
+    name: "enable",
+    usage: "enable NAME",
+    help: "Enable a disabled protocol",
+    args: { name: nameArg },
+    syntax: { positional: ["name"] },
+    run: peerAction("enabled", (s, name) => {
+      if (findPeer(s, name).state !== "down") return "already enabled";
+      s.enablePeer(name);
+    }),
+  },
+  {
+    name: "disable",
+    usage: 'disable NAME ["message"]',
+    help: "Disable a protocol: close the session with an administrative shutdown",
+    args: {
+      name: nameArg,
+      message: { type: "string", help: "shutdown message sent to the peer (RFC 9003)" },
+    },
+    syntax: { positional: ["name", "message"] },
+    run: peerAction("disabled", (s, name, args) => {
+      if (findPeer(s, name).state === "down") return "already disabled";
+      s.disablePeer(name, typeof args.message === "string" ? args.message : undefined);
+    }),
+  },
+  {
+    name: "restart",
+    usage: "restart NAME",
+    help: "Restart a protocol: close the session and connect again",
+    args: { name: nameArg },
+    syntax: { positional: ["name"] },
+    run: peerAction("restarted", (s, name) => {
+      s.restartPeer(name);
+    }),
+  },
+  {
+    name: "reload",
+    usage: "reload NAME",
+    help: "Ask the peer to send its routes again (route refresh)",
+    args: { name: nameArg },
+    syntax: { positional: ["name"] },
+    run: peerAction("reloading", (s, name) => {
+      s.refreshPeer(name);
+    }),
+  },
+  {
+    name: "configure",
+    usage: "configure",
+    help: "Reload the configuration file and apply it",
+    args: {},
+    syntax: {},
+    run: (ctx): Promise<MessageData> => configure(ctx, false),
+  },
+  {
+    name: "configure check",
+    usage: "configure check",
+    help: "Check the configuration file without applying it",
+    args: {},
+    syntax: {},
+    run: (ctx): Promise<MessageData> => configure(ctx, true),
+  },
+];
+
+async function configure(ctx: CommandContext, check: boolean): Promise<MessageData> {
+  if (!ctx.configure) throw new CommandError("configure is not available in this agent");
+  return { message: await ctx.configure(check) };
+}
+
+const BY_NAME = new Map(COMMANDS.map((c) => [c.name, c]));
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Validates args against the table and runs the command. Throws CommandError for the user's mistakes. */
+export async function dispatch(ctx: CommandContext, command: string, rawArgs: unknown): Promise<unknown> {
+  const spec = BY_NAME.get(command);
+  if (!spec) throw new CommandError(`unknown command "${command}"`);
+  return spec.run(ctx, checkArgs(spec, rawArgs ?? {}));
+}
+
+function checkArgs(spec: CommandSpec, raw: unknown): Args {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new CommandError(`"args" of "${spec.name}" must be an object`);
+  }
+  const given = raw as Record<string, unknown>;
+  const out: Args = {};
+  for (const key of Object.keys(given)) {
+    if (!(key in spec.args)) throw new CommandError(`unknown argument "${key}" for "${spec.name}"`);
+  }
+  for (const [key, arg] of Object.entries(spec.args)) {
+    const value = given[key];
+    if (value === undefined || value === null) {
+      if (arg.required) throw new CommandError(`missing argument "${key}" for "${spec.name}"`);
+      continue;
+    }
+    if (arg.type === "boolean" && typeof value !== "boolean") {
+      throw new CommandError(`argument "${key}" of "${spec.name}" must be true or false`);
+    }
+    if (arg.type === "string" && typeof value !== "string") {
+      throw new CommandError(`argument "${key}" of "${spec.name}" must be a string`);
+    }
+    if (arg.type === "family" && !isFamilyName(value)) {
+      throw new CommandError(`argument "${key}" of "${spec.name}" must be "ipv4" or "ipv6"`);
+    }
+    out[key] = value as string | boolean;
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { EXIT, main } from "../../../src/cli/flatroutec";
+import { dispatch } from "../../../src/control/commands";
+import { ControlServer } from "../../../src/control/server";
+import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
+
+class Capture extends Writable {
+  text = "";
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function run(argv: string[]) {
+  const out = new Capture();
+  const err = new Capture();
+  const code = await main(argv, out, err);
+  return { code, out: out.text, err: err.text };
+}
+
+describe("flatroutec against a control socket", () => {
+  let dir: string;
+  let socket: string;
+  let server: ControlServer;
+  let speaker: FakeSpeaker;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "flatroutec-"));
+    socket = join(dir, "ctl.sock");
+    speaker = new FakeSpeaker(
+      [peerStatus({ name: "tor_a", address: "10.0.0.2", asn: 65002 })],
+      [route({ prefix: "10.244.2.0/24", peer: "tor_a", nextHop: "10.0.0.2", asPath: [65002] })],
+    );
+    server = await ControlServer.listen(socket, (c, a) => dispatch({ speaker, version: "1.2.3" }, c, a));
+  });
+
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("prints text output for an abbreviated show command", async () => {
+    const r = await run(["-s", socket, "sh", "pro"]);
+    assert.equal(r.code, EXIT.ok);
+    assert.equal(r.err, "");
+    const lines = r.out.split("\n");
+    assert.equal(lines[0], "Name       Proto      Table      State  Since         Info");
+    assert.match(lines[1]!, /^tor_a {6}BGP {8}--- {8}up {5}\S+ +Established$/);
+  });
+
+  it("prints the reply data as JSON with --json", async () => {
+    const r = await run(["-s", socket, "--json", "show", "route"]);
+    assert.equal(r.code, EXIT.ok);
+    assert.deepEqual(JSON.parse(r.out), speaker.routeList);
+  });
+
+  it("prints action results and fails with the agent's error", async () => {
+    assert.deepEqual(await run(["-s", socket, "disable", "tor_a"]), {
+      code: 0,
+      out: "tor_a: disabled\n",
+      err: "",
+    });
+    assert.deepEqual(await run(["-s", socket, "enable", "nope"]), {
+      code: EXIT.failed,
+      out: "",
+      err: 'flatroutec: unknown protocol "nope"\n',
+    });
+    assert.deepEqual(await run(["-s", socket, "configure"]), {
+      code: EXIT.failed,
+      out: "",
+      err: "flatroutec: configure is not available in this agent\n",
+    });
+  });
+
+  it("reports usage errors without contacting the agent", async () => {
+    assert.deepEqual(await run(["-s", join(dir, "absent.sock"), "re", "tor_a"]), {
+      code: EXIT.usage,
+      out: "",
+      err: 'flatroutec: "re" is ambiguous: restart, reload\n',
+    });
+  });
+
+  it("says the agent is not running when the socket is missing", async () => {
+    const missing = join(dir, "absent.sock");
+    assert.deepEqual(await run(["-s", missing, "show", "status"]), {
+      code: EXIT.unreachable,
+      out: "",
+      err: `flatroutec: cannot reach flatroute at ${missing}: is the agent running?\n`,
+    });
+  });
+});

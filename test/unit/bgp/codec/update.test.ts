@@ -154,7 +154,7 @@ describe("UPDATE", () => {
   it("re-encodes unknown optional transitive attributes with Partial and drops non-transitive ones", () => {
     const attrs = "c06302 abcd 806402 0102";
     const { message } = decodeUpdate(updateFrame({ attrs }), FOUR_OCTET_CAPS);
-    assert.deepEqual(message.attributes.unknown, [{ flags: 0xc0, typeCode: 99, value: hex("abcd") }]);
+    assert.deepEqual(message.attributes.unknown, [{ flags: 0xe0, typeCode: 99, value: hex("abcd") }]);
     assert.equal(toHex(encodeMessage(message, FOUR_OCTET_CAPS)), toHex(updateFrame({ attrs: "e06302abcd" })));
   });
 

@@ -82,7 +82,7 @@ describe("RFC 7606 handling of malformed UPDATEs", () => {
     });
 
     it("a withdrawn prefix longer than 32 bits", () => {
-      expectReset(updateFrame({ withdrawn: "21 0a000000 00" }), UpdateSubcode.MalformedAttributeList);
+      expectReset(updateFrame({ withdrawn: "21 0a000000 00" }), UpdateSubcode.InvalidNetworkField);
     });
 
     it("an NLRI prefix overrunning the message", () => {

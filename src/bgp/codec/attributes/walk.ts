@@ -115,6 +115,9 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, s:
 
     const flagsOk = (flags & FLAG_BITS) === d.flags;
     try {
+      // RFC 7606 section 3.c: wrong flags make the attribute malformed. A
+      // treat-as-withdraw attribute is still decoded so that MP_REACH_NLRI's
+      // prefixes can be withdrawn; the attributes are dropped afterwards.
       if (flagsOk || d.onMalformed === ErrorAction.TreatAsWithdraw) d.decode(value, s);
       if (!flagsOk)
         throw new MalformedAttribute(

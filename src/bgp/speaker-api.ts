@@ -1,0 +1,66 @@
+// What the speaker exposes to the layers above it (agent, control socket,
+// metrics). Plain data, so the control socket can send it as JSON unchanged.
+import type { SpeakerConfig } from "./config";
+
+export type FamilyName = "ipv4" | "ipv6";
+
+export interface PeerStatus {
+  name: string;
+  address: string;
+  asn: number;
+  localAddress?: string;
+  /** BIRD-style coarse state: "up", "start", "down" (disabled). */
+  state: "up" | "start" | "down";
+  /** RFC 4271 FSM state: Idle, Connect, Active, OpenSent, OpenConfirm, Established. */
+  bgpState: string;
+  /** ISO time of the last state change. */
+  since: string;
+  /** "Established", or the last error in BIRD's words (e.g. "Received: Hold timer expired"). */
+  info: string;
+  lastError?: string;
+  routerId?: string;
+  holdTime?: number;
+  keepalive?: number;
+  capabilities?: string[];
+  families: FamilyName[];
+  routes: { imported: number; filtered: number; exported: number };
+  messages: { updatesIn: number; updatesOut: number; notificationsIn: number; notificationsOut: number };
+}
+
+export interface RouteView {
+  prefix: string;
+  family: FamilyName;
+  nextHop: string;
+  /** Peer name, or "static" for routes this node originates. */
+  peer: string;
+  asPath: number[];
+  origin: "IGP" | "EGP" | "incomplete";
+  localPref?: number;
+  med?: number;
+  communities: string[];
+  largeCommunities: string[];
+  best: boolean;
+  since: string;
+}
+
+export interface SpeakerStatus {
+  routerId: string;
+  asn: number;
+  startedAt: string;
+}
+
+export interface SpeakerApi {
+  start(): Promise<void>;
+  /** Sends a Cease (administrative shutdown, with `message` per RFC 9003) to every peer and closes. */
+  stop(message?: string): Promise<void>;
+  status(): SpeakerStatus;
+  peers(): PeerStatus[];
+  routes(): RouteView[];
+  enablePeer(name: string): void;
+  disablePeer(name: string, message?: string): void;
+  restartPeer(name: string): void;
+  /** Asks the peer to resend its routes (ROUTE-REFRESH). */
+  refreshPeer(name: string): void;
+  /** Applies a new config: added peers start, removed stop, changed restart, unchanged are untouched. */
+  reconfigure(config: SpeakerConfig): Promise<void>;
+}

@@ -1,7 +1,7 @@
 // Routes as received from one peer, after import checks (RFC 4271 Adj-RIB-In).
 // Keyed by the prefix in text form for now; the routing-engine work replaces
 // this with numeric keys and interned attribute sets.
-import { Afi, type PathAttributes, type Prefix, type UpdateMessage } from "./codec/types";
+import type { Afi, PathAttributes, Prefix, UpdateMessage } from "./codec/types";
 import { formatPrefix } from "./prefix";
 
 export interface ReceivedRoute {

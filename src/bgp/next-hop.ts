@@ -40,7 +40,8 @@ export function chooseNextHop(afi: Afi, sessionLocalAddress: string): NextHopCho
 function interfaceAddressesOf(address: string): string[] {
   for (const addrs of Object.values(networkInterfaces())) {
     if (!addrs) continue;
-    if (addrs.some((a) => normalize(a.address) === address)) return addrs.map((a) => a.address.split("%")[0]!);
+    if (addrs.some((a) => normalize(a.address) === address))
+      return addrs.map((a) => a.address.split("%")[0]!);
   }
   return [];
 }

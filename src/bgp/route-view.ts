@@ -18,7 +18,8 @@ export function routeView(r: ReceivedRoute, peer: string): RouteView {
   const a = r.attributes;
   const asPath: number[] = [];
   for (const seg of a.asPath ?? []) {
-    if (seg.type === AsPathSegmentType.AsSequence || seg.type === AsPathSegmentType.AsSet) asPath.push(...seg.asns);
+    if (seg.type === AsPathSegmentType.AsSequence || seg.type === AsPathSegmentType.AsSet)
+      asPath.push(...seg.asns);
   }
   return {
     prefix: formatPrefix(r.prefix),
@@ -30,7 +31,9 @@ export function routeView(r: ReceivedRoute, peer: string): RouteView {
     localPref: a.localPref,
     med: a.med,
     communities: (a.communities ?? []).map(formatCommunity),
-    largeCommunities: (a.largeCommunities ?? []).map((l) => `${l.globalAdmin}:${l.localData1}:${l.localData2}`),
+    largeCommunities: (a.largeCommunities ?? []).map(
+      (l) => `${l.globalAdmin}:${l.localData1}:${l.localData2}`,
+    ),
     best: false,
     since: r.receivedAt.toISOString(),
   };

@@ -20,13 +20,13 @@ import {
 import type { PeerConfig, SpeakerConfig } from "./config";
 import { chooseNextHop } from "./next-hop";
 import { formatPrefix, prefixEquals } from "./prefix";
+import { routeView } from "./route-view";
 import { refuseConnection } from "./session/connection";
 import { describeDown } from "./session/down-reason";
-import { capabilityNames } from "./session/negotiate";
 import { State } from "./session/fsm";
+import { capabilityNames } from "./session/negotiate";
 import { Session } from "./session/session";
 import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
-import { routeView } from "./route-view";
 import { BgpListener } from "./transport";
 
 interface PeerRuntime {
@@ -223,7 +223,10 @@ export class Speaker implements SpeakerApi {
     const remote = normalizeAddress(socket.remoteAddress);
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
     if (!runtime || runtime.disabled) {
-      this.log.warn({ remote }, runtime ? "connection from disabled peer rejected" : "connection from unconfigured address rejected");
+      this.log.warn(
+        { remote },
+        runtime ? "connection from disabled peer rejected" : "connection from unconfigured address rejected",
+      );
       refuseConnection(socket, CeaseSubcode.ConnectionRejected);
       return;
     }
@@ -266,17 +269,27 @@ export class Speaker implements SpeakerApi {
     };
     if (!ebgp) attrs.localPref = 100;
     if (afi === Afi.IPv4) attrs.nextHop = choice.nextHop;
-    else attrs.mpReach = { afi, safi: Safi.Unicast, nextHop: choice.nextHop, linkLocalNextHop: choice.linkLocal, nlri: [] };
+    else
+      attrs.mpReach = {
+        afi,
+        safi: Safi.Unicast,
+        nextHop: choice.nextHop,
+        linkLocalNextHop: choice.linkLocal,
+        nlri: [],
+      };
     return attrs;
   }
 
   private announce(runtime: PeerRuntime, family: Family, prefixes: Prefix[], refresh = false): void {
     if (prefixes.length === 0) return;
     const negotiated = runtime.session.negotiated;
-    if (!negotiated || !negotiated.families.some((f) => f.afi === family.afi)) return;
+    if (!negotiated?.families.some((f) => f.afi === family.afi)) return;
     const attrs = this.exportAttributes(runtime, family.afi);
     if (!attrs) {
-      this.log.warn({ peer: runtime.config.name, family: familyName(family) }, "no usable next hop; not announcing");
+      this.log.warn(
+        { peer: runtime.config.name, family: familyName(family) },
+        "no usable next hop; not announcing",
+      );
       return;
     }
     runtime.session.sendRaw(encodeAnnouncements(family, prefixes, attrs, negotiated.caps));
@@ -285,7 +298,8 @@ export class Speaker implements SpeakerApi {
 
   private withdraw(runtime: PeerRuntime, family: Family, prefixes: Prefix[]): void {
     const negotiated = runtime.session.negotiated;
-    if (prefixes.length === 0 || !negotiated || !negotiated.families.some((f) => f.afi === family.afi)) return;
+    if (prefixes.length === 0 || !negotiated || !negotiated.families.some((f) => f.afi === family.afi))
+      return;
     runtime.session.sendRaw(encodeWithdrawals(family, prefixes, negotiated.caps));
     runtime.exported = Math.max(0, runtime.exported - prefixes.length);
   }
@@ -294,13 +308,24 @@ export class Speaker implements SpeakerApi {
     const added = next.filter((p) => !prev.some((q) => prefixEquals(p, q)));
     const removed = prev.filter((p) => !next.some((q) => prefixEquals(p, q)));
     if (added.length === 0 && removed.length === 0) return;
-    this.log.info({ added: added.map(formatPrefix), removed: removed.map(formatPrefix) }, "originated prefixes changed");
+    this.log.info(
+      { added: added.map(formatPrefix), removed: removed.map(formatPrefix) },
+      "originated prefixes changed",
+    );
     for (const runtime of this.peersByName.values()) {
       if (runtime.session.state !== State.Established) continue;
       for (const afi of [Afi.IPv4, Afi.IPv6]) {
         const family = { afi, safi: Safi.Unicast };
-        this.withdraw(runtime, family, removed.filter((p) => p.afi === afi));
-        this.announce(runtime, family, added.filter((p) => p.afi === afi));
+        this.withdraw(
+          runtime,
+          family,
+          removed.filter((p) => p.afi === afi),
+        );
+        this.announce(
+          runtime,
+          family,
+          added.filter((p) => p.afi === afi),
+        );
       }
     }
   }

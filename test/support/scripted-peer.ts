@@ -101,7 +101,8 @@ export class ScriptedPeer {
   }
 
   async waitClosed(): Promise<void> {
-    await waitFor(() => this.closed, "the session to close the connection");
+    // The socket may have closed before this wrapper attached its listeners.
+    await waitFor(() => this.closed || this.socket.destroyed, "the session to close the connection");
   }
 
   destroy(): void {

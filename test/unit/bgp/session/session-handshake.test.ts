@@ -222,4 +222,70 @@ describe("session handshake", () => {
     const rr = await peer.waitFor(MessageType.RouteRefresh);
     assert.deepEqual([rr.afi, rr.safi, rr.subtype], [1, 1, 0]);
   });
+
+  it("starts again after a stop and reaches Established on a new connection", async () => {
+    const { session, events } = makeSession();
+    sessions.push(session);
+    session.start();
+    const first = await establishIncoming(session, server);
+    peers.push(first);
+    await session.stop({ subcode: CeaseSubcode.AdministrativeReset });
+    await first.waitClosed();
+    session.start();
+    assert.equal(session.state, "Active");
+    const second = await establishIncoming(session, server);
+    peers.push(second);
+    assert.equal(events.filter((e) => e === "established").length, 2);
+  });
+
+  it("a stop while connecting abandons the attempt", async () => {
+    let release: (() => void) | undefined;
+    const { session } = makeSession(
+      { passive: false, port: server.port },
+      {
+        connect: (o) =>
+          new Promise((resolve) => {
+            release = () =>
+              loopbackConnect(
+                () => o.remotePort,
+                [],
+                () => 0,
+              )().then(resolve);
+          }),
+      },
+    );
+    sessions.push(session);
+    session.start();
+    assert.equal(session.state, "Connect");
+    await session.stop();
+    assert.equal(session.state, "Idle");
+    release!();
+    const late = new ScriptedPeer(await server.nextSocket(1));
+    peers.push(late);
+    await late.waitClosed();
+    assert.equal(late.received.length, 0, "no OPEN on an abandoned attempt");
+    assert.equal(session.state, "Idle");
+  });
+
+  it("listeners see consistent order even when they stop the session from an event", async () => {
+    const { session, events } = makeSession();
+    sessions.push(session);
+    session.once("established", () => void session.stop());
+    session.start();
+    const [client, accepted] = await socketPair(server);
+    const peer = new ScriptedPeer(client);
+    peers.push(peer);
+    session.acceptIncoming(accepted);
+    await peer.waitFor(MessageType.Open);
+    peer.send(peerOpen());
+    peer.keepalive();
+    const n = await peer.notification();
+    assert.deepEqual([n.code, n.subcode], [6, 2]);
+    assert.deepEqual(events.slice(-4), [
+      "OpenConfirm>Established",
+      "established",
+      "Established>Idle",
+      "down:adminDown",
+    ]);
+  });
 });

@@ -317,19 +317,17 @@ export function describeInterop(impl: Implementation): void {
 
     it(`a frozen peer is detected by hold-timer expiry (${FREEZE_HOLD_TIME_S} s) and the session recovers`, async () => {
       await rig.bothEstablished("hold");
-      const frozeAt = Date.now();
       rig.peer.process.signal("SIGSTOP");
       try {
-        const row = await waitFor(() => rig.agent.protocol("hold"), {
+        // The reason must be our own hold timer: a frozen peer sends nothing, not even a NOTIFICATION.
+        await waitFor(() => rig.agent.protocol("hold"), {
           timeoutMs: HOLD_DETECT_TIMEOUT_MS,
-          what: "flatroute to drop the frozen peer's session",
-          until: (r) => r !== undefined && r.bgpState !== "Established",
+          what: "flatroute to drop the frozen peer's session for hold-timer expiry",
+          until: (r) =>
+            r !== undefined &&
+            r.bgpState !== "Established" &&
+            /hold timer/i.test(`${r.info} ${r.lastError ?? ""}`),
         });
-        assert.ok(
-          Date.now() - frozeAt >= (FREEZE_HOLD_TIME_S - 1) * 1000,
-          "session dropped before the hold time ran out",
-        );
-        assert.match(row!.info, /hold timer/i);
       } finally {
         rig.peer.process.signal("SIGCONT");
       }

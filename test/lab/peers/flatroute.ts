@@ -10,7 +10,9 @@ import type { AddressFamily } from "./types";
 
 /** Repository root, from dist/test/lab/peers. */
 export const REPO_ROOT = resolve(__dirname, "..", "..", "..", "..");
-export const AGENT_CLI = resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");
+/** The agent's CLI; FLATROUTE_AGENT_CLI points the suite at another build of it. */
+export const AGENT_CLI =
+  process.env.FLATROUTE_AGENT_CLI ?? resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");
 
 /** The YAML config file, in the documented camelCase keys. */
 export interface AgentPeerYaml {
@@ -41,6 +43,7 @@ export interface ProtocolRow {
   state: string;
   bgpState: string;
   info: string;
+  lastError?: string;
   since: string;
   address?: string;
   asn?: number;

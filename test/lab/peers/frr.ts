@@ -1,7 +1,10 @@
-// FRR bgpd as a lab peer, without zebra (-Z). Neighbors whose local AS differs
+// FRR bgpd as a lab peer, with zebra beside it (no kernel install: -n) so bgpd
+// knows the interfaces: without it, FRR withdraws every IPv6 route whose
+// UPDATE carries a link-local next hop. Neighbors whose local AS differs
 // from the daemon's (iBGP, 4-octet) live in extra BGP views of the same
 // process, since FRR allows `local-as` only toward eBGP peers.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { run } from "../exec";
 import type { LabProcess, Netns } from "../netns";
 import { waitFor } from "../wait";
@@ -45,7 +48,7 @@ export function frrConfig(spec: DaemonSpec): string {
     out.push(` bgp router-id ${spec.routerId}`);
     out.push(" no bgp ebgp-requires-policy"); // RFC 8212 default would drop every eBGP route
     out.push(" no bgp default ipv4-unicast");
-    out.push(" no bgp network import-check"); // no zebra: originated networks are not in any RIB
+    out.push(" no bgp network import-check"); // originated networks are not in any RIB
     for (const n of inst.neighbors) {
       const a = n.address;
       out.push(` neighbor ${a} remote-as ${n.asn}`);
@@ -72,6 +75,11 @@ export function frrConfig(spec: DaemonSpec): string {
   return `${out.join("\n")}\n`;
 }
 
+function frrUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync("id", [flag, "frr"], { encoding: "utf8" }).trim());
+  return { uid: id("-u"), gid: id("-g") };
+}
+
 export class FrrPeer implements PeerDaemon {
   readonly kind = "FRR";
   private readonly instances: Instance[];
@@ -88,33 +96,24 @@ export class FrrPeer implements PeerDaemon {
   static async start(ns: Netns, spec: DaemonSpec): Promise<FrrPeer> {
     const conf = ns.lab.path(`${ns.role}-bgpd.conf`);
     const vtyDir = ns.lab.path(`${ns.role}-frr`);
+    const zserv = `${vtyDir}/zserv.api`;
+    // zebra cannot skip its privilege drop (bgpd's -S), so it runs as the
+    // package's frr user: the lab directory must be traversable and vtyDir its own.
+    chmodSync(ns.lab.dir, 0o755);
     mkdirSync(vtyDir, { recursive: true });
+    const frr = frrUser();
+    chownSync(vtyDir, frr.uid, frr.gid);
     writeFileSync(conf, frrConfig(spec));
-    const args = [
-      "-f",
-      conf,
-      "-i",
-      `${vtyDir}/bgpd.pid`,
-      "-z",
-      `${vtyDir}/zserv.api`,
-      "--vty_socket",
-      vtyDir,
-    ];
-    args.push(
-      "-Z",
-      "-S",
-      "-n",
-      "-u",
-      "root",
-      "-g",
-      "root",
-      "-P",
-      "0",
-      "--log",
-      "stdout",
-      "--log-level",
-      "info",
-    );
+    writeFileSync(`${vtyDir}/zebra.conf`, "hostname lab\n");
+    const common = ["-z", zserv, "--vty_socket", vtyDir, "-P", "0", "--log", "stdout"];
+    const zebraArgs = ["-f", `${vtyDir}/zebra.conf`, "-i", `${vtyDir}/zebra.pid`, ...common];
+    const zebra = ns.spawn("/usr/lib/frr/zebra", zebraArgs, { logName: "zebra" });
+    await waitFor(() => existsSync(zserv), {
+      timeoutMs: 15_000,
+      what: "FRR zebra socket",
+      giveUpIf: () => (zebra.running ? undefined : `it ${zebra.exitStatus}:\n${zebra.log().slice(-3000)}`),
+    });
+    const args = ["-f", conf, "-i", `${vtyDir}/bgpd.pid`, "-S", "-n", "-u", "root", "-g", "root", ...common];
     const proc = ns.spawn("/usr/lib/frr/bgpd", args, { logName: "bgpd" });
     const peer = new FrrPeer(ns, spec, proc, vtyDir);
     await waitFor(() => peer.vtysh(["show bgp summary"]).then(() => true), {

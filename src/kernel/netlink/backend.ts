@@ -8,6 +8,7 @@
 // by the time send returns and draining never waits.
 import type { KernelEvent, KernelRoute, LinkState, OpResult, RouteBackend, RouteOp } from "../types";
 import {
+  dropNewRoutesOfProtocol,
   encodeDelRoute,
   encodeDumpLinks,
   encodeDumpRoutes,
@@ -30,7 +31,7 @@ export interface NetlinkBackendOptions {
   sendsPerTick?: number;
   /** Event socket poll interval in ms (default 10). */
   monitorIntervalMs?: number;
-  /** RTM_NEWROUTE events of this protocol are not parsed nor delivered (they are our own echoes). */
+  /** RTM_NEWROUTE events of this protocol are dropped in the kernel (they are our own echoes). */
   quietProtocol?: number;
 }
 
@@ -218,6 +219,10 @@ export class NetlinkRouteBackend implements RouteBackend {
       this.events = NetlinkSocket.open({
         groups: C.RTMGRP_LINK | C.RTMGRP_IPV4_ROUTE | C.RTMGRP_IPV6_ROUTE,
         receiveBuffer: 32 << 20,
+        filter:
+          this.options.quietProtocol === undefined
+            ? undefined
+            : dropNewRoutesOfProtocol(this.options.quietProtocol),
       });
       this.poller = setInterval(() => this.pollEvents(), this.options.monitorIntervalMs ?? 10);
       this.poller.unref();

@@ -357,3 +357,35 @@ export function parseLink(msg: NlMessage): LinkState | null {
   const up = (flags & C.IFF_UP) !== 0 && (flags & C.IFF_LOWER_UP) !== 0;
   return { index, name, up };
 }
+
+// ---------------------------------------------------------------------------
+// Event filter
+
+function bpf(out: Buffer, i: number, code: number, jt: number, jf: number, k: number): void {
+  out.writeUInt16LE(code, i * 8);
+  out[i * 8 + 2] = jt;
+  out[i * 8 + 3] = jf;
+  out.writeUInt32LE(k >>> 0, i * 8 + 4);
+}
+
+/**
+ * Classic BPF for an event socket: drops RTM_NEWROUTE notifications of
+ * `protocol` (our own additions echoing back, 100,000 of them in a bulk load)
+ * inside the kernel, so they cost neither receive buffer nor system calls.
+ * Every other message passes. BPF loads are big-endian; the header is host order.
+ */
+export function dropNewRoutesOfProtocol(protocol: number): Buffer {
+  const BPF_LD_H_ABS = 0x28;
+  const BPF_LD_B_ABS = 0x30;
+  const BPF_JEQ_K = 0x15;
+  const BPF_RET_K = 0x06;
+  const typeAsLoaded = ((C.RTM_NEWROUTE & 0xff) << 8) | (C.RTM_NEWROUTE >> 8);
+  const prog = Buffer.alloc(6 * 8);
+  bpf(prog, 0, BPF_LD_H_ABS, 0, 0, 4); // nlmsg_type
+  bpf(prog, 1, BPF_JEQ_K, 0, 2, typeAsLoaded); // not a new route: accept
+  bpf(prog, 2, BPF_LD_B_ABS, 0, 0, C.NLMSG_HDRLEN + 5); // rtm_protocol
+  bpf(prog, 3, BPF_JEQ_K, 1, 0, protocol); // ours: drop
+  bpf(prog, 4, BPF_RET_K, 0, 0, 0xffffffff);
+  bpf(prog, 5, BPF_RET_K, 0, 0, 0);
+  return prog;
+}

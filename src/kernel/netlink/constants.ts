@@ -14,6 +14,7 @@ export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;
+export const SO_ATTACH_FILTER = 26;
 export const SOL_NETLINK = 270;
 /** Error replies carry only the header of the failed request, not its body. */
 export const NETLINK_CAP_ACK = 10;

@@ -13,6 +13,13 @@ interface NetlinkLibc {
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, addr: Buffer, len: number): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  attachFilter(
+    fd: number,
+    level: number,
+    name: number,
+    prog: { len: number; filter: Buffer },
+    len: number,
+  ): number;
   send(fd: number, buf: Buffer, len: number, flags: number): number;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
   close(fd: number): number;
@@ -25,12 +32,16 @@ function libc(): NetlinkLibc {
   if (cached) return cached;
   if (endianness() !== "LE") throw new Error("the netlink codec assumes a little-endian host");
   const lib = koffi.load("libc.so.6");
+  koffi.struct("flatroute_sock_fprog", { len: "uint16_t", filter: "void *" });
   cached = {
     socket: lib.func("int socket(int domain, int type, int protocol)") as NetlinkLibc["socket"],
     bind: lib.func("int bind(int fd, const void *addr, uint32_t len)") as NetlinkLibc["bind"],
     setsockopt: lib.func(
       "int setsockopt(int fd, int level, int name, const void *value, uint32_t len)",
     ) as NetlinkLibc["setsockopt"],
+    attachFilter: lib.func(
+      "int setsockopt(int fd, int level, int name, const flatroute_sock_fprog *value, uint32_t len)",
+    ) as NetlinkLibc["attachFilter"],
     send: lib.func("intptr_t send(int fd, const void *buf, size_t len, int flags)") as NetlinkLibc["send"],
     recv: lib.func("intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)") as NetlinkLibc["recv"],
     close: lib.func("int close(int fd)") as NetlinkLibc["close"],
@@ -59,6 +70,8 @@ export interface NetlinkSocketOptions {
   /** Receive buffer in bytes (SO_RCVBUFFORCE: as root it may exceed rmem_max). */
   receiveBuffer?: number;
   sendBuffer?: number;
+  /** Classic BPF program (struct sock_filter[]) run by the kernel before a message is queued. */
+  filter?: Buffer;
 }
 
 const RECV_BUFFER = 1 << 20;
@@ -79,6 +92,11 @@ export class NetlinkSocket {
       sock.setInt(C.SOL_NETLINK, C.NETLINK_GET_STRICT_CHK, 1, "NETLINK_GET_STRICT_CHK");
       if (options.receiveBuffer) sock.setBuffer(C.SO_RCVBUFFORCE, C.SO_RCVBUF, options.receiveBuffer);
       if (options.sendBuffer) sock.setBuffer(C.SO_SNDBUFFORCE, C.SO_SNDBUF, options.sendBuffer);
+      if (options.filter) {
+        const prog = { len: options.filter.length / 8, filter: options.filter };
+        if (c.attachFilter(fd, C.SOL_SOCKET, C.SO_ATTACH_FILTER, prog, 16) < 0)
+          throw new NetlinkError("setsockopt SO_ATTACH_FILTER", koffi.errno());
+      }
       const addr = Buffer.alloc(12);
       addr.writeUInt16LE(C.AF_NETLINK, 0);
       addr.writeUInt32LE(0, 4); // pid 0: the kernel assigns a unique port id

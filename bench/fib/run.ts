@@ -99,9 +99,8 @@ async function bird(lab: Lab, n: number, length: number): Promise<number> {
     "-P",
     lab.path("bird.pid"),
   ]);
-  let got = 0;
   const deadline = Date.now() + 300_000;
-  while ((got = countRoutes(ns, "bird")) < n) {
+  for (let got = countRoutes(ns, "bird"); got < n; got = countRoutes(ns, "bird")) {
     if (!proc.running) throw new Error(`BIRD exited: ${proc.log()}`);
     if (Date.now() > deadline) throw new Error(`BIRD installed ${got} of ${n} in 300 s`);
     await sleep(20);

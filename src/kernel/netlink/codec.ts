@@ -244,7 +244,7 @@ export function parseMessages(data: Buffer): NlMessage[] {
 
 /** NLMSG_ERROR: errno (positive; 0 is an ACK) and the sequence number of the request it answers. */
 export function parseError(msg: NlMessage): { errno: number; seq: number } {
-  const errno = -msg.body.readInt32LE(0);
+  const errno = -msg.body.readInt32LE(0) | 0;
   // The echoed request header follows; its seq is what matters when the reply's own seq differs.
   const seq = msg.body.length >= 4 + C.NLMSG_HDRLEN ? msg.body.readUInt32LE(4 + 8) : msg.seq;
   return { errno, seq };

@@ -3,6 +3,10 @@
 // plus the update-to-kernel latency of single changes.
 //
 //   node dist/bench/fib/run.js [--fib-n=100000] [--fib-latency=10000] [--fib-methods=ip,bird,flatroute,raw]
+//                              [--fib-repeat=3]
+//
+// Every figure is the median of --fib-repeat runs: the machine is shared, and
+// one run of anything can be twice as slow as the next.
 //
 // Each measurement gets its own namespace with one veth pair (10.0.0.1/24, the
 // routes go via 10.0.0.2). ip -batch and BIRD are timed from their start until
@@ -152,7 +156,7 @@ function table(rows: Row[], n: number): string {
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   return [
-    `N = ${n.toLocaleString("en-US")} IPv4 routes via one gateway, fresh namespace each`,
+    `N = ${n.toLocaleString("en-US")} IPv4 routes via one gateway, fresh namespace each, median of the runs`,
     line(head),
     `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
     ...body.map(line),
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
   const n = Number(option("fib-n", "100000"));
   const latencyCount = Number(option("fib-latency", "10000"));
   const methods = option("fib-methods", "ip,bird,flatroute,raw").split(",");
+  const repeat = Math.max(1, Number(option("fib-repeat", "3")));
   const lab = Lab.create();
   try {
     const rows: Row[] = [];

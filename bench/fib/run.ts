@@ -175,10 +175,14 @@ async function main(): Promise<void> {
       if (!methods.includes(key)) return;
       const row: Row = { method: name, rates: {} };
       for (const len of LENGTHS) {
-        const seconds = await fn(len);
+        const runs: number[] = [];
+        for (let i = 0; i < repeat; i++) runs.push(await fn(len));
+        runs.sort((a, b) => a - b);
+        const seconds = runs[Math.floor(runs.length / 2)]!;
         row.rates[len] = n / seconds;
         console.log(
-          `  ${name} /${len}: ${seconds.toFixed(3)} s, ${Math.round(n / seconds).toLocaleString("en-US")} routes/s`,
+          `  ${name} /${len}: median ${seconds.toFixed(3)} s of ${runs.map((r) => r.toFixed(3)).join(", ")}; ` +
+            `${Math.round(n / seconds).toLocaleString("en-US")} routes/s`,
         );
       }
       rows.push(row);

@@ -17,7 +17,7 @@ function malformed(code: number, why: string): BgpError {
 /** Decodes the capabilities inside one Capabilities optional parameter. */
 export function decodeCapabilities(r: ByteReader, end: number, out: Capability[]): void {
   while (r.pos < end) {
-    if (end - r.pos < 2) throw malformed(-1, "truncated capability header");
+    if (end - r.pos < 2) throw malformed(r.buf[r.pos]!, "truncated capability header");
     const code = r.u8();
     const len = r.u8();
     if (r.pos + len > end) throw malformed(code, "length runs past the parameter");

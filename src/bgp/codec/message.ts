@@ -1,6 +1,5 @@
 // decodeMessage / encodeMessage: the codec's front door, dispatching on the
 // message type to the per-message modules.
-import { ByteReader } from "./bytes";
 import { BgpError, ErrorCode, HeaderSubcode, type UpdateProblem } from "./errors";
 import { checkHeader, finishMessage, startMessage } from "./header";
 import { KEEPALIVE_FRAME } from "./keepalive";
@@ -38,12 +37,11 @@ export function decodeMessage(frame: Uint8Array, caps: SessionCaps): DecodedMess
   const length = checkHeader(frame, 0, maxMessageLength(caps));
   if (length !== frame.length) {
     // A frame that disagrees with its own length field: report the field.
-    const r = new ByteReader(frame, 16, 18, () => new BgpError(ErrorCode.MessageHeader, 0, ""));
     throw new BgpError(
       ErrorCode.MessageHeader,
       HeaderSubcode.BadMessageLength,
       `length field ${length} but frame of ${frame.length} bytes`,
-      r.view(2).slice(),
+      frame.slice(16, 18),
     );
   }
   switch (frame[18]) {
@@ -82,7 +80,7 @@ export function encodeMessage(message: Message, caps: SessionCaps): Uint8Array {
       return finishMessage(w, maxMessageLength(caps));
     }
     case MessageType.Update: {
-      const w = startMessage(MessageType.Update, 256);
+      const w = startMessage(MessageType.Update, 4096);
       encodeUpdateBody(w, message, caps);
       return finishMessage(w, maxMessageLength(caps));
     }

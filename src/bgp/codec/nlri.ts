@@ -48,15 +48,24 @@ export function prefixWireSize(p: Prefix): number {
 
 export function encodePrefixes(w: ByteWriter, prefixes: readonly Prefix[], afi: Afi, where: string): void {
   const maxBits = afi === Afi.IPv4 ? 32 : 128;
+  let size = 0;
   for (const p of prefixes) {
-    if (p.afi !== afi || p.length > maxBits || p.length < 0) {
+    if (p.afi !== afi || !(p.length >= 0 && p.length <= maxBits)) {
       throw new RangeError(`${where}: prefix of AFI ${p.afi}/${p.length} does not belong here`);
     }
+    size += 1 + ((p.length + 7) >> 3);
+  }
+  // One capacity check, then plain indexed stores: this is the bulk-send path.
+  const at = w.skip(size);
+  const buf = w.buf;
+  let q = at;
+  for (const p of prefixes) {
     const bytes = (p.length + 7) >> 3;
-    w.u8(p.length);
-    w.bytes(p.address.subarray(0, bytes));
+    buf[q++] = p.length;
+    const a = p.address;
+    for (let i = 0; i < bytes; i++) buf[q++] = a[i]!;
     const rem = p.length & 7;
     // Keep host bits out of the wire even if the caller left some set.
-    if (rem !== 0) w.buf[w.pos - 1]! &= 0xff << (8 - rem);
+    if (rem !== 0) buf[q - 1]! &= 0xff << (8 - rem);
   }
 }

@@ -33,14 +33,15 @@ export function decodeUpdate(
   // nothing after them can be found.
   if (p + withdrawnLength + 2 > end) throw malformedList("withdrawn routes length overruns the message");
   const withdrawn: Prefix[] = [];
+  // A bad withdrawn prefix is an NLRI error like any other (BIRD and FRR report it so too).
   decodePrefixes(
     frame,
     p,
     p + withdrawnLength,
     Afi.IPv4,
     withdrawn,
-    UpdateSubcode.MalformedAttributeList,
-    "withdrawn routes",
+    UpdateSubcode.InvalidNetworkField,
+    "withdrawn",
   );
   p += withdrawnLength;
   const attrLength = readU16(frame, p);

@@ -4,7 +4,7 @@
 import { ipv4ToNumber } from "./address";
 import { u16Bytes } from "./bytes";
 import { BgpError, ErrorCode, OpenSubcode } from "./errors";
-import { AS_TRANS, BGP_VERSION, type OpenMessage } from "./types";
+import { BGP_VERSION, type OpenMessage } from "./types";
 
 export interface OpenExpectation {
   localAsn: number;
@@ -22,7 +22,7 @@ export function validateOpen(open: OpenMessage, expect: OpenExpectation): BgpErr
       u16Bytes(BGP_VERSION),
     );
   }
-  if (open.asn !== expect.peerAsn || (open.asn === AS_TRANS && expect.peerAsn !== AS_TRANS)) {
+  if (open.asn !== expect.peerAsn) {
     return new BgpError(
       ErrorCode.OpenMessage,
       OpenSubcode.BadPeerAs,

@@ -13,7 +13,7 @@ import {
   ATTR_FLAG_TRANSITIVE,
   AttrType,
 } from "../types";
-import { type AttrDescriptor, MalformedAttribute, problem } from "./descriptor";
+import { type AttrDecodeState, type AttrDescriptor, MalformedAttribute, problem } from "./descriptor";
 
 const MAX_SEGMENT = 255;
 
@@ -58,12 +58,9 @@ function encodeAsPath(w: ByteWriter, segments: AsPathSegment[], asSize: 2 | 4): 
   }
 }
 
-function needsAs4(segments: AsPathSegment[] | undefined): boolean {
-  return segments?.some((s) => s.asns.some((a) => a > 0xffff)) ?? false;
-}
-
+/** RFC 6793 section 4.2.2: a 2-octet session needs AS4_PATH once any AS is over 65535. */
 export function pathNeedsAs4(segments: AsPathSegment[] | undefined): boolean {
-  return needsAs4(segments);
+  return segments?.some((s) => s.asns.some((a) => a > 0xffff)) ?? false;
 }
 
 export const AS_PATH: AttrDescriptor = {
@@ -111,11 +108,7 @@ export const AGGREGATOR: AttrDescriptor = {
 };
 
 /** RFC 6793 section 4.2.3: a 4-octet speaker discards AS4_* from another 4-octet speaker. */
-function discardOnFourOctetSession(
-  name: string,
-  code: number,
-  s: Parameters<AttrDescriptor["decode"]>[1],
-): boolean {
+function discardOnFourOctetSession(name: string, code: number, s: AttrDecodeState): boolean {
   if (!s.caps.fourOctetAs) return false;
   s.problems.push(
     problem(
@@ -183,7 +176,7 @@ function hopCount(segments: AsPathSegment[]): number {
  * RFC 6793 section 4.2.3, run once all attributes of a 2-octet session's
  * UPDATE are decoded: rebuilds the real AS path and aggregator.
  */
-export function mergeAs4(s: Parameters<AttrDescriptor["decode"]>[1]): void {
+export function mergeAs4(s: AttrDecodeState): void {
   const { attrs } = s;
   let as4Path = s.as4Path;
   if (s.as4Aggregator && attrs.aggregator) {

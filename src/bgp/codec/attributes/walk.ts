@@ -100,14 +100,24 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, s:
         );
       }
       // Optional non-transitive attributes we do not know are quietly dropped.
+      // Transitive ones are kept as we will pass them on: with Partial set
+      // (RFC 4271 section 5), so decode and re-encode agree.
       if (flags & ATTR_FLAG_TRANSITIVE) {
-        unknown.push({ flags: flags & ~ATTR_FLAG_EXTENDED_LENGTH, typeCode: code, value: value.slice() });
+        unknown.push({
+          // The low four flag bits are unused: ignored on receipt, zero when sent.
+          flags: (flags & FLAG_BITS) | ATTR_FLAG_PARTIAL,
+          typeCode: code,
+          value: value.slice(),
+        });
       }
       continue;
     }
 
     const flagsOk = (flags & FLAG_BITS) === d.flags;
     try {
+      // RFC 7606 section 3.c: wrong flags make the attribute malformed. A
+      // treat-as-withdraw attribute is still decoded so that MP_REACH_NLRI's
+      // prefixes can be withdrawn; the attributes are dropped afterwards.
       if (flagsOk || d.onMalformed === ErrorAction.TreatAsWithdraw) d.decode(value, s);
       if (!flagsOk)
         throw new MalformedAttribute(
@@ -120,7 +130,8 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, s:
       if (d.onMalformed === ErrorAction.AttributeDiscard) discard(s, code);
     }
   }
-  if (unknown.length > 0) s.attrs.unknown = unknown;
+  // In type-code order, the order the encoder writes them in.
+  if (unknown.length > 0) s.attrs.unknown = unknown.sort((a, b) => a.typeCode - b.typeCode);
   if (!s.caps.fourOctetAs) mergeAs4(s);
 }
 

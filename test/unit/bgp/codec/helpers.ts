@@ -22,3 +22,23 @@ export function frame(type: number, bodyHex = ""): Uint8Array {
   out.set(body, 19);
   return out;
 }
+
+/** An UPDATE frame from raw hex parts; lengths are computed. */
+export function updateFrame(parts: { withdrawn?: string; attrs?: string; nlri?: string }): Uint8Array {
+  const w = hex(parts.withdrawn ?? "");
+  const a = hex(parts.attrs ?? "");
+  const n = hex(parts.nlri ?? "");
+  const body = new Uint8Array(4 + w.length + a.length + n.length);
+  body[0] = w.length >> 8;
+  body[1] = w.length & 0xff;
+  body.set(w, 2);
+  body[2 + w.length] = a.length >> 8;
+  body[3 + w.length] = a.length & 0xff;
+  body.set(a, 4 + w.length);
+  body.set(n, 4 + w.length + a.length);
+  return frame(2, Buffer.from(body).toString("hex"));
+}
+
+/** ORIGIN IGP, AS_PATH [65001] (4-octet), NEXT_HOP 10.0.0.1: a valid base for IPv4 NLRI. */
+export const BASE_ATTRS_4 = "400101 00" + "400206 0201 0000fde9" + "400304 0a000001";
+export const BASE_ATTRS_2 = "400101 00" + "400204 0201 fde9" + "400304 0a000001";

@@ -1,0 +1,176 @@
+// The flatroute agent under test, started in a namespace from a YAML config and
+// observed through its control socket (the same one flatroutec uses).
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { stringify } from "yaml";
+import { controlRequest } from "../control-client";
+import type { LabProcess, Netns } from "../netns";
+import { waitFor } from "../wait";
+import type { AddressFamily } from "./types";
+
+/** Repository root, from dist/test/lab/peers. */
+export const REPO_ROOT = resolve(__dirname, "..", "..", "..", "..");
+/** The agent's CLI; FLATROUTE_AGENT_CLI points the suite at another build of it. */
+export const AGENT_CLI =
+  process.env.FLATROUTE_AGENT_CLI ?? resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");
+
+/** The YAML config file, in the documented camelCase keys. */
+export interface AgentPeerYaml {
+  name: string;
+  address: string;
+  asn: number;
+  password?: string;
+  holdTime?: number;
+  keepalive?: number;
+  passive?: boolean;
+  multihop?: number;
+  ttlSecurity?: number;
+  families?: AddressFamily[];
+}
+
+export interface AgentYaml {
+  routerId: string;
+  asn: number;
+  listen: { address: string; port: number }[];
+  prefixes: string[];
+  peers: AgentPeerYaml[];
+  gracefulRestart?: { enabled: boolean; restartTime: number };
+}
+
+/** `show protocols` rows (src/bgp/speaker-api.ts PeerStatus, the fields the suite relies on). */
+export interface ProtocolRow {
+  name: string;
+  state: string;
+  bgpState: string;
+  info: string;
+  lastError?: string;
+  since: string;
+  address?: string;
+  asn?: number;
+  peer?: { address: string; asn: number };
+  messages?: { updatesIn: number; updatesOut: number };
+}
+
+export interface RouteRow {
+  prefix: string;
+  family: AddressFamily;
+  nextHop: string;
+  peer: string;
+  asPath: number[];
+  best: boolean;
+}
+
+export class FlatrouteAgent {
+  private proc: LabProcess;
+  private readonly configPath: string;
+  readonly socket: string;
+
+  private constructor(
+    readonly ns: Netns,
+    private config: AgentYaml,
+  ) {
+    this.configPath = ns.lab.path(`${ns.role}-flatroute.yaml`);
+    this.socket = ns.lab.path(`${ns.role}-flatroute.sock`);
+    this.proc = this.spawn();
+  }
+
+  static async start(ns: Netns, config: AgentYaml): Promise<FlatrouteAgent> {
+    const agent = new FlatrouteAgent(ns, config);
+    await agent.waitReady();
+    return agent;
+  }
+
+  get process(): LabProcess {
+    return this.proc;
+  }
+
+  get currentConfig(): AgentYaml {
+    return this.config;
+  }
+
+  private spawn(): LabProcess {
+    writeFileSync(this.configPath, stringify(this.config));
+    return this.ns.spawn(
+      process.execPath,
+      [AGENT_CLI, "agent", "--config", this.configPath, "--control-socket", this.socket],
+      { logName: "flatroute", cwd: REPO_ROOT },
+    );
+  }
+
+  private async waitReady(): Promise<void> {
+    const proc = this.proc;
+    await waitFor(() => this.protocols().then(() => true), {
+      timeoutMs: 20_000,
+      what: `flatroute control socket ${this.socket} to answer`,
+      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
+    });
+    if (!proc.running) throw new Error(`flatroute exited at start (${proc.exitStatus}):\n${proc.log()}`);
+  }
+
+  request(command: string, args: object = {}): Promise<unknown> {
+    return controlRequest(this.socket, command, args);
+  }
+
+  async protocols(): Promise<ProtocolRow[]> {
+    return (await this.request("show protocols")) as ProtocolRow[];
+  }
+
+  async protocol(name: string): Promise<ProtocolRow | undefined> {
+    return (await this.protocols()).find((p) => p.name === name);
+  }
+
+  async established(name: string): Promise<boolean> {
+    return (await this.protocol(name))?.bgpState === "Established";
+  }
+
+  async routes(): Promise<RouteRow[]> {
+    return (await this.request("show route", {})) as RouteRow[];
+  }
+
+  /** Prefixes learned from one peer (by peer name) in one family. */
+  async receivedPrefixes(peer: string, family: AddressFamily): Promise<string[]> {
+    const rows = await this.routes();
+    return [
+      ...new Set(rows.filter((r) => r.peer === peer && r.family === family).map((r) => r.prefix)),
+    ].sort();
+  }
+
+  /**
+   * Replaces the originated prefixes: rewrite the config, then SIGHUP (the
+   * agent reloads in place). `restart: true` stops and starts the agent instead.
+   */
+  async setPrefixes(prefixes: string[], opts: { restart?: boolean } = {}): Promise<void> {
+    this.config = { ...this.config, prefixes };
+    if (opts.restart) {
+      await this.restart();
+      return;
+    }
+    writeFileSync(this.configPath, stringify(this.config));
+    this.proc.signal("SIGHUP");
+  }
+
+  async restart(): Promise<void> {
+    await this.proc.stop();
+    this.proc = this.spawn();
+    await this.waitReady();
+  }
+
+  /** A table in the shape of `flatroutec show protocols` / BIRD's, for the demo and failure messages. */
+  async table(): Promise<string> {
+    const rows = await this.protocols().catch((e: Error) => e);
+    if (rows instanceof Error) return `flatroute: ${rows.message}`;
+    const fmt = (c: string[]) =>
+      `${c[0]!.padEnd(12)} ${c[1]!.padEnd(26)} ${c[2]!.padEnd(6)} ${c[3]!.padEnd(12)} ${c[4]}`;
+    const lines = [fmt(["Name", "Peer", "State", "BGP state", "Info"])];
+    for (const r of rows) {
+      const addr = r.peer?.address ?? r.address ?? "";
+      const asn = r.peer?.asn ?? r.asn ?? "";
+      lines.push(fmt([r.name, `${addr} AS${asn}`, r.state, r.bgpState, r.info]));
+    }
+    return lines.join("\n");
+  }
+
+  async stop(): Promise<void> {
+    await this.proc.stop();
+  }
+}

@@ -96,7 +96,7 @@ async function main(): Promise<number> {
         { name: "frr4", address: "10.77.2.2", asn: 65003, families: ["ipv4"] },
         { name: "frr6", address: "fd00:77:2::2", asn: 65003, families: ["ipv6"] },
       ],
-      gracefulRestart: { enabled: false, restartTime: 120 },
+      gracefulRestart: { enabled: true, restartTime: 120 },
     });
 
     console.log("waiting for the four sessions to reach Established…");

@@ -20,6 +20,7 @@ import { refuseConnection } from "./session/connection";
 import type { DownReason } from "./session/down-reason";
 import { describeDown } from "./session/down-reason";
 import { State } from "./session/fsm";
+import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
 import { Session } from "./session/session";
 import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
@@ -32,6 +33,10 @@ interface PeerRuntime {
   disabled: boolean;
   /** Set while the session is down for exceeding its max-prefix limit. */
   maxPrefixDown?: { message: string; timer?: NodeJS.Timeout };
+  /** The peer's graceful restart capability from the last Established session. */
+  peerGr?: PeerGracefulRestart;
+  /** Graceful restart helper: sweeps the stale routes when the peer does not come back in time. */
+  staleTimer?: NodeJS.Timeout;
 }
 
 export interface SpeakerOptions {
@@ -39,6 +44,12 @@ export interface SpeakerOptions {
   fib?: FibSink;
   /** Next-hop reachability; everything resolves without one. */
   resolveNextHop?: (afi: Afi, nextHop: string) => NextHopResolution;
+  /**
+   * RFC 4724 restarting speaker: this start follows a restart with the
+   * forwarding state kept (kernel routes left in place). Sessions advertise
+   * the R and F bits until the table has converged.
+   */
+  restarting?: boolean;
 }
 
 const familyName = (f: Family): FamilyName => (f.afi === Afi.IPv4 ? "ipv4" : "ipv6");
@@ -54,6 +65,8 @@ export class Speaker implements SpeakerApi {
   private listeners: BgpListener[] = [];
   private readonly startedAt = new Date();
   readonly rib: Rib;
+  /** Shared by every session, so the R bit can be cleared once the table converged. */
+  private readonly grLocal: GracefulRestartOptions;
 
   constructor(
     config: SpeakerConfig,
@@ -61,7 +74,15 @@ export class Speaker implements SpeakerApi {
     options: SpeakerOptions = {},
   ) {
     this.config = config;
+    this.grLocal = { ...config.gracefulRestart };
+    if (options.restarting && config.gracefulRestart.enabled) {
+      this.grLocal.restarting = true;
+      this.grLocal.forwardingPreserved = true;
+    }
     this.rib = new Rib(new RibSettings(config), {
+      onConverged: () => {
+        this.grLocal.restarting = false;
+      },
       fib: options.fib,
       log,
       resolveNextHop: options.resolveNextHop,
@@ -80,6 +101,7 @@ export class Speaker implements SpeakerApi {
     this.rib.stop();
     const stops = [...this.peersByName.values()].map((p) => {
       if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
+      if (p.staleTimer) clearTimeout(p.staleTimer);
       return p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
     });
     await Promise.allSettled(stops);
@@ -197,7 +219,7 @@ export class Speaker implements SpeakerApi {
       local: {
         asn: this.config.asn,
         routerId: this.config.routerId,
-        gracefulRestart: this.config.gracefulRestart,
+        gracefulRestart: this.grLocal,
       },
       peer: config,
       log: this.log.child({ peer: config.name }),
@@ -220,6 +242,7 @@ export class Speaker implements SpeakerApi {
   private removePeer(runtime: PeerRuntime, subcode: CeaseSubcode): void {
     this.peersByName.delete(runtime.config.name);
     if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
+    if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
     runtime.session.removeAllListeners();
     void runtime.session.stop({ subcode });
     this.rib.removePeer(runtime.rib);
@@ -288,7 +311,40 @@ export class Speaker implements SpeakerApi {
     };
     const ifname = interfaceOf(local);
     if (ifname) target.interfaceName = ifname;
+    runtime.peerGr = n.peerGracefulRestart;
+    if (this.rib.hasStale(runtime.rib)) this.resumeAfterRestart(runtime);
     this.rib.peerUp(runtime.rib, target);
+  }
+
+  /**
+   * RFC 4724 4.2: the restarting peer is back. Families it no longer keeps
+   * forwarding state for (absent, or F bit clear) are swept now; the rest
+   * wait for its End-of-RIB, bounded by its restart time again.
+   */
+  private resumeAfterRestart(runtime: PeerRuntime): void {
+    const gr = runtime.peerGr;
+    for (const afi of [Afi.IPv4, Afi.IPv6]) {
+      if (!runtime.rib.staleTable(afi)) continue;
+      const kept = gr?.families.some((f) => f.afi === afi && f.forwardingPreserved);
+      if (!kept) this.rib.sweepStale(runtime.rib, afi);
+    }
+    this.armStaleTimer(runtime, gr?.restartTime ?? 0);
+  }
+
+  private armStaleTimer(runtime: PeerRuntime, seconds: number): void {
+    if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
+    runtime.staleTimer = undefined;
+    if (!this.rib.hasStale(runtime.rib)) return;
+    runtime.staleTimer = setTimeout(() => {
+      runtime.staleTimer = undefined;
+      let swept = 0;
+      for (const afi of [Afi.IPv4, Afi.IPv6]) swept += this.rib.sweepStale(runtime.rib, afi);
+      if (swept > 0)
+        this.log.info(
+          { peer: runtime.config.name, swept },
+          "graceful restart timer expired; stale routes swept",
+        );
+    }, seconds * 1000);
   }
 
   private onUpdate(runtime: PeerRuntime, update: UpdateMessage, problems: unknown[]): void {
@@ -303,8 +359,25 @@ export class Speaker implements SpeakerApi {
     this.rib.applyUpdate(runtime.rib, update);
   }
 
-  private onDown(runtime: PeerRuntime, _reason: DownReason): void {
-    this.rib.peerDown(runtime.rib);
+  private onDown(runtime: PeerRuntime, reason: DownReason): void {
+    const gr = runtime.peerGr;
+    // RFC 4724 4.2: helper only when both sides negotiated graceful restart and the
+    // session ended without a NOTIFICATION (a crash or a restart, not a deliberate close).
+    const keep =
+      this.config.gracefulRestart.enabled &&
+      gr !== undefined &&
+      gr.families.length > 0 &&
+      (reason.kind === "holdTimerExpired" ||
+        reason.kind === "connectionClosed" ||
+        reason.kind === "connectionFailed");
+    this.rib.peerDown(runtime.rib, { keepStale: keep });
+    if (keep) {
+      this.log.info(
+        { peer: runtime.config.name, restartTime: gr.restartTime },
+        "peer restarting; keeping its routes as stale",
+      );
+      this.armStaleTimer(runtime, gr.restartTime);
+    }
   }
 
   private onRouteRefresh(runtime: PeerRuntime, m: { afi: Afi; safi: Safi }): void {

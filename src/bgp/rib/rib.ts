@@ -33,6 +33,8 @@ export interface RibOptions {
   resolveNextHop?: (afi: Afi, nextHop: string) => NextHopResolution;
   /** The peer went over its max-prefix limit with action teardown. */
   onMaxPrefix?: (peer: RibPeer, afi: Afi, count: number) => void;
+  /** Called once when the table converged (after the FIB hears it). */
+  onConverged?: () => void;
   /** Milliseconds clock (tests pin it). */
   now?: () => number;
 }
@@ -387,6 +389,7 @@ export class Rib {
     if (this.convergenceTimer) clearTimeout(this.convergenceTimer);
     this.log.info({ why }, "routing table converged");
     this.options.fib?.converged();
+    this.options.onConverged?.();
   }
 
   get converged(): boolean {

@@ -121,3 +121,78 @@ describe("graceful restart: flatroute as helper for a restarting BIRD", function
     });
   });
 });
+
+describe("graceful restart: flatroute restarting with BIRD as helper", function () {
+  this.timeout(120_000);
+  let lab: Lab;
+  let agent: FlatrouteAgent;
+  let bird: BirdPeer;
+  const OWN_KEPT = "10.244.1.0/24";
+  const OWN_DROPPED = "10.244.2.0/24";
+
+  before(async () => {
+    lab = Lab.create();
+    const t = await starTopology(lab, "n", ["b"]);
+    const link = t.links[0]!;
+    bird = await BirdPeer.start(
+      t.spokes[0]!,
+      {
+        routerId: link.right,
+        asn: BIRD_ASN,
+        neighbors: [
+          { name: "fr", address: link.left, localAddress: link.right, asn: AGENT_ASN, families: ["ipv4"] },
+        ],
+        routes: [],
+      },
+      { gracefulRestartTime: LONG_RESTART_TIME_S },
+    );
+    agent = await FlatrouteAgent.start(t.hub, {
+      routerId: link.left,
+      asn: AGENT_ASN,
+      listen: [{ address: "0.0.0.0", port: 179 }],
+      prefixes: [OWN_KEPT, OWN_DROPPED],
+      peers: [{ name: "bird", address: link.right, asn: BIRD_ASN, families: ["ipv4"] }],
+      gracefulRestart: { enabled: true, restartTime: 60 },
+    });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") {
+      console.log(await bird?.describe().catch(String));
+      console.log(lab?.logs());
+    }
+  });
+
+  after(async () => {
+    await lab?.teardown();
+  });
+
+  it("BIRD keeps flatroute's routes while it restarts and drops the one not announced again", async () => {
+    await waitFor(() => bird.receivedPrefixes("fr", "ipv4"), {
+      timeoutMs: TIMEOUT_MS,
+      what: "BIRD to learn both of flatroute's prefixes",
+      until: (ps) => ps.includes(OWN_KEPT) && ps.includes(OWN_DROPPED),
+    });
+    await agent.crashAndRestart([OWN_KEPT], {
+      beforeStart: async () => {
+        // flatroute is dead: BIRD's session is down, the routes are still there.
+        await waitFor(() => bird.established("fr"), {
+          timeoutMs: TIMEOUT_MS,
+          what: "BIRD to notice flatroute is gone",
+          until: (up) => !up,
+        });
+        assert.deepEqual(await bird.receivedPrefixes("fr", "ipv4"), [OWN_KEPT, OWN_DROPPED].sort());
+      },
+    });
+    await waitFor(() => bird.established("fr"), {
+      timeoutMs: TIMEOUT_MS,
+      what: "the session to come back after flatroute's restart",
+      until: (up) => up,
+    });
+    await waitFor(() => bird.receivedPrefixes("fr", "ipv4"), {
+      timeoutMs: 30_000,
+      what: `BIRD to keep ${OWN_KEPT} and drop ${OWN_DROPPED} after flatroute's End-of-RIB`,
+      until: (ps) => ps.length === 1 && ps[0] === OWN_KEPT,
+    });
+  });
+});

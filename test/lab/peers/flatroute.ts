@@ -133,11 +133,11 @@ export class FlatrouteAgent {
     return this.config;
   }
 
-  private spawn(): LabProcess {
+  private spawn(extraArgs: string[] = []): LabProcess {
     writeFileSync(this.configPath, stringify(this.config));
     return this.ns.spawn(
       process.execPath,
-      [AGENT_CLI, "agent", "--config", this.configPath, "--control-socket", this.socket],
+      [AGENT_CLI, "agent", "--config", this.configPath, "--control-socket", this.socket, ...extraArgs],
       { logName: "flatroute", cwd: REPO_ROOT },
     );
   }
@@ -204,6 +204,20 @@ export class FlatrouteAgent {
   async restart(): Promise<void> {
     await this.proc.stop();
     this.proc = this.spawn();
+    await this.waitReady();
+  }
+
+  /**
+   * A crash and a graceful-restart comeback: SIGKILL (no NOTIFICATION reaches
+   * the peers), then start again with `--restarting` and `prefixes`.
+   */
+  async crashAndRestart(prefixes: string[], opts: { beforeStart?: () => Promise<void> } = {}): Promise<void> {
+    const proc = this.proc;
+    proc.signal("SIGKILL");
+    await waitFor(() => !proc.running, { timeoutMs: 10_000, what: "the killed agent to exit" });
+    await opts.beforeStart?.();
+    this.config = { ...this.config, prefixes };
+    this.proc = this.spawn(["--restarting"]);
     await this.waitReady();
   }
 

@@ -49,7 +49,9 @@ export class Exporter {
     let relevant = local;
     if (!relevant) {
       for (const p of this.rib.allPeers()) {
-        if (this.exportsLearned(p) || p.outTable(afi).get(key) >= 0) {
+        if (!p.established) continue;
+        const out = p.outTable(afi);
+        if (this.exportsLearned(p) || (out.size > 0 && out.get(key) >= 0)) {
           relevant = true;
           break;
         }

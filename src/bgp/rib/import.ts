@@ -44,6 +44,8 @@ export class ImportBatch {
   private memo = -2;
   /** Ids this batch holds a reference to, released at the end. */
   private readonly held: number[] = [];
+  /** Arrival time of the UPDATE (seconds since the RIB started), stored with each route. */
+  readonly receivedAt: number;
 
   constructor(
     private readonly rib: Rib,
@@ -51,6 +53,7 @@ export class ImportBatch {
     readonly afi: Afi,
     attrs: RouteAttrs | undefined,
   ) {
+    this.receivedAt = rib.nowSeconds();
     if (attrs && peer.ebgp) {
       // RFC 4271 5.1.5: LOCAL_PREF from an external peer is ignored; RFC 4456 attributes stay inside an AS.
       const { localPref: _l, originatorId: _o, clusterList: _c, ...rest } = attrs;

@@ -11,8 +11,9 @@ export interface KeyTable {
   get(key: PrefixKey): number;
   /** Second value, or -1 when absent. */
   aux(key: PrefixKey): number;
-  /** Returns the previous value or -1. */
+  /** Returns the previous value or -1; the previous aux is left in `prevAux`. */
   set(key: PrefixKey, val: number, aux?: number): number;
+  readonly prevAux: number;
   /** Returns the removed value or -1. */
   delete(key: PrefixKey): number;
   each(fn: (key: PrefixKey, val: number, aux: number) => void): void;
@@ -26,6 +27,7 @@ class StringKeyTable implements KeyTable {
   private auxs = new Int32Array(16);
   private free: number[] = [];
   private next = 0;
+  prevAux = -1;
 
   get size(): number {
     return this.slots.size;
@@ -55,7 +57,11 @@ class StringKeyTable implements KeyTable {
         this.auxs = auxs;
       }
       this.slots.set(key as string, s);
-    } else prev = this.vals[s]!;
+      this.prevAux = -1;
+    } else {
+      prev = this.vals[s]!;
+      this.prevAux = this.auxs[s]!;
+    }
     this.vals[s] = val;
     this.auxs[s] = aux;
     return prev;
@@ -88,6 +94,9 @@ class StringKeyTable implements KeyTable {
 
 class NumberKeyTable implements KeyTable {
   private readonly map = new NumMap();
+  get prevAux(): number {
+    return this.map.prevAux;
+  }
   get size(): number {
     return this.map.size;
   }

@@ -25,7 +25,7 @@ export class LocRib {
 
   /** Members as [slot, attr] pairs flattened; a single-path route gives its best only. */
   members(key: PrefixKey): number[] {
-    const mp = this.multipath.get(key);
+    const mp = this.multipath.size > 0 ? this.multipath.get(key) : undefined;
     if (mp) return mp;
     const attr = this.best.get(key);
     return attr < 0 ? [] : [this.best.aux(key), attr];
@@ -38,7 +38,7 @@ export class LocRib {
   set(key: PrefixKey, members: number[]): { bestChanged: boolean; membersChanged: boolean } {
     const prevAttr = this.best.get(key);
     const prevSlot = prevAttr < 0 ? -1 : this.best.aux(key);
-    const prevMp = this.multipath.get(key);
+    const prevMp = this.multipath.size > 0 ? this.multipath.get(key) : undefined;
     if (members.length === 0) {
       if (prevAttr < 0) return { bestChanged: false, membersChanged: false };
       this.best.delete(key);
@@ -60,6 +60,18 @@ export class LocRib {
       membersChanged = true;
     }
     return { bestChanged, membersChanged };
+  }
+
+  /**
+   * The hot path of `set` for a prefix with exactly one path and no ECMP:
+   * no array, no multipath lookup unless multipath exists somewhere.
+   * Returns 0 (nothing changed), 1 (members changed only) or 2 (best changed).
+   */
+  setSingle(key: PrefixKey, slot: number, attr: number): number {
+    const prevAttr = this.best.set(key, attr, slot);
+    const bestChanged = prevAttr !== attr || this.best.prevAux !== slot;
+    if (this.multipath.size > 0 && this.multipath.delete(key)) return bestChanged ? 2 : 1;
+    return bestChanged ? 2 : 0;
   }
 
   static forFamilies(): LocRib[] {

@@ -22,6 +22,8 @@ export class NumMap {
   private auxs: Int32Array;
   private mask: number;
   private count = 0;
+  /** The aux value the last `set` replaced (-1 when the key was new), so callers need no second lookup. */
+  prevAux = -1;
 
   constructor(capacity = MIN_CAPACITY) {
     let cap = MIN_CAPACITY;
@@ -73,11 +75,13 @@ export class NumMap {
       const k = keys[i]!;
       if (k === key) {
         const prev = this.vals[i]!;
+        this.prevAux = this.auxs[i]!;
         this.vals[i] = val;
         this.auxs[i] = aux;
         return prev;
       }
       if (k === EMPTY) {
+        this.prevAux = -1;
         keys[i] = key;
         this.vals[i] = val;
         this.auxs[i] = aux;

@@ -69,7 +69,7 @@ export class Rib {
   }
 
   /** Seconds since the RIB started: the aux value of Adj-RIB-In entries. */
-  private nowSeconds(): number {
+  nowSeconds(): number {
     return Math.floor((this.now() - this.startedAt) / 1000);
   }
 
@@ -209,7 +209,7 @@ export class Rib {
     }
     const table = peer.table(batch.afi);
     this.store.ref(id);
-    const prev = table.set(key, id, this.nowSeconds());
+    const prev = table.set(key, id, batch.receivedAt);
     if (prev >= 0) this.store.unref(prev);
     if (prev !== id) this.recompute(batch.afi, key);
   }
@@ -285,37 +285,46 @@ export class Rib {
     };
   }
 
-  /** Every (slot, attr) holding `key`: fresh routes, else a stale one from a restarting peer. */
-  candidates(afi: Afi, key: PrefixKey, slots: number[], attrs: number[]): void {
-    slots.length = 0;
-    attrs.length = 0;
-    for (const peer of this.active) {
-      let id = peer.table(afi).get(key);
+  /** Every (slot, attr) holding `key` into the scratch arrays (fresh routes, else a stale one); returns the count. */
+  private candidates(afi: Afi, key: PrefixKey): number {
+    let n = 0;
+    const peers = this.active;
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i]!;
+      let id = peer.adjIn[afi - 1]!.get(key);
       if (id < 0) {
-        const stale = peer.staleTable(afi);
+        const stale = peer.stale[afi - 1];
         if (stale) id = stale.get(key);
       }
       if (id >= 0) {
-        slots.push(peer.slot);
-        attrs.push(id);
+        this.candSlots[n] = peer.slot;
+        this.candAttrs[n] = id;
+        n++;
       }
     }
+    return n;
   }
 
   recompute(afi: Afi, key: PrefixKey): void {
     let members: number[];
+    const loc = this.loc[afi - 1]!;
     if (this.originated[afi - 1]!.get(key) >= 0) {
       // Like BIRD's static preference: the node's own prefixes always win.
       members = [LOCAL_SLOT, 0];
     } else {
-      const slots = this.candSlots;
-      const attrs = this.candAttrs;
-      this.candidates(afi, key, slots, attrs);
-      if (slots.length === 0) members = [];
-      else if (slots.length === 1 && !this.options.resolveNextHop) members = [slots[0]!, attrs[0]!];
-      else members = this.decide(afi, slots, attrs);
+      const n = this.candidates(afi, key);
+      if (n === 1 && !this.options.resolveNextHop) {
+        // The common case (one path): no arrays, no decision.
+        const slot = this.candSlots[0]!;
+        const attr = this.candAttrs[0]!;
+        const change = loc.setSingle(key, slot, attr);
+        if (change === 0) return;
+        if (this.options.fib) this.notifyFib(afi, key, [slot, attr]);
+        if (change === 2) this.exporter.changed(afi, key, false);
+        return;
+      }
+      members = n === 0 ? [] : this.decide(afi, this.candSlots.slice(0, n), this.candAttrs.slice(0, n));
     }
-    const loc = this.loc[afi - 1]!;
     const { bestChanged, membersChanged } = loc.set(key, members);
     if (membersChanged) this.notifyFib(afi, key, members);
     if (bestChanged) this.exporter.changed(afi, key, members[0] === LOCAL_SLOT);

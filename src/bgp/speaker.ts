@@ -157,7 +157,8 @@ export class Speaker implements SpeakerApi {
       await this.closeListeners();
       await this.openListeners();
     }
-    if (global.routing) this.rib.settings = new RibSettings(next);
+    // AS and router ID live in the settings too (loop checks, reflection), not only the routing keys.
+    if (global.routing || global.session) this.rib.settings = new RibSettings(next);
     const nextByName = new Map(next.peers.map((p) => [p.name, p]));
     const reimport: PeerRuntime[] = [];
     let reexportAll = global.exports;
@@ -183,7 +184,7 @@ export class Speaker implements SpeakerApi {
     for (const peer of next.peers) if (!this.peersByName.has(peer.name)) this.addPeer(peer);
     this.updateListenerKeys();
     if (global.decision) this.rib.recomputeAll();
-    if (!global.session) this.rib.setOriginated(next.prefixes);
+    this.rib.setOriginated(next.prefixes);
     if (reexportAll) for (const p of this.peersByName.values()) this.rib.exporter.resync(p.rib);
     for (const runtime of reimport) this.reimport(runtime);
   }

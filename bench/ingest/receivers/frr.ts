@@ -8,8 +8,11 @@ import type { Netns } from "../../../test/lab/netns";
 import { waitFor } from "../../../test/lab/wait";
 import type { Endpoints, Receiver } from "./types";
 
+type Peers = Record<string, { pfxRcd?: number }>;
+/** With an AFI named in the command, FRR 8 leaves out the "ipv4Unicast" wrapper; accept both. */
 interface Summary {
-  ipv4Unicast?: { peers?: Record<string, { pfxRcd?: number }> };
+  peers?: Peers;
+  ipv4Unicast?: { peers?: Peers };
 }
 
 export async function startFrr(ns: Netns, e: Endpoints): Promise<Receiver> {
@@ -58,7 +61,7 @@ export async function startFrr(ns: Netns, e: Endpoints): Promise<Receiver> {
     failed,
     async count() {
       const s = JSON.parse(await vtysh("show bgp ipv4 unicast summary json")) as Summary;
-      return s.ipv4Unicast?.peers?.[e.peer]?.pfxRcd ?? 0;
+      return (s.peers ?? s.ipv4Unicast?.peers)?.[e.peer]?.pfxRcd ?? 0;
     },
     async close() {
       await proc.stop();

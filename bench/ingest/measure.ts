@@ -22,6 +22,8 @@ export interface Measurement {
   /** Peak resident set (VmHWM) in bytes. */
   peakRss: number;
   updates: number;
+  /** Every run's time when several were taken (the reported one is their median). */
+  runs?: number[];
 }
 
 const SENDER_JS = resolve(__dirname, "sender.js");

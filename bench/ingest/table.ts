@@ -5,7 +5,7 @@ import type { Measurement } from "./measure";
 const MB = 1024 * 1024;
 
 function timeText(m: Measurement): string {
-  if (m.seconds !== undefined) return `${m.seconds.toFixed(2)} s`;
+  if (m.seconds !== undefined) return `${m.seconds.toFixed(m.seconds < 10 ? 3 : 1)} s`;
   return `> ${m.cappedAt} s (${m.reached.toLocaleString("en-US")} in)`;
 }
 

@@ -23,12 +23,17 @@ export function formatRoutes(routes: readonly RouteView[], o: RouteFormatOptions
     for (const r of rows) {
       lines.push(routeLine(r, r.prefix === lastNet ? "" : r.prefix, o));
       lastNet = r.prefix;
-      if (r.nextHop !== "") lines.push(`\tvia ${r.nextHop}`);
+      if (hasNextHop(r)) lines.push(`\tvia ${r.nextHop}`);
       if (o.all) lines.push(...attributeLines(r));
     }
     blocks.push(lines.join("\n"));
   }
   return blocks.join("\n\n");
+}
+
+/** Originated routes carry an empty or unspecified next hop: nothing to show. */
+function hasNextHop(r: RouteView): boolean {
+  return r.nextHop !== "" && r.nextHop !== "0.0.0.0" && r.nextHop !== "::";
 }
 
 function routeLine(r: RouteView, net: string, o: TimeOptions): string {
@@ -46,7 +51,7 @@ function info(r: RouteView): string {
 function attributeLines(r: RouteView): string[] {
   if (r.peer === STATIC) return ["\tType: static univ"];
   const lines = ["\tType: BGP univ", `\tBGP.origin: ${r.origin}`, `\tBGP.as_path: ${r.asPath.join(" ")}`];
-  if (r.nextHop !== "") lines.push(`\tBGP.next_hop: ${r.nextHop}`);
+  if (hasNextHop(r)) lines.push(`\tBGP.next_hop: ${r.nextHop}`);
   if (r.med !== undefined) lines.push(`\tBGP.med: ${r.med}`);
   if (r.localPref !== undefined) lines.push(`\tBGP.local_pref: ${r.localPref}`);
   if (r.communities.length > 0) lines.push(`\tBGP.community: ${r.communities.map(birdCommunity).join(" ")}`);

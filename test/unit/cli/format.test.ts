@@ -89,7 +89,7 @@ describe("flatroutec output", () => {
   });
 
   const ROUTES = [
-    route({ prefix: "10.244.1.0/24", peer: "static", since: "2026-01-02T11:00:00.000Z" }),
+    route({ prefix: "10.244.1.0/24", peer: "static", nextHop: "0.0.0.0", since: "2026-01-02T11:00:00.000Z" }),
     route({ prefix: "10.244.2.0/24", peer: "to_node2", nextHop: "10.0.0.2", asPath: [65002] }),
     route({
       prefix: "10.244.2.0/24",

@@ -16,12 +16,16 @@ import {
 export interface BirdOptions {
   /** Export everything BIRD learns into the namespace's kernel table (used by the demo). */
   kernelExport?: boolean;
+  /** `graceful restart on` with this restart time in seconds (RFC 4724). */
+  gracefulRestartTime?: number;
+  /** Start with `-R`: BIRD comes back from a restart and advertises the R and F bits. */
+  restarting?: boolean;
 }
 
 /** BIRD protocol names must not be keywords ("bgp", "r", ...), so every name gets a prefix. */
 export const birdProtocolName = (neighbor: string): string => `n_${neighbor}`;
 
-function bgpProtocol(spec: DaemonSpec, n: NeighborSpec): string {
+function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}): string {
   const localAsn = n.localAsn ?? spec.asn;
   const ibgp = localAsn === n.asn;
   const lines = [
@@ -34,6 +38,9 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec): string {
     "  error wait time 1, 4;",
   ];
   if (n.password !== undefined) lines.push(`  password "${n.password}";`);
+  if (opts.gracefulRestartTime !== undefined) {
+    lines.push("  graceful restart on;", `  graceful restart time ${opts.gracefulRestartTime};`);
+  }
   if (n.passive) lines.push("  passive on;");
   if (n.holdTime !== undefined) lines.push(`  hold time ${n.holdTime};`);
   if (n.multihop !== undefined) lines.push(`  multihop ${n.multihop};`);
@@ -59,7 +66,7 @@ export function birdConfig(spec: DaemonSpec, routes: Iterable<string>, opts: Bir
     parts.push(`protocol kernel k4 { ipv4 { export ${filter}; }; merge paths on; }`);
     parts.push(`protocol kernel k6 { ipv6 { export ${filter}; }; merge paths on; }`);
   }
-  for (const n of spec.neighbors) parts.push(bgpProtocol(spec, n));
+  for (const n of spec.neighbors) parts.push(bgpProtocol(spec, n, opts));
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -84,7 +91,16 @@ export class BirdPeer implements PeerDaemon {
     writeFileSync(confPath, birdConfig(spec, spec.routes, opts));
     const proc = ns.spawn(
       "bird",
-      ["-f", "-c", confPath, "-s", socket, "-P", ns.lab.path(`${ns.role}-bird.pid`)],
+      [
+        "-f",
+        ...(opts.restarting ? ["-R"] : []),
+        "-c",
+        confPath,
+        "-s",
+        socket,
+        "-P",
+        ns.lab.path(`${ns.role}-bird.pid`),
+      ],
       {
         logName: "bird",
       },

@@ -26,6 +26,40 @@ export interface AgentPeerYaml {
   multihop?: number;
   ttlSecurity?: number;
   families?: AddressFamily[];
+  role?: "tor" | "node";
+  routeReflectorClient?: boolean;
+  nextHopSelf?: boolean;
+  importPolicy?: string;
+  exportPolicy?: string;
+  maxPrefixes?: {
+    limit: number;
+    warningPercent?: number;
+    action?: "teardown" | "warn";
+    restartAfter?: number;
+  };
+}
+
+/** A routing policy in the YAML form (docs/routing.md). */
+export interface PolicyYaml {
+  terms: {
+    match?: {
+      prefixes?: (string | { prefix: string; ge?: number; le?: number })[];
+      communities?: string[];
+      largeCommunities?: string[];
+      source?: ("local" | "ebgp" | "ibgp")[];
+      reflected?: boolean;
+    };
+    action: "accept" | "reject";
+    set?: {
+      localPref?: number;
+      med?: number;
+      addCommunities?: string[];
+      removeCommunities?: string[];
+      addLargeCommunities?: string[];
+      prependAs?: number;
+    };
+  }[];
+  defaultAction?: "accept" | "reject";
 }
 
 export interface AgentYaml {
@@ -35,6 +69,10 @@ export interface AgentYaml {
   prefixes: string[];
   peers: AgentPeerYaml[];
   gracefulRestart?: { enabled: boolean; restartTime: number };
+  clusterCidrs?: string[];
+  routeReflector?: { clusterId: string };
+  maxPaths?: number;
+  policies?: Record<string, PolicyYaml>;
 }
 
 /** `show protocols` rows (src/bgp/speaker-api.ts PeerStatus, the fields the suite relies on). */
@@ -58,6 +96,13 @@ export interface RouteRow {
   peer: string;
   asPath: number[];
   best: boolean;
+  multipath?: boolean;
+  nextHops?: string[];
+  reason?: string;
+  stale?: boolean;
+  originatorId?: string;
+  clusterList?: string[];
+  communities?: string[];
 }
 
 export class FlatrouteAgent {
@@ -88,11 +133,11 @@ export class FlatrouteAgent {
     return this.config;
   }
 
-  private spawn(): LabProcess {
+  private spawn(extraArgs: string[] = []): LabProcess {
     writeFileSync(this.configPath, stringify(this.config));
     return this.ns.spawn(
       process.execPath,
-      [AGENT_CLI, "agent", "--config", this.configPath, "--control-socket", this.socket],
+      [AGENT_CLI, "agent", "--config", this.configPath, "--control-socket", this.socket, ...extraArgs],
       { logName: "flatroute", cwd: REPO_ROOT },
     );
   }
@@ -149,9 +194,30 @@ export class FlatrouteAgent {
     this.proc.signal("SIGHUP");
   }
 
+  /** Rewrites the whole config file and reloads it in place (SIGHUP). */
+  reconfigure(config: AgentYaml): void {
+    this.config = config;
+    writeFileSync(this.configPath, stringify(this.config));
+    this.proc.signal("SIGHUP");
+  }
+
   async restart(): Promise<void> {
     await this.proc.stop();
     this.proc = this.spawn();
+    await this.waitReady();
+  }
+
+  /**
+   * A crash and a graceful-restart comeback: SIGKILL (no NOTIFICATION reaches
+   * the peers), then start again with `--restarting` and `prefixes`.
+   */
+  async crashAndRestart(prefixes: string[], opts: { beforeStart?: () => Promise<void> } = {}): Promise<void> {
+    const proc = this.proc;
+    proc.signal("SIGKILL");
+    await waitFor(() => !proc.running, { timeoutMs: 10_000, what: "the killed agent to exit" });
+    await opts.beforeStart?.();
+    this.config = { ...this.config, prefixes };
+    this.proc = this.spawn(["--restarting"]);
     await this.waitReady();
   }
 

@@ -101,7 +101,15 @@ describe("OPEN building and capability negotiation", () => {
         families: [v4],
         gracefulRestart: { enabled: false, restartTime: 120 },
       });
-      assert.ok(!codes(disabled).includes(CapabilityCode.GracefulRestart));
+      // Disabled still means "aware": the capability with no families and no restart time.
+      const aware = disabled.capabilities.find((c) => c.code === CapabilityCode.GracefulRestart);
+      assert.deepEqual(aware, {
+        code: CapabilityCode.GracefulRestart,
+        restarting: false,
+        notification: false,
+        restartTime: 0,
+        families: [],
+      });
     });
 
     it("adds extended message and IPv4-over-IPv6 extended next hop when configured", () => {

@@ -106,6 +106,18 @@ const gracefulRestartShape = {
   restartTime: intIn(1, 4095).default(120),
 };
 
+// The kernel FIB (src/kernel): where learned routes go and how they are marked as ours.
+const kernelShape = {
+  enabled: z.boolean(says("expected true or false")).default(true),
+  table: intIn(1, 4294967295).default(254),
+  protocol: intIn(1, 255).default(186),
+  metric: intIn(0, 4294967295).default(20),
+  localRoutes: z
+    .enum(["blackhole", "unreachable"], says('expected "blackhole" or "unreachable"'))
+    .default("blackhole"),
+  staleTimeout: intIn(1, 3600).default(120),
+};
+
 const logShape = {
   level: z.enum(LOG_LEVELS, says(`expected one of ${LOG_LEVELS.join(", ")}`)).default("info"),
 };
@@ -141,6 +153,14 @@ const rootShape = {
   exportDelayMs: intIn(0, 10000).optional(),
   convergenceTimeout: intIn(1, 3600).optional(),
   policies: policiesSchema.optional(),
+  kernel: z.strictObject(kernelShape, says("expected a mapping")).default({
+    enabled: true,
+    table: 254,
+    protocol: 186,
+    metric: 20,
+    localRoutes: "blackhole",
+    staleTimeout: 120,
+  }),
   log: z.strictObject(logShape, says("expected a mapping")).default({ level: "info" }),
   control: z
     .strictObject(controlShape, says("expected a mapping"))
@@ -157,6 +177,7 @@ export const KNOWN_KEYS = {
   listen: Object.keys(listenShape),
   peers: Object.keys(peerShape),
   gracefulRestart: Object.keys(gracefulRestartShape),
+  kernel: Object.keys(kernelShape),
   log: Object.keys(logShape),
   control: Object.keys(controlShape),
 } as const;

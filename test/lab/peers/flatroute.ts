@@ -69,6 +69,14 @@ export interface AgentYaml {
   prefixes: string[];
   peers: AgentPeerYaml[];
   gracefulRestart?: { enabled: boolean; restartTime: number };
+  kernel?: {
+    enabled?: boolean;
+    table?: number;
+    protocol?: number;
+    metric?: number;
+    localRoutes?: "blackhole" | "unreachable";
+    staleTimeout?: number;
+  };
   clusterCidrs?: string[];
   routeReflector?: { clusterId: string };
   maxPaths?: number;

@@ -362,10 +362,10 @@ export class Speaker implements SpeakerApi {
 
   private onDown(runtime: PeerRuntime, reason: DownReason): void {
     const gr = runtime.peerGr;
-    // RFC 4724 4.2: helper only when both sides negotiated graceful restart and the
-    // session ended without a NOTIFICATION (a crash or a restart, not a deliberate close).
+    // RFC 4724 4.2: helper when both sides advertised graceful restart (we always
+    // do, at least as "aware") and the session ended without a NOTIFICATION
+    // (a crash or a restart, not a deliberate close).
     const keep =
-      this.config.gracefulRestart.enabled &&
       gr !== undefined &&
       gr.families.length > 0 &&
       (reason.kind === "holdTimerExpired" ||

@@ -152,12 +152,11 @@ export class FlatrouteAgent {
 
   private async waitReady(): Promise<void> {
     const proc = this.proc;
-    await waitFor(() => this.protocols().then(() => true), {
+    await proc.waitReady(() => this.protocols().then(() => true), {
       timeoutMs: 20_000,
       what: `flatroute control socket ${this.socket} to answer`,
-      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
+      name: "flatroute",
     });
-    if (!proc.running) throw new Error(`flatroute exited at start (${proc.exitStatus}):\n${proc.log()}`);
   }
 
   request(command: string, args: object = {}): Promise<unknown> {

@@ -82,6 +82,11 @@ export class NetlinkSocket {
 
   private constructor(private readonly fd: number) {}
 
+  /** The file descriptor, for a caller that waits for it to become readable with poll(2) off the main thread. */
+  get descriptor(): number {
+    return this.fd;
+  }
+
   static open(options: NetlinkSocketOptions = {}): NetlinkSocket {
     const c = libc();
     const fd = c.socket(C.AF_NETLINK, C.SOCK_RAW | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, C.NETLINK_ROUTE);

@@ -1,7 +1,7 @@
 // The route monitor, run inside the receiver's namespace (a netlink socket
 // sees the namespace of the process that opens it): subscribes to
 // RTNLGRP_IPV4_ROUTE and prints "seen I T" for every RTM_NEWROUTE of one of
-// the run's /32s with the receiver's protocol, T the CLOCK_MONOTONIC time the
+// the run's /32s in the main table with the receiver's protocol, T the CLOCK_MONOTONIC time the
 // event was read. It waits for the socket with poll(2) on libuv's thread pool
 // (koffi's async calls) rather than spinning: the machine has 2 cores, and a
 // busy monitor would take one from the daemon being measured.
@@ -14,6 +14,7 @@ import { NetlinkError, NetlinkSocket } from "../../src/kernel/netlink/socket";
 import { prefixIndex } from "./prefixes";
 
 const POLLIN = 1;
+const MAIN_TABLE = 254;
 const POLL_TIMEOUT_MS = 1000;
 
 type PollFn = {
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
       for (const m of parseMessages(data)) {
         if (m.type !== RTM_NEWROUTE) continue;
         const r = parseRoute(m);
-        if (!r || r.protocol !== protocol) continue;
+        if (!r || r.protocol !== protocol || r.table !== MAIN_TABLE) continue;
         const i = prefixIndex(r.prefix.length, r.prefix.address);
         if (i >= 0) lines += `seen ${i} ${t}\n`;
       }

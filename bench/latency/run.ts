@@ -18,7 +18,7 @@ import { resolve } from "node:path";
 import { Lab } from "../../test/lab/netns";
 import { addressPair, pairTopology } from "../../test/lab/topology";
 import { type PipedProcess, spawnPiped } from "./piped";
-import { MAX_PREFIXES } from "./prefixes";
+import { MAX_PREFIXES, prefixIndex } from "./prefixes";
 import { type KernelReceiverFactory, startBird, startFlatroute } from "./receivers";
 
 const RECEIVERS: Record<string, KernelReceiverFactory> = { flatroute: startFlatroute, bird: startBird };
@@ -166,6 +166,25 @@ async function measure(
       sent.delete(i);
       seen.delete(i);
     }
+    // The events said so; the table must agree (nothing installed then removed).
+    const table = await topo.right.ip([
+      "-4",
+      "route",
+      "show",
+      "table",
+      "main",
+      "proto",
+      String(receiver.protocol),
+    ]);
+    const installed = table.stdout.split("\n").filter((l) => {
+      const dst = l.split(" ")[0]!.split("/");
+      const octets = Uint8Array.from(dst[0]!.split(".").map(Number));
+      return prefixIndex(Number(dst[1] ?? 32), octets) >= 0;
+    }).length;
+    if (installed < total - lost.length)
+      throw new Error(
+        `${receiver.label}: the main table holds ${installed} of its ${total - lost.length} routes`,
+      );
     samples.sort((a, b) => a - b);
     return { receiver: receiver.label, samples, lost, overruns, seconds: (Date.now() - t0) / 1000 };
   } catch (e) {

@@ -90,23 +90,27 @@ class Rows {
   }
 }
 
-const EMPTY = -1;
 const MIN_CAPACITY = 16;
+/** Marks a free slot in NumIndex's `tagged` array (a real entry is row * 64 + length, never negative). */
+const FREE = -1;
+/** Row numbers must leave 6 bits for the prefix length inside an int32. */
+const MAX_V4_ROWS = 1 << 25;
 
-function hash(key: number): number {
-  // Mixes both halves of the double's integer value; Math.imul keeps it in int32.
-  const lo = key >>> 0;
-  const hi = (key / 4294967296) >>> 0;
-  let h = Math.imul(lo ^ (hi * 0x9e3779b1), 0x85ebca6b);
+function hash(address: number, length: number): number {
+  let h = Math.imul(address ^ Math.imul(length + 1, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
 }
 
-/** IPv4: open addressing over numeric keys (linear probing, backward-shift deletion). */
+/**
+ * IPv4: open addressing (linear probing, backward-shift deletion) over two
+ * int32 arrays, the address and row * 64 + length: 8 bytes a slot, and no
+ * floating-point key on the probe path.
+ */
 class NumIndex implements PrefixIndex {
-  private keys = new Float64Array(MIN_CAPACITY).fill(EMPTY);
-  private rows = new Int32Array(MIN_CAPACITY);
+  private addrs = new Int32Array(MIN_CAPACITY);
+  private tagged = new Int32Array(MIN_CAPACITY).fill(FREE);
   private mask = MIN_CAPACITY - 1;
   private count = 0;
   private readonly r = new Rows();
@@ -117,30 +121,37 @@ class NumIndex implements PrefixIndex {
 
   find(k: PrefixKey): number {
     const key = k as number;
-    const keys = this.keys;
-    let i = hash(key) & this.mask;
+    const length = key % 64;
+    const address = ((key - length) / 64) | 0;
+    const addrs = this.addrs;
+    const tagged = this.tagged;
+    let i = hash(address, length) & this.mask;
     for (;;) {
-      const s = keys[i]!;
-      if (s === key) return this.rows[i]!;
-      if (s === EMPTY) return -1;
+      const t = tagged[i]!;
+      if (t === FREE) return -1;
+      if (addrs[i] === address && (t & 63) === length) return t >>> 6;
       i = (i + 1) & this.mask;
     }
   }
 
   rowOf(k: PrefixKey): number {
     const key = k as number;
-    if ((this.count + 1) * 2 > this.keys.length) this.grow();
-    const keys = this.keys;
-    let i = hash(key) & this.mask;
+    const length = key % 64;
+    const address = ((key - length) / 64) | 0;
+    if ((this.count + 1) * 2 > this.tagged.length) this.grow();
+    const addrs = this.addrs;
+    const tagged = this.tagged;
+    let i = hash(address, length) & this.mask;
     for (;;) {
-      const s = keys[i]!;
-      if (s === key) return this.rows[i]!;
-      if (s === EMPTY) break;
+      const t = tagged[i]!;
+      if (t === FREE) break;
+      if (addrs[i] === address && (t & 63) === length) return t >>> 6;
       i = (i + 1) & this.mask;
     }
     const row = this.r.take();
-    keys[i] = key;
-    this.rows[i] = row;
+    if (row >= MAX_V4_ROWS) throw new Error("IPv4 prefix index full");
+    addrs[i] = address;
+    tagged[i] = row * 64 + length;
     this.count++;
     return row;
   }
@@ -151,63 +162,67 @@ class NumIndex implements PrefixIndex {
 
   drop(k: PrefixKey, row: number): void {
     if (this.r.refs.add(row, -1) > 0) return;
-    this.remove(k as number);
+    const key = k as number;
+    const length = key % 64;
+    this.remove(((key - length) / 64) | 0, length, row * 64 + length);
     this.r.release(row);
   }
 
-  private remove(key: number): void {
-    const keys = this.keys;
+  private remove(address: number, length: number, tag: number): void {
+    const addrs = this.addrs;
+    const tagged = this.tagged;
     const mask = this.mask;
-    let i = hash(key) & mask;
+    let i = hash(address, length) & mask;
     for (;;) {
-      const s = keys[i]!;
-      if (s === key) break;
-      if (s === EMPTY) return;
+      const t = tagged[i]!;
+      if (t === tag) break;
+      if (t === FREE) return;
       i = (i + 1) & mask;
     }
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const s = keys[j]!;
-      if (s === EMPTY) break;
-      const home = hash(s) & mask;
-      // Move s back to i unless its home lies cyclically in (i, j].
+      const t = tagged[j]!;
+      if (t === FREE) break;
+      const home = hash(addrs[j]!, t & 63) & mask;
+      // Move slot j back to i unless its home lies cyclically in (i, j].
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (between) continue;
-      keys[i] = s;
-      this.rows[i] = this.rows[j]!;
+      addrs[i] = addrs[j]!;
+      tagged[i] = t;
       i = j;
     }
-    keys[i] = EMPTY;
+    tagged[i] = FREE;
     this.count--;
   }
 
   each(fn: (key: PrefixKey, row: number) => void): void {
-    const keys = this.keys;
-    const rows = this.rows;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (k !== EMPTY) fn(k, rows[i]!);
+    const addrs = this.addrs;
+    const tagged = this.tagged;
+    for (let i = 0; i < tagged.length; i++) {
+      const t = tagged[i]!;
+      if (t !== FREE) fn((addrs[i]! >>> 0) * 64 + (t & 63), t >>> 6);
     }
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldRows = this.rows;
-    const cap = oldKeys.length * 2;
-    const keys = new Float64Array(cap).fill(EMPTY);
-    const rows = new Int32Array(cap);
+    const oldAddrs = this.addrs;
+    const oldTagged = this.tagged;
+    const cap = oldTagged.length * 2;
+    const addrs = new Int32Array(cap);
+    const tagged = new Int32Array(cap).fill(FREE);
     const mask = cap - 1;
-    for (let o = 0; o < oldKeys.length; o++) {
-      const k = oldKeys[o]!;
-      if (k === EMPTY) continue;
-      let i = hash(k) & mask;
-      while (keys[i] !== EMPTY) i = (i + 1) & mask;
-      keys[i] = k;
-      rows[i] = oldRows[o]!;
+    for (let o = 0; o < oldTagged.length; o++) {
+      const t = oldTagged[o]!;
+      if (t === FREE) continue;
+      const a = oldAddrs[o]!;
+      let i = hash(a, t & 63) & mask;
+      while (tagged[i] !== FREE) i = (i + 1) & mask;
+      addrs[i] = a;
+      tagged[i] = t;
     }
-    this.keys = keys;
-    this.rows = rows;
+    this.addrs = addrs;
+    this.tagged = tagged;
     this.mask = mask;
   }
 }

@@ -12,6 +12,7 @@ import type { FibSink } from "./fib-sink";
 import { interfaceOf } from "./interface-of";
 import { chooseNextHop } from "./next-hop";
 import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
+import { RibUpdateVisitor } from "./rib/ingest-visitor";
 import type { ExportTarget, RibPeer } from "./rib/peer";
 import { type NextHopResolution, Rib } from "./rib/rib";
 import { RibSettings } from "./rib/settings";
@@ -234,6 +235,10 @@ export class Speaker implements SpeakerApi {
     this.peersByName.set(config.name, runtime);
     session.on("established", () => this.onEstablished(runtime));
     session.on("update", (u: UpdateMessage, problems: unknown[]) => this.onUpdate(runtime, u, problems));
+    // IPv4 UPDATEs the codec can walk in place go straight into the RIB as numbers; the rest arrive as "update".
+    session.setUpdateVisitor(
+      new RibUpdateVisitor(this.rib, runtime.rib, () => runtime.maxPrefixDown !== undefined),
+    );
     session.on("routeRefresh", (m: { afi: Afi; safi: Safi }) => this.onRouteRefresh(runtime, m));
     session.on("down", (reason: DownReason) => this.onDown(runtime, reason));
     this.updateListenerKeys();
@@ -399,12 +404,16 @@ export class Speaker implements SpeakerApi {
       { peer: peer.name, count, limit: mp.limit, restartAfter: mp.restartAfter },
       "tearing session down",
     );
-    void runtime.session.stop({ subcode: CeaseSubcode.MaximumPrefixesReached }).then(() => {
-      if (runtime.maxPrefixDown?.message !== message || mp.restartAfter <= 0) return;
-      runtime.maxPrefixDown.timer = setTimeout(() => {
-        runtime.maxPrefixDown = undefined;
-        if (!runtime.disabled && this.peersByName.get(peer.name) === runtime) runtime.session.start();
-      }, mp.restartAfter * 1000);
+    // This can run inside the session's UPDATE walk (the fast path): stop it once that frame is done,
+    // not re-entrantly. maxPrefixDown is already set, so anything the peer sends meanwhile is ignored.
+    queueMicrotask(() => {
+      void runtime.session.stop({ subcode: CeaseSubcode.MaximumPrefixesReached }).then(() => {
+        if (runtime.maxPrefixDown?.message !== message || mp.restartAfter <= 0) return;
+        runtime.maxPrefixDown.timer = setTimeout(() => {
+          runtime.maxPrefixDown = undefined;
+          if (!runtime.disabled && this.peersByName.get(peer.name) === runtime) runtime.session.start();
+        }, mp.restartAfter * 1000);
+      });
     });
   }
 

@@ -3,20 +3,24 @@
 // members of the multipath set. Plain typed-array tables for the common
 // single-path case; a side map only where multipath exists.
 import { Afi } from "../codec/types";
-import { type KeyTable, newKeyTable } from "./key-table";
+import { newPrefixIndex, type PrefixIndex } from "./prefix-index";
 import type { PrefixKey } from "./prefix-key";
+import { RowTable } from "./row-table";
 
 /** Slot of the node's own (originated) routes; peers use 1 and up. */
 export const LOCAL_SLOT = 0;
 
 export class LocRib {
   /** key -> best attribute id (val) and peer slot (aux). */
-  readonly best: KeyTable;
+  readonly best: RowTable;
   /** key -> [slot, attr, slot, attr, ...] of every multipath member, best first, when more than one. */
   readonly multipath = new Map<PrefixKey, number[]>();
 
-  constructor(readonly afi: Afi) {
-    this.best = newKeyTable(afi);
+  constructor(
+    readonly afi: Afi,
+    index: PrefixIndex = newPrefixIndex(afi),
+  ) {
+    this.best = new RowTable(index);
   }
 
   get size(): number {
@@ -68,14 +72,19 @@ export class LocRib {
    * Returns 0 (nothing changed), 1 (members changed only) or 2 (best changed).
    */
   setSingle(key: PrefixKey, slot: number, attr: number): number {
-    const prevAttr = this.best.set(key, attr, slot);
+    return this.setSingleRow(key, this.best.index.rowOf(key), slot, attr);
+  }
+
+  /** setSingle for the row of `key` in the shared index. */
+  setSingleRow(key: PrefixKey, row: number, slot: number, attr: number): number {
+    const prevAttr = this.best.setRow(row, attr, slot);
     const bestChanged = prevAttr !== attr || this.best.prevAux !== slot;
     if (this.multipath.size > 0 && this.multipath.delete(key)) return bestChanged ? 2 : 1;
     return bestChanged ? 2 : 0;
   }
 
-  static forFamilies(): LocRib[] {
-    return [new LocRib(Afi.IPv4), new LocRib(Afi.IPv6)];
+  static forFamilies(indexes: readonly PrefixIndex[]): LocRib[] {
+    return [new LocRib(Afi.IPv4, indexes[0]), new LocRib(Afi.IPv6, indexes[1])];
   }
 }
 

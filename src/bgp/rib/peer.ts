@@ -8,6 +8,8 @@ import type { PeerConfig } from "../config";
 import type { Policy } from "../policy/types";
 import { parseAddress } from "../prefix";
 import { type KeyTable, newKeyTable } from "./key-table";
+import type { PrefixIndex } from "./prefix-index";
+import { RowTable } from "./row-table";
 
 export const AFIS = [Afi.IPv4, Afi.IPv6] as const;
 
@@ -34,9 +36,10 @@ export interface PeerCounters {
 }
 
 export class RibPeer {
-  readonly adjIn: KeyTable[] = AFIS.map(newKeyTable);
+  /** On the RIB's shared prefix index (one row per prefix across all tables). */
+  readonly adjIn: RowTable[];
   /** Graceful restart: the routes of the previous session, until End-of-RIB or the restart timer. */
-  stale: (KeyTable | undefined)[] = [undefined, undefined];
+  stale: (RowTable | undefined)[] = [undefined, undefined];
   readonly adjOut: KeyTable[] = AFIS.map(newKeyTable);
   readonly counters: PeerCounters = { received: 0, filtered: 0 };
   readonly address: Uint8Array;
@@ -54,7 +57,9 @@ export class RibPeer {
     readonly slot: number,
     public config: PeerConfig,
     readonly localAsn: number,
+    indexes: readonly PrefixIndex[],
   ) {
+    this.adjIn = indexes.map((index) => new RowTable(index));
     this.address = parseAddress(config.address);
   }
 
@@ -74,11 +79,11 @@ export class RibPeer {
     return this.target !== undefined;
   }
 
-  table(afi: Afi): KeyTable {
+  table(afi: Afi): RowTable {
     return this.adjIn[afi - 1]!;
   }
 
-  staleTable(afi: Afi): KeyTable | undefined {
+  staleTable(afi: Afi): RowTable | undefined {
     return this.stale[afi - 1];
   }
 

@@ -9,10 +9,11 @@ import { AttrStore, type RouteAttrs } from "./attr-store";
 import { type DecisionOptions, type Path, routerIdNumber, selectBest, selectMultipath } from "./decision";
 import { Exporter } from "./exporter";
 import { ImportBatch, importBase } from "./import";
-import { type KeyTable, newKeyTable } from "./key-table";
 import { LOCAL_SLOT, LocRib } from "./loc-rib";
 import { AFIS, type ExportTarget, RibPeer } from "./peer";
+import { newPrefixIndex, type PrefixIndex } from "./prefix-index";
 import { keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
+import { RowTable } from "./row-table";
 import type { RibSettings } from "./settings";
 
 export interface RibLog {
@@ -43,8 +44,10 @@ const REACHABLE: NextHopResolution = { reachable: true, cost: 0 };
 
 export class Rib {
   readonly store = new AttrStore();
-  readonly loc = LocRib.forFamilies();
-  readonly originated: KeyTable[] = AFIS.map(newKeyTable);
+  /** Per family: prefix key -> row, shared by the Loc-RIB, the originated set and every Adj-RIB-In. */
+  readonly indexes: readonly PrefixIndex[] = AFIS.map(newPrefixIndex);
+  readonly loc = LocRib.forFamilies(this.indexes);
+  readonly originated: RowTable[] = this.indexes.map((index) => new RowTable(index));
   /** Indexed by slot; LOCAL_SLOT stays empty. */
   readonly peers: (RibPeer | undefined)[] = [undefined];
   private active: RibPeer[] = [];
@@ -91,7 +94,7 @@ export class Rib {
   addPeer(config: RibPeer["config"]): RibPeer {
     let slot = this.peers.indexOf(undefined, 1);
     if (slot < 0) slot = this.peers.length;
-    const peer = new RibPeer(slot, config, this.settings.asn);
+    const peer = new RibPeer(slot, config, this.settings.asn, this.indexes);
     this.settings.resolvePolicies(peer);
     this.peers[slot] = peer;
     this.active = this.peers.filter((p): p is RibPeer => p !== undefined);
@@ -128,7 +131,7 @@ export class Rib {
         // Graceful restart helper (RFC 4724 4.2): keep the routes, marked stale, still forwarding.
         this.sweepStale(peer, afi);
         peer.stale[afi - 1] = table;
-        peer.adjIn[afi - 1] = newKeyTable(afi);
+        peer.adjIn[afi - 1] = new RowTable(this.indexes[afi - 1]!);
         continue;
       }
       this.sweepStale(peer, afi);
@@ -147,6 +150,7 @@ export class Rib {
     peer.stale[afi - 1] = undefined;
     const keys = stale.keyList();
     stale.each((_k, attr) => this.store.unref(attr));
+    stale.clear();
     for (const key of keys) this.recompute(afi, key);
     return keys.length;
   }
@@ -207,11 +211,13 @@ export class Rib {
       this.withdraw(peer, batch.afi, key);
       return;
     }
-    const table = peer.table(batch.afi);
+    const afi = batch.afi;
+    // One probe finds the prefix's row for every table; the rest is column reads and writes.
+    const row = this.indexes[afi - 1]!.rowOf(key);
     this.store.ref(id);
-    const prev = table.set(key, id, batch.receivedAt);
+    const prev = peer.adjIn[afi - 1]!.setRow(row, id, batch.receivedAt);
     if (prev >= 0) this.store.unref(prev);
-    if (prev !== id) this.recompute(batch.afi, key);
+    if (prev !== id) this.recomputeRow(afi, key, row);
   }
 
   endImport(batch: ImportBatch): void {
@@ -220,9 +226,11 @@ export class Rib {
   }
 
   withdraw(peer: RibPeer, afi: Afi, key: PrefixKey): void {
-    const prev = peer.table(afi).delete(key);
-    const stale = peer.staleTable(afi);
-    const prevStale = stale ? stale.delete(key) : -1;
+    const row = this.indexes[afi - 1]!.find(key);
+    if (row < 0) return;
+    const prev = peer.adjIn[afi - 1]!.deleteRow(key, row);
+    const stale = peer.stale[afi - 1];
+    const prevStale = stale ? stale.deleteRow(key, row) : -1;
     if (prev >= 0) this.store.unref(prev);
     if (prevStale >= 0) this.store.unref(prevStale);
     if (prev >= 0 || prevStale >= 0) this.recompute(afi, key);
@@ -285,16 +293,16 @@ export class Rib {
     };
   }
 
-  /** Every (slot, attr) holding `key` into the scratch arrays (fresh routes, else a stale one); returns the count. */
-  private candidates(afi: Afi, key: PrefixKey): number {
+  /** Every (slot, attr) holding `row` into the scratch arrays (fresh routes, else a stale one); returns the count. */
+  private candidates(afi: Afi, row: number): number {
     let n = 0;
     const peers = this.active;
     for (let i = 0; i < peers.length; i++) {
       const peer = peers[i]!;
-      let id = peer.adjIn[afi - 1]!.get(key);
+      let id = peer.adjIn[afi - 1]!.getRow(row);
       if (id < 0) {
         const stale = peer.stale[afi - 1];
-        if (stale) id = stale.get(key);
+        if (stale) id = stale.getRow(row);
       }
       if (id >= 0) {
         this.candSlots[n] = peer.slot;
@@ -306,18 +314,26 @@ export class Rib {
   }
 
   recompute(afi: Afi, key: PrefixKey): void {
+    const row = this.indexes[afi - 1]!.find(key);
+    // No row: no table holds the prefix, so there is nothing to choose and nothing chosen before.
+    if (row >= 0) this.recomputeRow(afi, key, row);
+  }
+
+  /** recompute for the row of `key`; the row may be freed by the time this returns. */
+  private recomputeRow(afi: Afi, key: PrefixKey, row: number): void {
     let members: number[];
     const loc = this.loc[afi - 1]!;
-    if (this.originated[afi - 1]!.get(key) >= 0) {
+    const originated = this.originated[afi - 1]!;
+    if (originated.size > 0 && originated.getRow(row) >= 0) {
       // Like BIRD's static preference: the node's own prefixes always win.
       members = [LOCAL_SLOT, 0];
     } else {
-      const n = this.candidates(afi, key);
+      const n = this.candidates(afi, row);
       if (n === 1 && !this.options.resolveNextHop) {
         // The common case (one path): no arrays, no decision.
         const slot = this.candSlots[0]!;
         const attr = this.candAttrs[0]!;
-        const change = loc.setSingle(key, slot, attr);
+        const change = loc.setSingleRow(key, row, slot, attr);
         if (change === 0) return;
         if (this.options.fib) this.notifyFib(afi, key, [slot, attr]);
         if (change === 2) this.exporter.changed(afi, key, false);

@@ -1,0 +1,103 @@
+// A KeyTable (prefix key -> value, aux) kept as two columns over a shared
+// PrefixIndex: the RIB's hot path finds a prefix's row once and then reads
+// and writes every table by row (getRow/setRow/deleteRow); everything else
+// goes through the key-based KeyTable methods.
+import type { KeyTable } from "./key-table";
+import { Column, type PrefixIndex } from "./prefix-index";
+import type { PrefixKey } from "./prefix-key";
+
+export class RowTable implements KeyTable {
+  /** -1 where this table has no entry; values are >= 0. */
+  private vals = new Column(-1);
+  private auxs = new Column(-1);
+  private count = 0;
+  prevAux = -1;
+
+  constructor(readonly index: PrefixIndex) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(key: PrefixKey): number {
+    const row = this.index.find(key);
+    return row < 0 ? -1 : this.vals.get(row);
+  }
+
+  aux(key: PrefixKey): number {
+    const row = this.index.find(key);
+    return row < 0 || this.vals.get(row) < 0 ? -1 : this.auxs.get(row);
+  }
+
+  set(key: PrefixKey, val: number, aux = 0): number {
+    return this.setRow(this.index.rowOf(key), val, aux);
+  }
+
+  delete(key: PrefixKey): number {
+    const row = this.index.find(key);
+    return row < 0 ? -1 : this.deleteRow(key, row);
+  }
+
+  getRow(row: number): number {
+    return this.vals.get(row);
+  }
+
+  auxRow(row: number): number {
+    return this.auxs.get(row);
+  }
+
+  /** Like set, for a row from the index (`rowOf` or `find`); returns the previous value or -1. */
+  setRow(row: number, val: number, aux: number): number {
+    const prev = this.vals.get(row);
+    if (prev < 0) {
+      this.index.hold(row);
+      this.count++;
+      this.prevAux = -1;
+    } else this.prevAux = this.auxs.get(row);
+    this.vals.set(row, val);
+    this.auxs.set(row, aux);
+    return prev;
+  }
+
+  /** Like delete, for the row of `key`; returns the removed value or -1. */
+  deleteRow(key: PrefixKey, row: number): number {
+    const prev = this.vals.get(row);
+    if (prev < 0) return -1;
+    this.vals.set(row, -1);
+    this.count--;
+    this.index.drop(key, row);
+    return prev;
+  }
+
+  /** Visits every entry. The callback must not change this or any other table on the same index. */
+  each(fn: (key: PrefixKey, val: number, aux: number) => void): void {
+    if (this.count === 0) return;
+    this.index.each((key, row) => {
+      const v = this.vals.get(row);
+      if (v >= 0) fn(key, v, this.auxs.get(row));
+    });
+  }
+
+  keyList(): PrefixKey[] {
+    const out: PrefixKey[] = [];
+    this.each((k) => out.push(k));
+    return out;
+  }
+
+  /** Empties the table, letting go of its rows. */
+  clear(): void {
+    if (this.count === 0) return;
+    const keys: PrefixKey[] = [];
+    const rows: number[] = [];
+    this.index.each((key, row) => {
+      if (this.vals.get(row) >= 0) {
+        keys.push(key);
+        rows.push(row);
+      }
+    });
+    for (let i = 0; i < keys.length; i++) this.deleteRow(keys[i]!, rows[i]!);
+    // Every cell is -1 again: fresh columns give the chunks back.
+    this.vals = new Column(-1);
+    this.auxs = new Column(-1);
+  }
+}

@@ -23,9 +23,9 @@ import { formatPrefix, prefixEquals } from "./prefix";
 import { routeView } from "./route-view";
 import { refuseConnection } from "./session/connection";
 import { describeDown } from "./session/down-reason";
-import { State } from "./session/fsm";
+import { STATE_RANK, State } from "./session/fsm";
 import { capabilityNames } from "./session/negotiate";
-import { Session } from "./session/session";
+import { Session, type SessionLog } from "./session/session";
 import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
 import { BgpListener } from "./transport";
 
@@ -36,6 +36,22 @@ interface PeerRuntime {
   /** Prefixes currently advertised to this peer, by family. */
   exported: number;
   disabled: boolean;
+}
+
+/** One change of a peer's session state, for the agent's structured log. */
+export interface PeerStateChange {
+  peer: string;
+  from: State;
+  to: State;
+  /** The RFC 4271 FSM event that caused it, e.g. "HoldTimer_Expires". */
+  event: string;
+  /** On a step down: why, in BIRD's words (describeDown of the session's lastDown). */
+  reason?: string;
+}
+
+export interface SpeakerHooks {
+  /** Every session state change. When set, the session's own text line for it drops to debug (logged once). */
+  peerState?(change: PeerStateChange): void;
 }
 
 const familyName = (f: Family): FamilyName => (f.afi === Afi.IPv4 ? "ipv4" : "ipv6");
@@ -54,6 +70,7 @@ export class Speaker implements SpeakerApi {
   constructor(
     config: SpeakerConfig,
     private readonly log: Logger,
+    private readonly hooks: SpeakerHooks = {},
   ) {
     this.config = config;
   }
@@ -163,7 +180,7 @@ export class Speaker implements SpeakerApi {
         gracefulRestart: this.config.gracefulRestart,
       },
       peer: config,
-      log: this.log.child({ peer: config.name }),
+      log: this.sessionLog(config.name),
     });
     const runtime: PeerRuntime = {
       config,
@@ -173,6 +190,7 @@ export class Speaker implements SpeakerApi {
       disabled: config.disabled === true,
     };
     this.peersByName.set(config.name, runtime);
+    this.forwardState(session);
     session.on("established", () => this.onEstablished(runtime));
     session.on("update", (u: UpdateMessage) => this.onUpdate(runtime, u));
     session.on("routeRefresh", (m: { afi: Afi; safi: Safi }) => this.onRouteRefresh(runtime, m));
@@ -187,7 +205,30 @@ export class Speaker implements SpeakerApi {
   private removePeer(runtime: PeerRuntime, subcode: CeaseSubcode): void {
     this.peersByName.delete(runtime.config.name);
     runtime.session.removeAllListeners();
+    // Its last state change (down, with the Cease) is still worth a log line.
+    this.forwardState(runtime.session);
     void runtime.session.stop({ subcode });
+  }
+
+  private sessionLog(peer: string): SessionLog {
+    const child = this.log.child({ peer });
+    if (!this.hooks.peerState) return child;
+    return {
+      debug: (msg) => child.debug(msg),
+      info: (msg) => child.debug(msg),
+      warn: (msg) => child.warn(msg),
+    };
+  }
+
+  private forwardState(session: Session): void {
+    const hook = this.hooks.peerState;
+    if (!hook) return;
+    session.on("state", (from: State, to: State, event: string) => {
+      const change: PeerStateChange = { peer: session.name, from, to, event };
+      const down = session.lastDown;
+      if (STATE_RANK[to] < STATE_RANK[from] && down) change.reason = describeDown(down);
+      hook(change);
+    });
   }
 
   private async openListeners(): Promise<void> {

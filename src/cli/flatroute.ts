@@ -20,7 +20,9 @@ interface AgentFlags {
   logLevel?: LogLevel;
 }
 
-const createSpeaker: SpeakerFactory = (config, log) => new Speaker(config, log);
+const createSpeaker: SpeakerFactory = (config, log, hooks) => new Speaker(config, log, hooks);
+/** RFC 9003 shutdown communication sent to every peer on SIGTERM/SIGINT. */
+export const SHUTDOWN_MESSAGE = "flatroute agent shutting down";
 
 async function runAgent(flags: AgentFlags): Promise<void> {
   const options: AgentOptions = { configPath: flags.config };
@@ -62,7 +64,7 @@ function handleSignals(agent: Agent, log: Logger): void {
       log.error({ graceMs: SHUTDOWN_GRACE_MS }, "shutdown took too long; exiting anyway");
       process.exit(EXIT_FAILED);
     }, SHUTDOWN_GRACE_MS).unref();
-    agent.stop("shutting down").then(
+    agent.stop(SHUTDOWN_MESSAGE).then(
       () => process.exit(0),
       (e: unknown) => {
         log.error({ err: e }, "error while shutting down");

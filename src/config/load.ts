@@ -14,6 +14,8 @@ export interface AgentConfig {
   speaker: SpeakerConfig;
   log: { level: LogLevel };
   control: { socket: string };
+  /** The HTTP endpoint for Prometheus and the kubelet probes. */
+  metrics: { enabled: boolean; address: string; port: number };
 }
 
 export { ConfigError } from "./errors";
@@ -81,7 +83,10 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefine
   if (path.length === 0) return KNOWN_KEYS.root;
   const section = path[0];
   if ((section === "peers" || section === "listen") && path.length === 2) return KNOWN_KEYS[section];
-  if ((section === "gracefulRestart" || section === "log" || section === "control") && path.length === 1) {
+  if (
+    (section === "gracefulRestart" || section === "log" || section === "control" || section === "metrics") &&
+    path.length === 1
+  ) {
     return KNOWN_KEYS[section];
   }
   return undefined;
@@ -162,5 +167,6 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     },
     log: { level: file.log.level },
     control: { socket: file.control.socket },
+    metrics: { ...file.metrics },
   };
 }

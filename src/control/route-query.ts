@@ -25,8 +25,20 @@ export function selectRoutes(all: readonly RouteView[], args: ShowRouteArgs): Ro
   }
   if (args.for !== undefined) rows = longestMatch(rows, args.for);
   if (args.protocol !== undefined) rows = rows.filter((r) => r.route.peer === args.protocol);
+  if (args.best) rows = rows.filter((r) => r.route.best);
+  if (args.multipath) rows = rows.filter((r) => isMultipath(r.route));
   rows.sort(compareKeyed);
   return rows.map((r) => r.route);
+}
+
+/**
+ * A member of its network's ECMP set. The RIB marks these with `multipath`
+ * (a field RouteView gains with multipath support); before that, the best
+ * route is the whole set.
+ */
+function isMultipath(r: RouteView): boolean {
+  const flag = (r as RouteView & { multipath?: boolean }).multipath;
+  return flag ?? r.best;
 }
 
 export function countRoutes(routes: readonly RouteView[]): RouteCountData {

@@ -13,7 +13,7 @@ import { FakeSpeaker } from "../../support/fake-speaker";
 const quiet = pino({}, { write: () => undefined });
 
 const GOOD =
-  "routerId: 10.0.0.1\nasn: 65001\nlisten: []\npeers:\n  - {name: a, address: 10.0.0.2, asn: 65002}\n";
+  "routerId: 10.0.0.1\nasn: 65001\nlisten: []\nmetrics: {address: 127.0.0.1, port: 0}\npeers:\n  - {name: a, address: 10.0.0.2, asn: 65002}\n";
 
 describe("agent", () => {
   let dir: string;

@@ -57,7 +57,13 @@ describe("flatroutec output", () => {
 
   it("prints show protocols all with a detail block per protocol", () => {
     assert.equal(
-      formatProtocolDetails(PEERS.slice(0, 2), T),
+      formatProtocolDetails(
+        [
+          { ...PEERS[0]!, bfd: { configured: true, state: "Up" } },
+          { ...PEERS[1]!, bfd: { configured: false } },
+        ],
+        T,
+      ),
       [
         "Name       Proto      Table      State  Since         Info",
         "to_node2   BGP        ---        up     12:00:01.123  Established",
@@ -73,6 +79,7 @@ describe("flatroutec output", () => {
         "    Routes:           3 imported, 0 filtered, 1 exported",
         "    Updates:          4 received, 2 sent",
         "    Notifications:    0 received, 0 sent",
+        "    BFD:              Up",
         "",
         "tor_b      BGP        ---        start  2025-12-30    Active        Socket: Connection refused",
         "  BGP state:          Active",
@@ -83,6 +90,7 @@ describe("flatroutec output", () => {
         "    Routes:           0 imported, 0 filtered, 0 exported",
         "    Updates:          0 received, 0 sent",
         "    Notifications:    0 received, 0 sent",
+        "    BFD:              not configured",
         "",
       ].join("\n"),
     );
@@ -180,8 +188,17 @@ describe("flatroutec output", () => {
           asn: 65001,
           startedAt: "2026-01-02T11:00:00.000Z",
           serverTime: "2026-01-02T12:30:00.000Z",
+          uptimeSeconds: 5400,
           lastReconfigure: "2026-01-02T12:10:00.500Z",
           configFile: "/etc/flatroute/config.yaml",
+          node: "node-1",
+          reloads: {
+            count: 2,
+            lastSuccess: false,
+            lastAttempt: "2026-01-02T12:20:00.000Z",
+            lastError: "c.yaml: asn: required\nc.yaml: peers[0].asn: expected an integer",
+          },
+          http: "0.0.0.0:9179",
         },
         T,
       ),
@@ -189,10 +206,16 @@ describe("flatroutec output", () => {
         "flatroute 0.1.0",
         "Router ID is 10.0.0.1",
         "Local AS is 65001",
+        "Hostname is node-1",
         "Current server time is 2026-01-02 12:30:00.000",
         "Last reboot on 2026-01-02 11:00:00.000",
+        "Uptime is 01:30:00",
         "Last reconfiguration on 2026-01-02 12:10:00.500",
+        "Reloads: 2, the last one failed at 2026-01-02 12:20:00.000",
+        "  c.yaml: asn: required",
+        "  c.yaml: peers[0].asn: expected an integer",
         "Configuration file is /etc/flatroute/config.yaml",
+        "Metrics and health on http://0.0.0.0:9179",
         "Daemon is up and running",
       ].join("\n"),
     );

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 
 // A relay, not pty.spawn: it must forward bytes as they come, exit with the child's status,
 // and set a wide window so readline does not wrap lines.
-const RELAY = String.raw`
+const RELAY = `
 import os, sys, pty, select, struct, fcntl, termios
 pid, fd = pty.fork()
 if pid == 0:
@@ -57,6 +57,7 @@ export class Screen {
     for (let i = 0; i < text.length; i++) {
       const ch = text[i]!;
       if (ch === "\x1b" && text[i + 1] === "[") {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: parsing terminal escape sequences
         const m = /^\x1b\[([0-9;?]*)([A-Za-z])/.exec(text.slice(i));
         if (!m) return; // incomplete sequence: the caller keeps feeding whole chunks
         this.csi(m[1]!, m[2]!);
@@ -141,6 +142,7 @@ export class PtySession {
       // Hold back a trailing partial escape sequence until the rest arrives.
       this.raw += c;
       const text = this.pending + c;
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: parsing terminal escape sequences
       const cut = text.search(/\x1b(\[[0-9;?]*)?$/);
       this.pending = cut >= 0 ? text.slice(cut) : "";
       this.screenModel.feed(cut >= 0 ? text.slice(0, cut) : text);

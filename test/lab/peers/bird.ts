@@ -16,12 +16,14 @@ import {
 export interface BirdOptions {
   /** Export everything BIRD learns into the namespace's kernel table (used by the demo). */
   kernelExport?: boolean;
+  /** BGP export filter instead of "all", e.g. "where source = RTS_STATIC" (no transit between neighbors). */
+  bgpExport?: string;
 }
 
 /** BIRD protocol names must not be keywords ("bgp", "r", ...), so every name gets a prefix. */
 export const birdProtocolName = (neighbor: string): string => `n_${neighbor}`;
 
-function bgpProtocol(spec: DaemonSpec, n: NeighborSpec): string {
+function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}): string {
   const localAsn = n.localAsn ?? spec.asn;
   const ibgp = localAsn === n.asn;
   const lines = [
@@ -41,7 +43,7 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec): string {
   // A directly connected iBGP neighbor's next hops need no IGP; multihop ones keep BIRD's recursive default.
   const gateway = ibgp && n.multihop === undefined ? " gateway direct;" : "";
   for (const f of n.families) {
-    lines.push(`  ${f} { import all; export all; next hop self;${gateway} };`);
+    lines.push(`  ${f} { import all; export ${opts.bgpExport ?? "all"}; next hop self;${gateway} };`);
   }
   lines.push("}");
   return lines.join("\n");
@@ -59,7 +61,7 @@ export function birdConfig(spec: DaemonSpec, routes: Iterable<string>, opts: Bir
     parts.push(`protocol kernel k4 { ipv4 { export ${filter}; }; merge paths on; }`);
     parts.push(`protocol kernel k6 { ipv6 { export ${filter}; }; merge paths on; }`);
   }
-  for (const n of spec.neighbors) parts.push(bgpProtocol(spec, n));
+  for (const n of spec.neighbors) parts.push(bgpProtocol(spec, n, opts));
   return `${parts.join("\n\n")}\n`;
 }
 

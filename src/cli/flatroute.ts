@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `flatroute agent`: the node agent. Loads the config, runs the BGP speaker
 // and the control socket, reloads on SIGHUP, shuts down on SIGTERM/SIGINT.
+import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import pino, { type Logger } from "pino";
 import { Speaker } from "../bgp/speaker";
@@ -25,13 +26,14 @@ const createSpeaker: SpeakerFactory = (config, log, hooks) => new Speaker(config
 export const SHUTDOWN_MESSAGE = "flatroute agent shutting down";
 
 async function runAgent(flags: AgentFlags): Promise<void> {
-  const options: AgentOptions = { configPath: flags.config };
+  // Absolute, so "show status" and reload messages name the file whatever the working directory.
+  const options: AgentOptions = { configPath: resolve(flags.config) };
   if (flags.controlSocket) options.controlSocket = flags.controlSocket;
   if (flags.logLevel) options.logLevel = flags.logLevel;
 
   let config: Awaited<ReturnType<typeof loadConfigFile>>;
   try {
-    config = await loadConfigFile(flags.config);
+    config = await loadConfigFile(options.configPath);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`${e.message}\n`);

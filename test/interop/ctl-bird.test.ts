@@ -398,6 +398,43 @@ describe("flatroutec, metrics, health, logs and reload against BIRD", function (
       assert.match(status.stdout, /^Reloads: 1, the last one succeeded at /m);
     });
 
+    it("disable (with a message), enable, restart and reload act on BIRD's session", async () => {
+      const off = await json<{ message: string }>("disable", "p3", "maintenance window");
+      assert.deepEqual(off, { message: "p3: disabled" });
+      // BIRD logs the Cease with its RFC 9003 shutdown communication.
+      await waitFor(() => bird.process.log(), {
+        timeoutMs: 10_000,
+        what: "BIRD to log our administrative shutdown with the message",
+        until: (log) => log.includes('n_p3: Received: Administrative shutdown: "maintenance window"'),
+      });
+      const down = (await protocols()).find((p) => p.name === "p3")!;
+      assert.equal(down.state, "down");
+      assert.match((await flatroutec("show", "protocols", "p3")).stdout, /^p3 +BGP +--- +down /m);
+
+      assert.deepEqual(await json("enable", "p3"), { message: "p3: enabled" });
+      await established(["p3"]);
+
+      const upSince = (await protocols()).find((p) => p.name === "p3")!.since;
+      assert.deepEqual(await json("restart", "p3"), { message: "p3: restarted" });
+      await waitFor(async () => (await protocols()).find((p) => p.name === "p3")!, {
+        timeoutMs: SESSION_TIMEOUT_MS,
+        what: "p3 Established again after the restart",
+        until: (p) => p.bgpState === "Established" && p.since !== upSince,
+      });
+      await established(["p3"]);
+
+      // A route refresh makes BIRD send its routes again on the same session.
+      const p1 = (await protocols()).find((p) => p.name === "p1")!;
+      assert.deepEqual(await json("reload", "p1"), { message: "p1: reloading" });
+      const refreshed = await waitFor(async () => (await protocols()).find((p) => p.name === "p1")!, {
+        timeoutMs: 10_000,
+        what: "BIRD's UPDATEs answering our ROUTE-REFRESH",
+        until: (p) => p.messages.updatesIn > p1.messages.updatesIn,
+      });
+      assert.equal(refreshed.since, p1.since);
+      assert.equal(refreshed.routes.imported, BIRD_ROUTES.length);
+    });
+
     it("rejects a bad config with the reason (configure, configure check, SIGHUP) and keeps the running one", async () => {
       const before = await protocols();
       const birdBefore = await birdRow("p1");
@@ -447,29 +484,28 @@ describe("flatroutec, metrics, health, logs and reload against BIRD", function (
     it("SIGTERM sends every peer an administrative shutdown with our message and exits within 5 s", async () => {
       const started = Date.now();
       agent.process.signal("SIGTERM");
-      await Promise.race([
-        agent.process.exited,
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error("agent still running after 5 s")), 5_000),
-        ),
+      let timer: NodeJS.Timeout | undefined;
+      const exitedInTime = await Promise.race([
+        agent.process.exited.then(() => true),
+        new Promise<false>((r) => {
+          timer = setTimeout(() => r(false), 5_000);
+        }),
       ]);
+      clearTimeout(timer);
+      assert.ok(exitedInTime, "the agent was still running 5 s after SIGTERM");
       const tookMs = Date.now() - started;
       assert.ok(tookMs < 5_000, `shutdown took ${tookMs} ms`);
       assert.equal(agent.process.exitStatus, "exited with 0");
-      for (const p of ["p1", "p3"] as const) {
-        const row = await waitFor(() => birdRow(p), {
-          timeoutMs: 5_000,
-          what: `BIRD n_${p} to report our administrative shutdown`,
-          until: (r) => /Received: Administrative shutdown/.test(r),
-        });
-        assert.doesNotMatch(row, /Established/);
-      }
-      // BIRD logs the RFC 9003 shutdown communication it received.
+      // BIRD logs the Cease from each session with our RFC 9003 shutdown communication.
+      const lines = ["p1", "p3"].map(
+        (p) => `n_${p}: Received: Administrative shutdown: "${SHUTDOWN_MESSAGE}"`,
+      );
       await waitFor(() => bird.process.log(), {
         timeoutMs: 5_000,
-        what: "BIRD to log our shutdown message",
-        until: (log) => log.includes(SHUTDOWN_MESSAGE),
+        what: "BIRD to log our administrative shutdown on both sessions",
+        until: (log) => lines.every((l) => log.includes(l)),
       });
+      for (const p of ["p1", "p3"] as const) assert.doesNotMatch(await birdRow(p), /Established/);
     });
   });
 });

@@ -3,13 +3,16 @@
 // and BIRD's kernel table in its namespace (its kernel protocol installs what
 // it learned from flatroute), then tears everything down.
 import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { run } from "../test/lab/exec";
 import { Lab, type Netns } from "../test/lab/netns";
 import { BirdPeer } from "../test/lab/peers/bird";
-import { AGENT_CLI, FlatrouteAgent } from "../test/lab/peers/flatroute";
+import { AGENT_CLI, FlatrouteAgent, REPO_ROOT } from "../test/lab/peers/flatroute";
 import { FrrPeer } from "../test/lab/peers/frr";
 import { waitFor } from "../test/lab/wait";
 
 const TIMEOUT_MS = 60_000;
+const FLATROUTEC_CLI = join(REPO_ROOT, "dist", "src", "cli", "flatroutec.js");
 const NODE_ASN = 65001;
 const NODE_PREFIXES = ["10.244.1.0/24", "fd00:244:1::/64"];
 
@@ -96,7 +99,7 @@ async function main(): Promise<number> {
         { name: "frr4", address: "10.77.2.2", asn: 65003, families: ["ipv4"] },
         { name: "frr6", address: "fd00:77:2::2", asn: 65003, families: ["ipv6"] },
       ],
-      gracefulRestart: { enabled: false, restartTime: 120 },
+      gracefulRestart: { enabled: true, restartTime: 120 },
     });
 
     console.log("waiting for the four sessions to reach Established…");
@@ -120,14 +123,12 @@ async function main(): Promise<number> {
       until: (out) => out.includes("10.244.1.0/24"),
     });
 
-    banner("flatroute: sessions (control socket, show protocols)");
-    console.log(await agent.table());
-    banner("flatroute: routes (control socket, show route)");
-    for (const r of await agent.routes()) {
-      console.log(
-        `${r.prefix.padEnd(20)} via ${r.nextHop.padEnd(16)} from ${r.peer.padEnd(8)} AS path [${r.asPath.join(" ")}]${r.best ? " best" : ""}`,
-      );
-    }
+    const flatroutec = (words: string[]) =>
+      run(process.execPath, [FLATROUTEC_CLI, "-s", agent.socket, ...words]).then((r) => r.stdout);
+    banner("flatroute: flatroutec show protocols");
+    console.log(await flatroutec(["show", "protocols"]));
+    banner("flatroute: flatroutec show route");
+    console.log(await flatroutec(["show", "route"]));
     banner(`BIRD (${birdNs.name}): birdc show protocols`);
     console.log(await bird.birdc(["show", "protocols"]));
     banner(`BIRD (${birdNs.name}): birdc show route`);

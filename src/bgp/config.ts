@@ -2,6 +2,18 @@
 // Kubernetes watcher both compile into these types (src/config, src/k8s);
 // nothing under src/bgp knows where they came from.
 import type { Family, Prefix } from "./codec/types";
+import type { Policy } from "./policy/types";
+
+/** Max-prefix limit (RFC 4486 Cease subcode 1), counted per address family after import policy. */
+export interface MaxPrefixConfig {
+  limit: number;
+  /** Log a warning once the count reaches this percentage of the limit (default 75). */
+  warningPercent: number;
+  /** "teardown": send Cease subcode 1 and stay down for restartAfter seconds; "warn": only log. */
+  action: "teardown" | "warn";
+  /** Seconds before a torn-down session is started again (default 60; 0: stay down until enabled). */
+  restartAfter: number;
+}
 
 export interface PeerConfig {
   /** Unique name, shown as the protocol name in flatroutec. */
@@ -30,6 +42,19 @@ export interface PeerConfig {
   connectRetryMax?: number;
   /** Start administratively disabled. */
   disabled?: boolean;
+
+  // Routing (changes apply without restarting the session).
+  /** "tor": a top-of-rack router (may send the default route); "node": another cluster node (default). */
+  role?: "tor" | "node";
+  /** This peer is a route-reflector client of ours (needs SpeakerConfig.routeReflector). */
+  routeReflectorClient?: boolean;
+  /** Announce ourselves as next hop for learned routes. Default: true toward eBGP, false toward iBGP. */
+  nextHopSelf?: boolean;
+  /** Import policy; absent: the safe default (see policy/defaults.ts). */
+  importPolicy?: Policy;
+  /** Export policy; absent: own prefixes and reflected routes only. */
+  exportPolicy?: Policy;
+  maxPrefixes?: MaxPrefixConfig;
 }
 
 export interface ListenConfig {
@@ -51,4 +76,20 @@ export interface SpeakerConfig {
   prefixes: Prefix[];
   peers: PeerConfig[];
   gracefulRestart: GracefulRestartConfig;
+
+  // Routing (changes apply without restarting sessions unless noted).
+  /** Pod/cluster CIDRs: what the default import policy accepts. Empty or absent: import everything. */
+  clusterCidrs?: Prefix[];
+  /** Let ToR peers without an import policy send the default route. */
+  acceptDefaultRouteFromTor?: boolean;
+  /** Act as an RFC 4456 route reflector for peers marked routeReflectorClient. */
+  routeReflector?: { clusterId: string };
+  /** Compare MED between paths from different neighbouring ASes. */
+  alwaysCompareMed?: boolean;
+  /** Most next hops in one ECMP route (default 16; 1 disables multipath). */
+  maxPaths?: number;
+  /** MRAI-style batching: how long changes are coalesced before UPDATEs go out (default 50 ms). */
+  exportDelayMs?: number;
+  /** Seconds after start before the FIB is told the table converged even if some peer never sent End-of-RIB (default 30). */
+  convergenceTimeout?: number;
 }

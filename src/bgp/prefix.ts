@@ -1,64 +1,21 @@
 // Text <-> wire form of prefixes and addresses. Used at the edges (config,
-// CLI, logs); hot paths keep the byte form.
+// CLI, logs); hot paths keep the byte form. Address syntax itself is the
+// codec's (codec/address.ts), so there is one parser and one RFC 5952 printer.
 import { isIP } from "node:net";
+import { formatIPv4, formatIPv6, ipv4ToBytes, ipv6ToBytes } from "./codec/address";
 import { Afi, type Prefix } from "./codec/types";
 
 export function parseAddress(text: string): Uint8Array {
   const kind = isIP(text);
-  if (kind === 4) return Uint8Array.from(text.split(".").map(Number));
-  if (kind === 6) return parseIPv6(text);
+  if (kind === 4) return ipv4ToBytes(text);
+  if (kind === 6) return ipv6ToBytes(text);
   throw new Error(`invalid IP address "${text}"`);
 }
 
-function parseIPv6(text: string): Uint8Array {
-  let head = text;
-  let tail4: number[] = [];
-  const lastColon = text.lastIndexOf(":");
-  if (text.includes(".", lastColon)) {
-    tail4 = text
-      .slice(lastColon + 1)
-      .split(".")
-      .map(Number);
-    head = text.slice(0, lastColon + 1) + "0:0";
-  }
-  const [left, right] = head.split("::");
-  const words = (s: string | undefined) => (s ? s.split(":").map((w) => Number.parseInt(w, 16)) : []);
-  const l = words(left);
-  const r = right === undefined ? [] : words(right);
-  const all = right === undefined ? l : [...l, ...new Array(8 - l.length - r.length).fill(0), ...r];
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    out[i * 2] = all[i]! >> 8;
-    out[i * 2 + 1] = all[i]! & 0xff;
-  }
-  if (tail4.length === 4) out.set(tail4, 12);
-  return out;
-}
-
 export function formatAddress(bytes: Uint8Array): string {
-  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
-  if (bytes.length !== 16) throw new Error(`address of ${bytes.length} bytes`);
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((bytes[i]! << 8) | bytes[i + 1]!);
-  // RFC 5952: compress the longest run of two or more zero words.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+  if (bytes.length === 4) return formatIPv4(bytes);
+  if (bytes.length === 16) return formatIPv6(bytes);
+  throw new Error(`address of ${bytes.length} bytes`);
 }
 
 /** Parses "10.244.1.0/24" or "fd00::/64"; rejects host bits set, so typos do not silently widen. */

@@ -23,7 +23,7 @@ export interface PeerStatus {
   keepalive?: number;
   capabilities?: string[];
   families: FamilyName[];
-  routes: { imported: number; filtered: number; exported: number };
+  routes: { imported: number; filtered: number; exported: number; received?: number };
   messages: { updatesIn: number; updatesOut: number; notificationsIn: number; notificationsOut: number };
 }
 
@@ -41,6 +41,16 @@ export interface RouteView {
   largeCommunities: string[];
   best: boolean;
   since: string;
+  /** A member of the prefix's ECMP set (the best route and its equal-cost peers). */
+  multipath?: boolean;
+  /** On the best route of an ECMP prefix: every next hop the FIB gets, best first. */
+  nextHops?: string[];
+  /** Why this path is neither best nor multipath: the decision step it lost at. */
+  reason?: string;
+  /** Kept from a restarting peer (graceful restart) until it sends End-of-RIB. */
+  stale?: boolean;
+  originatorId?: string;
+  clusterList?: string[];
 }
 
 export interface SpeakerStatus {

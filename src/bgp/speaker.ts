@@ -1,29 +1,26 @@
 // The BGP speaker: one listener per configured address, one Session per peer,
-// our originated prefixes (the node's Pod CIDRs) and what each peer sent us.
-// Every mutation arrives through the methods of SpeakerApi, so the agent,
-// the control socket and reload all go through the same doors.
-import { isDeepStrictEqual } from "node:util";
+// and the routing core (src/bgp/rib) that holds what peers sent, chooses,
+// and decides what goes back out. Every mutation arrives through the methods
+// of SpeakerApi, so the agent, the control socket and reload all go through
+// the same doors.
 import type { Logger } from "pino";
-import { AdjRibIn } from "./adj-rib-in";
-import { encodeAnnouncements, encodeWithdrawals } from "./codec";
+import { isEndOfRib } from "./codec";
 import { CeaseSubcode } from "./codec/errors";
-import {
-  Afi,
-  AsPathSegmentType,
-  type Family,
-  Origin,
-  type PathAttributes,
-  type Prefix,
-  Safi,
-  type UpdateMessage,
-} from "./codec/types";
+import { Afi, type Family, Safi, type UpdateMessage } from "./codec/types";
 import type { PeerConfig, SpeakerConfig } from "./config";
+import type { FibSink } from "./fib-sink";
+import { interfaceOf } from "./interface-of";
 import { chooseNextHop } from "./next-hop";
-import { formatPrefix, prefixEquals } from "./prefix";
-import { routeView } from "./route-view";
+import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
+import type { ExportTarget, RibPeer } from "./rib/peer";
+import { type NextHopResolution, Rib } from "./rib/rib";
+import { RibSettings } from "./rib/settings";
+import { routeViews } from "./route-view";
 import { refuseConnection } from "./session/connection";
+import type { DownReason } from "./session/down-reason";
 import { describeDown } from "./session/down-reason";
 import { STATE_RANK, State } from "./session/fsm";
+import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
 import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
@@ -32,10 +29,29 @@ import { BgpListener } from "./transport";
 interface PeerRuntime {
   config: PeerConfig;
   session: Session;
-  rib: AdjRibIn;
-  /** Prefixes currently advertised to this peer, by family. */
-  exported: number;
+  rib: RibPeer;
   disabled: boolean;
+  /** Set while the session is down for exceeding its max-prefix limit. */
+  maxPrefixDown?: { message: string; timer?: NodeJS.Timeout };
+  /** The peer's graceful restart capability from the last Established session. */
+  peerGr?: PeerGracefulRestart;
+  /** Graceful restart helper: sweeps the stale routes when the peer does not come back in time. */
+  staleTimer?: NodeJS.Timeout;
+}
+
+export interface SpeakerOptions {
+  /** The kernel layer; without one the Loc-RIB only feeds exports and `show route`. */
+  fib?: FibSink;
+  /** Next-hop reachability; everything resolves without one. */
+  resolveNextHop?: (afi: Afi, nextHop: string) => NextHopResolution;
+  /**
+   * RFC 4724 restarting speaker: this start follows a restart with the
+   * forwarding state kept (kernel routes left in place). Sessions advertise
+   * the R and F bits until the table has converged.
+   */
+  restarting?: boolean;
+  /** Every session state change (see SpeakerHooks). */
+  peerState?: SpeakerHooks["peerState"];
 }
 
 /** One change of a peer's session state, for the agent's structured log. */
@@ -66,24 +82,48 @@ export class Speaker implements SpeakerApi {
   private readonly peersByName = new Map<string, PeerRuntime>();
   private listeners: BgpListener[] = [];
   private readonly startedAt = new Date();
+  readonly rib: Rib;
+  private readonly hooks: SpeakerHooks;
+  /** Shared by every session, so the R bit can be cleared once the table converged. */
+  private readonly grLocal: GracefulRestartOptions;
 
   constructor(
     config: SpeakerConfig,
     private readonly log: Logger,
-    private readonly hooks: SpeakerHooks = {},
+    options: SpeakerOptions = {},
   ) {
     this.config = config;
+    this.hooks = { ...(options.peerState ? { peerState: options.peerState } : {}) };
+    this.grLocal = { ...config.gracefulRestart };
+    if (options.restarting && config.gracefulRestart.enabled) {
+      this.grLocal.restarting = true;
+      this.grLocal.forwardingPreserved = true;
+    }
+    this.rib = new Rib(new RibSettings(config), {
+      onConverged: () => {
+        this.grLocal.restarting = false;
+      },
+      fib: options.fib,
+      log,
+      resolveNextHop: options.resolveNextHop,
+      onMaxPrefix: (peer, afi, count) => this.onMaxPrefix(peer, afi, count),
+    });
   }
 
   async start(): Promise<void> {
     await this.openListeners();
+    this.rib.setOriginated(this.config.prefixes);
     for (const peer of this.config.peers) this.addPeer(peer);
+    this.rib.start();
   }
 
   async stop(message?: string): Promise<void> {
-    const stops = [...this.peersByName.values()].map((p) =>
-      p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message }),
-    );
+    this.rib.stop();
+    const stops = [...this.peersByName.values()].map((p) => {
+      if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
+      if (p.staleTimer) clearTimeout(p.staleTimer);
+      return p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
+    });
     await Promise.allSettled(stops);
     this.peersByName.clear();
     await this.closeListeners();
@@ -98,23 +138,12 @@ export class Speaker implements SpeakerApi {
   }
 
   routes(): RouteView[] {
-    const out: RouteView[] = [];
-    const bestByPrefix = new Map<string, RouteView>();
-    const consider = (view: RouteView) => {
-      out.push(view);
-      const current = bestByPrefix.get(view.prefix);
-      if (!current || view.asPath.length < current.asPath.length) bestByPrefix.set(view.prefix, view);
-    };
-    for (const prefix of this.config.prefixes) consider(this.originatedView(prefix));
-    for (const p of this.peersByName.values()) {
-      for (const r of p.rib.entries()) consider(routeView(r, p.config.name));
-    }
-    for (const best of bestByPrefix.values()) best.best = true;
-    return out;
+    return routeViews(this.rib, this.startedAt);
   }
 
   enablePeer(name: string): void {
     const p = this.mustGet(name);
+    this.clearMaxPrefixDown(p);
     if (!p.disabled) return;
     p.disabled = false;
     p.session.start();
@@ -122,6 +151,7 @@ export class Speaker implements SpeakerApi {
 
   disablePeer(name: string, message?: string): void {
     const p = this.mustGet(name);
+    this.clearMaxPrefixDown(p);
     if (p.disabled) return;
     p.disabled = true;
     void p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
@@ -129,6 +159,7 @@ export class Speaker implements SpeakerApi {
 
   restartPeer(name: string): void {
     const p = this.mustGet(name);
+    this.clearMaxPrefixDown(p);
     p.disabled = false;
     void p.session.stop({ subcode: CeaseSubcode.AdministrativeReset }).then(() => p.session.start());
   }
@@ -141,30 +172,62 @@ export class Speaker implements SpeakerApi {
   async reconfigure(next: SpeakerConfig): Promise<void> {
     const prev = this.config;
     this.config = next;
-    if (!isDeepStrictEqual(prev.listen, next.listen)) {
+    const global = classifySpeakerChange(prev, next);
+    if (global.listen) {
       await this.closeListeners();
       await this.openListeners();
     }
+    // AS and router ID live in the settings too (loop checks, reflection), not only the routing keys.
+    if (global.routing || global.session) this.rib.settings = new RibSettings(next);
     const nextByName = new Map(next.peers.map((p) => [p.name, p]));
-    const globalChanged =
-      prev.asn !== next.asn ||
-      prev.routerId !== next.routerId ||
-      !isDeepStrictEqual(prev.gracefulRestart, next.gracefulRestart);
+    const reimport: PeerRuntime[] = [];
+    let reexportAll = global.exports;
     for (const [name, runtime] of [...this.peersByName]) {
       const wanted = nextByName.get(name);
       if (!wanted) {
         this.removePeer(runtime, CeaseSubcode.PeerDeconfigured);
-      } else if (globalChanged || !isDeepStrictEqual(runtime.config, wanted)) {
+        continue;
+      }
+      const change = classifyPeerChange(runtime.config, wanted);
+      if (global.session || change.session) {
         this.removePeer(runtime, CeaseSubcode.OtherConfigurationChange);
         this.addPeer(wanted);
+        continue;
       }
+      runtime.config = wanted;
+      runtime.rib.config = wanted;
+      this.rib.settings.resolvePolicies(runtime.rib);
+      if (change.imports || (global.imports && wanted.importPolicy === undefined)) reimport.push(runtime);
+      if (change.reflection) reexportAll = true;
+      else if (change.exports && !reexportAll) this.rib.exporter.resync(runtime.rib);
     }
     for (const peer of next.peers) if (!this.peersByName.has(peer.name)) this.addPeer(peer);
     this.updateListenerKeys();
-    if (!globalChanged) this.reoriginate(prev.prefixes, next.prefixes);
+    if (global.decision) this.rib.recomputeAll();
+    this.rib.setOriginated(next.prefixes);
+    if (reexportAll) for (const p of this.peersByName.values()) this.rib.exporter.resync(p.rib);
+    for (const runtime of reimport) this.reimport(runtime);
   }
 
   // -------------------------------------------------------------------------
+
+  /** Import policy changed: ask the peer to resend (no kept copy), or reset the session if it cannot. */
+  private reimport(runtime: PeerRuntime): void {
+    const n = runtime.session.negotiated;
+    if (runtime.session.state !== State.Established || !n) return;
+    if (n.routeRefresh) {
+      this.log.info({ peer: runtime.config.name }, "import policy changed; requesting route refresh");
+      for (const family of n.families) runtime.session.sendRouteRefresh(family);
+      return;
+    }
+    this.log.info(
+      { peer: runtime.config.name },
+      "import policy changed and no route refresh; resetting session",
+    );
+    void runtime.session
+      .stop({ subcode: CeaseSubcode.OtherConfigurationChange })
+      .then(() => runtime.session.start());
+  }
 
   private mustGet(name: string): PeerRuntime {
     const p = this.peersByName.get(name);
@@ -177,7 +240,7 @@ export class Speaker implements SpeakerApi {
       local: {
         asn: this.config.asn,
         routerId: this.config.routerId,
-        gracefulRestart: this.config.gracefulRestart,
+        gracefulRestart: this.grLocal,
       },
       peer: config,
       log: this.sessionLog(config.name),
@@ -185,29 +248,28 @@ export class Speaker implements SpeakerApi {
     const runtime: PeerRuntime = {
       config,
       session,
-      rib: new AdjRibIn(this.config.asn),
-      exported: 0,
+      rib: this.rib.addPeer(config),
       disabled: config.disabled === true,
     };
     this.peersByName.set(config.name, runtime);
     this.forwardState(session);
     session.on("established", () => this.onEstablished(runtime));
-    session.on("update", (u: UpdateMessage) => this.onUpdate(runtime, u));
+    session.on("update", (u: UpdateMessage, problems: unknown[]) => this.onUpdate(runtime, u, problems));
     session.on("routeRefresh", (m: { afi: Afi; safi: Safi }) => this.onRouteRefresh(runtime, m));
-    session.on("down", () => {
-      runtime.rib.clear();
-      runtime.exported = 0;
-    });
+    session.on("down", (reason: DownReason) => this.onDown(runtime, reason));
     this.updateListenerKeys();
     if (!runtime.disabled) session.start();
   }
 
   private removePeer(runtime: PeerRuntime, subcode: CeaseSubcode): void {
     this.peersByName.delete(runtime.config.name);
+    if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
+    if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
     runtime.session.removeAllListeners();
     // Its last state change (down, with the Cease) is still worth a log line.
     this.forwardState(runtime.session);
     void runtime.session.stop({ subcode });
+    this.rib.removePeer(runtime.rib);
   }
 
   private sessionLog(peer: string): SessionLog {
@@ -263,7 +325,7 @@ export class Speaker implements SpeakerApi {
   private onIncoming(socket: import("node:net").Socket): void {
     const remote = normalizeAddress(socket.remoteAddress);
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
-    if (!runtime || runtime.disabled) {
+    if (!runtime || runtime.disabled || runtime.maxPrefixDown) {
       this.log.warn(
         { remote },
         runtime ? "connection from disabled peer rejected" : "connection from unconfigured address rejected",
@@ -275,122 +337,131 @@ export class Speaker implements SpeakerApi {
   }
 
   private onEstablished(runtime: PeerRuntime): void {
-    const negotiated = runtime.session.negotiated;
-    if (!negotiated) return;
-    for (const family of negotiated.families) {
-      this.announce(runtime, family, this.prefixesOf(family.afi));
-      runtime.session.sendEndOfRib(family);
-    }
+    const session = runtime.session;
+    const n = session.negotiated;
+    if (!n) return;
+    const local = session.localAddress ?? "";
+    const target: ExportTarget = {
+      families: n.families.filter((f) => f.safi === Safi.Unicast).map((f) => f.afi),
+      caps: n.caps,
+      routerId: n.peerRouterId,
+      routeRefresh: n.routeRefresh,
+      send: (frames) => {
+        session.sendRaw(frames);
+      },
+      sendEndOfRib: (afi) => {
+        session.sendEndOfRib({ afi, safi: Safi.Unicast });
+      },
+      selfNextHop: (afi) => chooseNextHop(afi, local),
+    };
+    const ifname = interfaceOf(local);
+    if (ifname) target.interfaceName = ifname;
+    runtime.peerGr = n.peerGracefulRestart;
+    if (this.rib.hasStale(runtime.rib)) this.resumeAfterRestart(runtime);
+    this.rib.peerUp(runtime.rib, target);
   }
 
-  private onUpdate(runtime: PeerRuntime, update: UpdateMessage): void {
-    runtime.rib.apply(update);
+  /**
+   * RFC 4724 4.2: the restarting peer is back. Families it no longer keeps
+   * forwarding state for (absent, or F bit clear) are swept now; the rest
+   * wait for its End-of-RIB, bounded by its restart time again.
+   */
+  private resumeAfterRestart(runtime: PeerRuntime): void {
+    const gr = runtime.peerGr;
+    for (const afi of [Afi.IPv4, Afi.IPv6]) {
+      if (!runtime.rib.staleTable(afi)) continue;
+      const kept = gr?.families.some((f) => f.afi === afi && f.forwardingPreserved);
+      if (!kept) this.rib.sweepStale(runtime.rib, afi);
+    }
+    this.armStaleTimer(runtime, gr?.restartTime ?? 0);
+  }
+
+  private armStaleTimer(runtime: PeerRuntime, seconds: number): void {
+    if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
+    runtime.staleTimer = undefined;
+    if (!this.rib.hasStale(runtime.rib)) return;
+    runtime.staleTimer = setTimeout(() => {
+      runtime.staleTimer = undefined;
+      let swept = 0;
+      for (const afi of [Afi.IPv4, Afi.IPv6]) swept += this.rib.sweepStale(runtime.rib, afi);
+      if (swept > 0)
+        this.log.info(
+          { peer: runtime.config.name, swept },
+          "graceful restart timer expired; stale routes swept",
+        );
+    }, seconds * 1000);
+  }
+
+  private onUpdate(runtime: PeerRuntime, update: UpdateMessage, problems: unknown[]): void {
+    if (runtime.maxPrefixDown) return;
+    if (problems.length === 0) {
+      const eor = isEndOfRib(update);
+      if (eor) {
+        this.rib.endOfRib(runtime.rib, eor.afi);
+        return;
+      }
+    }
+    this.rib.applyUpdate(runtime.rib, update);
+  }
+
+  private onDown(runtime: PeerRuntime, reason: DownReason): void {
+    const gr = runtime.peerGr;
+    // RFC 4724 4.2: helper when both sides advertised graceful restart (we always
+    // do, at least as "aware") and the session ended without a NOTIFICATION
+    // (a crash or a restart, not a deliberate close).
+    const keep =
+      gr !== undefined &&
+      gr.families.length > 0 &&
+      (reason.kind === "holdTimerExpired" ||
+        reason.kind === "connectionClosed" ||
+        reason.kind === "connectionFailed");
+    this.rib.peerDown(runtime.rib, { keepStale: keep });
+    if (keep) {
+      this.log.info(
+        { peer: runtime.config.name, restartTime: gr.restartTime },
+        "peer restarting; keeping its routes as stale",
+      );
+      this.armStaleTimer(runtime, gr.restartTime);
+    }
   }
 
   private onRouteRefresh(runtime: PeerRuntime, m: { afi: Afi; safi: Safi }): void {
     const family = { afi: m.afi, safi: m.safi };
     if (!runtime.session.negotiated?.families.some((f) => f.afi === m.afi && f.safi === m.safi)) return;
     this.log.info({ peer: runtime.config.name, family: familyName(family) }, "route refresh requested");
-    this.announce(runtime, family, this.prefixesOf(m.afi), true);
+    this.rib.exporter.refresh(runtime.rib, m.afi);
   }
 
-  private prefixesOf(afi: Afi): Prefix[] {
-    return this.config.prefixes.filter((p) => p.afi === afi);
-  }
-
-  private exportAttributes(runtime: PeerRuntime, afi: Afi): PathAttributes | undefined {
-    const local = runtime.session.localAddress;
-    if (!local) return undefined;
-    const choice = chooseNextHop(afi, local);
-    if (!choice.nextHop) return undefined;
-    const ebgp = runtime.config.asn !== this.config.asn;
-    const attrs: PathAttributes = {
-      origin: Origin.Igp,
-      asPath: ebgp ? [{ type: AsPathSegmentType.AsSequence, asns: [this.config.asn] }] : [],
-    };
-    if (!ebgp) attrs.localPref = 100;
-    if (afi === Afi.IPv4) attrs.nextHop = choice.nextHop;
-    else
-      attrs.mpReach = {
-        afi,
-        safi: Safi.Unicast,
-        nextHop: choice.nextHop,
-        linkLocalNextHop: choice.linkLocal,
-        nlri: [],
-      };
-    return attrs;
-  }
-
-  private announce(runtime: PeerRuntime, family: Family, prefixes: Prefix[], refresh = false): void {
-    if (prefixes.length === 0) return;
-    const negotiated = runtime.session.negotiated;
-    if (!negotiated?.families.some((f) => f.afi === family.afi)) return;
-    const attrs = this.exportAttributes(runtime, family.afi);
-    if (!attrs) {
-      this.log.warn(
-        { peer: runtime.config.name, family: familyName(family) },
-        "no usable next hop; not announcing",
-      );
-      return;
-    }
-    runtime.session.sendRaw(encodeAnnouncements(family, prefixes, attrs, negotiated.caps));
-    if (!refresh) runtime.exported += prefixes.length;
-  }
-
-  private withdraw(runtime: PeerRuntime, family: Family, prefixes: Prefix[]): void {
-    const negotiated = runtime.session.negotiated;
-    if (prefixes.length === 0 || !negotiated || !negotiated.families.some((f) => f.afi === family.afi))
-      return;
-    runtime.session.sendRaw(encodeWithdrawals(family, prefixes, negotiated.caps));
-    runtime.exported = Math.max(0, runtime.exported - prefixes.length);
-  }
-
-  private reoriginate(prev: Prefix[], next: Prefix[]): void {
-    const added = next.filter((p) => !prev.some((q) => prefixEquals(p, q)));
-    const removed = prev.filter((p) => !next.some((q) => prefixEquals(p, q)));
-    if (added.length === 0 && removed.length === 0) return;
-    this.log.info(
-      { added: added.map(formatPrefix), removed: removed.map(formatPrefix) },
-      "originated prefixes changed",
+  /** RFC 4486: Cease subcode 1, then stay down for restartAfter seconds. */
+  private onMaxPrefix(peer: RibPeer, afi: Afi, count: number): void {
+    const runtime = this.peersByName.get(peer.name);
+    const mp = peer.config.maxPrefixes;
+    if (!runtime || runtime.rib !== peer || !mp || runtime.maxPrefixDown) return;
+    const message = `Maximum prefix limit exceeded: ${count} ${afi === Afi.IPv4 ? "IPv4" : "IPv6"} prefixes, limit ${mp.limit}`;
+    runtime.maxPrefixDown = { message };
+    this.log.warn(
+      { peer: peer.name, count, limit: mp.limit, restartAfter: mp.restartAfter },
+      "tearing session down",
     );
-    for (const runtime of this.peersByName.values()) {
-      if (runtime.session.state !== State.Established) continue;
-      for (const afi of [Afi.IPv4, Afi.IPv6]) {
-        const family = { afi, safi: Safi.Unicast };
-        this.withdraw(
-          runtime,
-          family,
-          removed.filter((p) => p.afi === afi),
-        );
-        this.announce(
-          runtime,
-          family,
-          added.filter((p) => p.afi === afi),
-        );
-      }
-    }
+    void runtime.session.stop({ subcode: CeaseSubcode.MaximumPrefixesReached }).then(() => {
+      if (runtime.maxPrefixDown?.message !== message || mp.restartAfter <= 0) return;
+      runtime.maxPrefixDown.timer = setTimeout(() => {
+        runtime.maxPrefixDown = undefined;
+        if (!runtime.disabled && this.peersByName.get(peer.name) === runtime) runtime.session.start();
+      }, mp.restartAfter * 1000);
+    });
   }
 
-  private originatedView(prefix: Prefix): RouteView {
-    return {
-      prefix: formatPrefix(prefix),
-      family: prefix.afi === Afi.IPv4 ? "ipv4" : "ipv6",
-      nextHop: prefix.afi === Afi.IPv4 ? "0.0.0.0" : "::",
-      peer: "static",
-      asPath: [],
-      origin: "IGP",
-      communities: [],
-      largeCommunities: [],
-      best: false,
-      since: this.startedAt.toISOString(),
-    };
+  private clearMaxPrefixDown(runtime: PeerRuntime): void {
+    if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
+    runtime.maxPrefixDown = undefined;
   }
 
   private peerStatus(p: PeerRuntime): PeerStatus {
     const s = p.session;
     const established = s.state === State.Established;
     const n = s.negotiated;
-    const lastError = s.lastDown ? describeDown(s.lastDown) : undefined;
+    const lastError = p.maxPrefixDown?.message ?? (s.lastDown ? describeDown(s.lastDown) : undefined);
     return {
       name: p.config.name,
       address: p.config.address,
@@ -406,7 +477,12 @@ export class Speaker implements SpeakerApi {
       keepalive: n?.keepalive,
       capabilities: n ? capabilityNames(n.peerCapabilities) : undefined,
       families: (n?.families ?? p.config.families).map(familyName),
-      routes: { imported: p.rib.size, filtered: p.rib.filteredCount, exported: p.exported },
+      routes: {
+        imported: p.rib.accepted,
+        filtered: p.rib.counters.filtered,
+        exported: p.rib.advertised,
+        received: p.rib.counters.received,
+      },
       messages: {
         updatesIn: s.counters.updatesIn,
         updatesOut: s.counters.updatesOut,

@@ -19,9 +19,9 @@ interface AgentFlags {
   config: string;
   controlSocket?: string;
   logLevel?: LogLevel;
+  restarting?: boolean;
 }
 
-const createSpeaker: SpeakerFactory = (config, log, hooks) => new Speaker(config, log, hooks);
 /** RFC 9003 shutdown communication sent to every peer on SIGTERM/SIGINT. */
 export const SHUTDOWN_MESSAGE = "flatroute agent shutting down";
 
@@ -41,6 +41,9 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   }
 
   const log = pino({ level: flags.logLevel ?? config.log.level, timestamp: pino.stdTimeFunctions.isoTime });
+  // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
+  const createSpeaker: SpeakerFactory = (c, l, hooks) =>
+    new Speaker(c, l, { ...hooks, restarting: flags.restarting === true });
   let agent: Agent;
   try {
     agent = await Agent.start(options, config, log, createSpeaker);
@@ -86,6 +89,10 @@ export function buildProgram(): Command {
     .requiredOption("-c, --config <file>", "YAML configuration file")
     .option("--control-socket <path>", "control socket path (overrides control.socket)")
     .addOption(new Option("--log-level <level>", "log level (overrides log.level)").choices(LOG_LEVELS))
+    .option(
+      "--restarting",
+      "graceful restart: this start follows a restart with forwarding state kept (advertise the R and F bits)",
+    )
     .action((flags: AgentFlags) => runAgent(flags));
   program
     .command("version")

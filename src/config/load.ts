@@ -6,6 +6,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { ZodError } from "zod";
 import { Afi, type Family, Safi } from "../bgp/codec/types";
 import type { PeerConfig, SpeakerConfig } from "../bgp/config";
+import type { Policy, PolicyTerm } from "../bgp/policy/types";
 import { ConfigError, closest, formatPath, problem, valueAt } from "./errors";
 import { type ConfigFile, configFileSchema, KNOWN_KEYS, type LogLevel, type PeerFile } from "./schema";
 import { crossCheck } from "./validate";
@@ -134,6 +135,25 @@ const FAMILIES: Record<"ipv4" | "ipv6", Family> = {
   ipv6: { afi: Afi.IPv6, safi: Safi.Unicast },
 };
 
+/** The named policy as the core's model; crossCheck has made sure the name exists. */
+function compilePolicy(name: string, file: ConfigFile): Policy {
+  const p = file.policies?.[name];
+  if (!p) throw new Error(`policy ${name} vanished after validation`);
+  const terms: PolicyTerm[] = p.terms.map((t) => {
+    const match: PolicyTerm["match"] = {};
+    const m = t.match;
+    if (m.prefixes) match.prefixes = m.prefixes.map((x) => ({ ...x }));
+    if (m.communities) match.communities = m.communities;
+    if (m.largeCommunities) match.largeCommunities = m.largeCommunities;
+    if (m.source) match.source = [...m.source];
+    if (m.reflected !== undefined) match.reflected = m.reflected;
+    const term: PolicyTerm = { match, action: t.action };
+    if (t.set) term.set = { ...t.set };
+    return term;
+  });
+  return { name, terms, defaultAction: p.defaultAction };
+}
+
 function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig {
   const peers = file.peers.map((p, i): PeerConfig => {
     const peer: PeerConfig = {
@@ -154,17 +174,32 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     if (p.connectRetryMin !== undefined) peer.connectRetryMin = p.connectRetryMin;
     if (p.connectRetryMax !== undefined) peer.connectRetryMax = p.connectRetryMax;
     if (p.disabled !== undefined) peer.disabled = p.disabled;
+    if (p.role !== undefined) peer.role = p.role;
+    if (p.routeReflectorClient !== undefined) peer.routeReflectorClient = p.routeReflectorClient;
+    if (p.nextHopSelf !== undefined) peer.nextHopSelf = p.nextHopSelf;
+    if (p.importPolicy !== undefined) peer.importPolicy = compilePolicy(p.importPolicy, file);
+    if (p.exportPolicy !== undefined) peer.exportPolicy = compilePolicy(p.exportPolicy, file);
+    if (p.maxPrefixes !== undefined) peer.maxPrefixes = { ...p.maxPrefixes };
     return peer;
   });
+  const speaker: SpeakerConfig = {
+    routerId: file.routerId,
+    asn: file.asn,
+    listen: file.listen.map((l) => ({ address: l.address, port: l.port })),
+    prefixes: file.prefixes,
+    peers,
+    gracefulRestart: { ...file.gracefulRestart },
+  };
+  if (file.clusterCidrs !== undefined) speaker.clusterCidrs = file.clusterCidrs;
+  if (file.acceptDefaultRouteFromTor !== undefined)
+    speaker.acceptDefaultRouteFromTor = file.acceptDefaultRouteFromTor;
+  if (file.routeReflector !== undefined) speaker.routeReflector = { ...file.routeReflector };
+  if (file.alwaysCompareMed !== undefined) speaker.alwaysCompareMed = file.alwaysCompareMed;
+  if (file.maxPaths !== undefined) speaker.maxPaths = file.maxPaths;
+  if (file.exportDelayMs !== undefined) speaker.exportDelayMs = file.exportDelayMs;
+  if (file.convergenceTimeout !== undefined) speaker.convergenceTimeout = file.convergenceTimeout;
   return {
-    speaker: {
-      routerId: file.routerId,
-      asn: file.asn,
-      listen: file.listen.map((l) => ({ address: l.address, port: l.port })),
-      prefixes: file.prefixes,
-      peers,
-      gracefulRestart: { ...file.gracefulRestart },
-    },
+    speaker,
     log: { level: file.log.level },
     control: { socket: file.control.socket },
     metrics: { ...file.metrics },

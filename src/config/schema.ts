@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Prefix } from "../bgp/codec/types";
 import { parsePrefix } from "../bgp/prefix";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
+import { maxPrefixesShape, policiesSchema } from "./policy-schema";
 
 /** Zod error option: "required" when the key is missing, `expected` otherwise. */
 function says(expected: string) {
@@ -92,6 +93,12 @@ const peerShape = {
   connectRetryMin: numberIn(0.1, 3600, "expected a number of seconds 0.1..3600").optional(),
   connectRetryMax: numberIn(0.1, 3600, "expected a number of seconds 0.1..3600").optional(),
   disabled: z.boolean(says("expected true or false")).optional(),
+  role: z.enum(["tor", "node"], says('expected "tor" or "node"')).optional(),
+  routeReflectorClient: z.boolean(says("expected true or false")).optional(),
+  nextHopSelf: z.boolean(says("expected true or false")).optional(),
+  importPolicy: z.string(says("expected a policy name")).optional(),
+  exportPolicy: z.string(says("expected a policy name")).optional(),
+  maxPrefixes: z.strictObject(maxPrefixesShape, says("expected a mapping with limit")).optional(),
 };
 
 const gracefulRestartShape = {
@@ -134,6 +141,16 @@ const rootShape = {
   gracefulRestart: z
     .strictObject(gracefulRestartShape, says("expected a mapping"))
     .default({ enabled: true, restartTime: 120 }),
+  clusterCidrs: z.array(prefix, says("expected a list of CIDR prefixes")).optional(),
+  acceptDefaultRouteFromTor: z.boolean(says("expected true or false")).optional(),
+  routeReflector: z
+    .strictObject({ clusterId: routerId }, says("expected a mapping with clusterId"))
+    .optional(),
+  alwaysCompareMed: z.boolean(says("expected true or false")).optional(),
+  maxPaths: intIn(1, 256).optional(),
+  exportDelayMs: intIn(0, 10000).optional(),
+  convergenceTimeout: intIn(1, 3600).optional(),
+  policies: policiesSchema.optional(),
   log: z.strictObject(logShape, says("expected a mapping")).default({ level: "info" }),
   control: z
     .strictObject(controlShape, says("expected a mapping"))

@@ -71,10 +71,46 @@ export function crossCheck(config: ConfigFile): string[] {
         ),
       );
     }
+    for (const key of ["importPolicy", "exportPolicy"] as const) {
+      const name = peer[key];
+      if (name !== undefined && config.policies?.[name] === undefined) {
+        const known = Object.keys(config.policies ?? {});
+        problems.push(
+          problem(at(key), `names no policy under policies (defined: ${known.join(", ") || "none"})`, name),
+        );
+      }
+    }
+    if (peer.routeReflectorClient && config.routeReflector === undefined) {
+      problems.push(problem(at("routeReflectorClient"), "needs routeReflector.clusterId at the top level"));
+    }
+    if (peer.routeReflectorClient && peer.asn !== config.asn) {
+      problems.push(
+        problem(at("routeReflectorClient"), "only iBGP peers (asn equal to ours) can be clients"),
+      );
+    }
     firstSeen(peer.families, (k, j) =>
       problems.push(problem(["peers", i, "families", k], `duplicates families[${j}]`, peer.families[k])),
     );
   });
+  for (const [name, policy] of Object.entries(config.policies ?? {})) {
+    policy.terms.forEach((term, t) => {
+      (term.match.prefixes ?? []).forEach((m, k) => {
+        const at = ["policies", name, "terms", t, "match", "prefixes", k];
+        const max = m.prefix.afi === 1 ? 32 : 128;
+        const ge = m.ge ?? m.prefix.length;
+        const le = m.le ?? (m.ge !== undefined ? max : m.prefix.length);
+        if (ge < m.prefix.length || le > max || ge > le) {
+          problems.push(
+            problem(
+              at,
+              `expected ${m.prefix.length} <= ge <= le <= ${max} for ${formatPrefix(m.prefix)}`,
+              `ge ${m.ge ?? "-"} le ${m.le ?? "-"}`,
+            ),
+          );
+        }
+      });
+    });
+  }
   return problems;
 }
 

@@ -31,14 +31,9 @@ export function selectRoutes(all: readonly RouteView[], args: ShowRouteArgs): Ro
   return rows.map((r) => r.route);
 }
 
-/**
- * A member of its network's ECMP set. The RIB marks these with `multipath`
- * (a field RouteView gains with multipath support); before that, the best
- * route is the whole set.
- */
+/** A member of its network's ECMP set; a best route without the flag is a set of one. */
 function isMultipath(r: RouteView): boolean {
-  const flag = (r as RouteView & { multipath?: boolean }).multipath;
-  return flag ?? r.best;
+  return r.multipath ?? r.best;
 }
 
 export function countRoutes(routes: readonly RouteView[]): RouteCountData {

@@ -227,10 +227,8 @@ describe("flatroutec, metrics, health, logs and reload against BIRD", function (
         assert.equal(sample(e, "flatroute_bgp_session_fsm_state", { peer: p, state: "Active" }), 0);
         assert.ok((sample(e, "flatroute_bgp_session_uptime_seconds", { peer: p }) ?? -1) >= 0);
         // What BIRD says it sends us is what we received and accepted; what it imported is what we advertise.
-        assert.equal(
-          sample(e, "flatroute_bgp_prefixes_received", { peer: p, family: "all" }),
-          birdCounts.exported,
-        );
+        assert.equal(sample(e, "flatroute_bgp_prefixes_received_total", { peer: p }), birdCounts.exported);
+        assert.equal(sample(e, "flatroute_bgp_prefixes_filtered_total", { peer: p }), 0);
         assert.equal(
           sample(e, "flatroute_bgp_prefixes_accepted", { peer: p, family: "ipv4" }),
           birdCounts.exported,

@@ -110,7 +110,9 @@ export function agentConfig(): AgentYaml {
     listen,
     prefixes: [AGENT_V4, AGENT_V6],
     peers,
-    gracefulRestart: { enabled: false, restartTime: 120 },
+    // The documented default. FRR 8.4 sends End-of-RIB only to peers that advertise
+    // graceful restart, and ignores a ROUTE-REFRESH until it has sent one.
+    gracefulRestart: { enabled: true, restartTime: 120 },
   };
 }
 
@@ -314,6 +316,19 @@ export function describeInterop(impl: Implementation): void {
         assert.ok((await rig.peer.receivedPrefixes("ebgp4", "ipv4")).includes(AGENT_V4));
       });
     }
+
+    it("flatroute's ROUTE-REFRESH (flatroutec reload) is answered by the peer", async () => {
+      await rig.agentLearns("ebgp4", "ipv4", PEER_V4);
+      const updatesIn = async () => (await rig.agent.protocol("ebgp4"))?.messages?.updatesIn ?? 0;
+      const before = await updatesIn();
+      await rig.agent.request("reload", { name: "ebgp4" });
+      await waitFor(updatesIn, {
+        timeoutMs: ROUTE_TIMEOUT_MS,
+        what: `flatroute's updatesIn on ebgp4 to rise above ${before} after its ROUTE-REFRESH`,
+        until: (n) => n > before,
+      });
+      assert.ok((await rig.agent.receivedPrefixes("ebgp4", "ipv4")).includes(PEER_V4));
+    });
 
     it(`a frozen peer is detected by hold-timer expiry (${FREEZE_HOLD_TIME_S} s) and the session recovers`, async () => {
       await rig.bothEstablished("hold");

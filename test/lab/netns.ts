@@ -105,7 +105,13 @@ export class LabProcess {
   }
 
   signal(sig: NodeJS.Signals): void {
-    if (this.running) process.kill(this.pid, sig);
+    if (!this.running) return;
+    try {
+      process.kill(this.pid, sig);
+    } catch (e) {
+      // Exited before its exit event reached us: nothing left to signal.
+      if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+    }
   }
 
   log(): string {

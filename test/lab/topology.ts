@@ -46,3 +46,28 @@ export async function pairTopology(
 }
 
 export { Netns };
+
+export interface StarTopology {
+  hub: Netns;
+  spokes: Netns[];
+  /** Per spoke: the hub's address and the spoke's address on their link (10.78.k.1 / 10.78.k.2, k from 1). */
+  links: AddressPair[];
+}
+
+/** A hub namespace with one veth link to each spoke; IPv4 only, one /24 per link. */
+export async function starTopology(lab: Lab, hubRole: string, spokeRoles: string[]): Promise<StarTopology> {
+  const hub = await lab.addNamespace(hubRole);
+  const spokes: Netns[] = [];
+  const links: AddressPair[] = [];
+  for (const [i, role] of spokeRoles.entries()) {
+    const spoke = await lab.addNamespace(role);
+    const [hubIf, spokeIf] = await lab.link(hub, spoke);
+    const pair = { left: `10.78.${i + 1}.1`, right: `10.78.${i + 1}.2` };
+    await hub.addAddress(hubIf, `${pair.left}/24`);
+    await spoke.addAddress(spokeIf, `${pair.right}/24`);
+    spokes.push(spoke);
+    links.push(pair);
+  }
+  await Promise.all([hub, ...spokes].map((ns) => ns.waitAddressesReady()));
+  return { hub, spokes, links };
+}

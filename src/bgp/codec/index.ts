@@ -5,6 +5,9 @@
 //   MessageFramer                 splits a TCP byte stream into frames; survives 1-byte chunks and many messages per chunk
 //   validateOpen(open, expect)    semantic OPEN checks -> BgpError | null (right NOTIFICATION subcode)
 //
+//   UpdateWalker / walkUpdate     the ingestion fast path: IPv4 prefixes as (u32, length) numbers, attributes
+//                                 decoded once per distinct byte string; false = use decodeMessage instead
+//
 // An UPDATE with a treat-as-withdraw problem comes back already converted: every
 // announced prefix (classic and MP_REACH) moved to the withdrawals and the
 // attributes emptied, with the problem listed, so the session just applies it.
@@ -28,3 +31,4 @@ export { encodeAnnouncements, encodeWithdrawals } from "./packing";
 export { RouteRefreshSubtype } from "./route-refresh";
 export * from "./types";
 export { type OpenExpectation, validateOpen } from "./validate";
+export { type UpdateVisitor, UpdateWalker, walkUpdate } from "./walk-update";

@@ -30,6 +30,11 @@ export class GuardedEmitter<T extends EventMap<T>> extends EventEmitter<T> {
     if (this.depth === 0) this.flush();
   }
 
+  /** True when no event waits for delivery: work done now cannot overtake one. */
+  protected get nothingPending(): boolean {
+    return this.outbox.length === 0;
+  }
+
   protected deliver(d: Delivery<T>): void {
     this.outbox.push(d);
   }

@@ -7,6 +7,7 @@ import { decodeShutdownCommunication } from "../codec/notification";
 import {
   MessageType,
   type OpenMessage,
+  type PathAttributes,
   type RouteRefreshMessage,
   type SessionCaps,
   type UpdateMessage,
@@ -104,11 +105,16 @@ export function classifyFrame(frame: Uint8Array, caps: SessionCaps): Inbound {
  * CLUSTER_LIST meaningless from an external peer, so they are dropped.
  */
 export function sessionChecks(u: UpdateMessage, external: boolean): UpdateMessage {
-  if (!external) return u;
-  const a = u.attributes;
-  if (a.localPref === undefined && a.originatorId === undefined && a.clusterList === undefined) return u;
+  const attributes = sessionAttributeChecks(u.attributes, external);
+  return attributes === u.attributes ? u : { ...u, attributes };
+}
+
+/** The attribute half of sessionChecks: the same object when nothing needs dropping. */
+export function sessionAttributeChecks(a: PathAttributes, external: boolean): PathAttributes {
+  if (!external) return a;
+  if (a.localPref === undefined && a.originatorId === undefined && a.clusterList === undefined) return a;
   const { localPref: _l, originatorId: _o, clusterList: _c, ...rest } = a;
-  return { ...u, attributes: rest };
+  return rest;
 }
 
 /** The down reason implied by the NOTIFICATION a transition sends, if any. */

@@ -94,6 +94,18 @@ export function buildOpen(o: OpenOptions): OpenMessage {
         forwardingPreserved: gr.forwardingPreserved ?? false,
       })),
     });
+  } else {
+    // Graceful restart "aware" (BIRD's default): the capability with no
+    // families says we help a restarting peer but preserve nothing ourselves.
+    // Some peers (FRR 8) send End-of-RIB, and so answer ROUTE-REFRESH, only
+    // to speakers that advertise the capability at all.
+    capabilities.push({
+      code: CapabilityCode.GracefulRestart,
+      restarting: false,
+      notification: false,
+      restartTime: 0,
+      families: [],
+    });
   }
   // The codec writes AS_TRANS into the 2-octet field when asn > 65535.
   capabilities.push({ code: CapabilityCode.FourOctetAs, asn: o.asn });

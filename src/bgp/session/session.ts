@@ -26,6 +26,7 @@ import {
   type UpdateMessage,
 } from "../codec/types";
 import { validateOpen } from "../codec/validate";
+import type { UpdateVisitor } from "../codec/walk-update";
 import type { PeerConfig } from "../config";
 import { connectTcp } from "../transport/connect";
 import { backoffDelayMs, DEFAULT_CONNECT_RETRY_MAX, DEFAULT_CONNECT_RETRY_MIN } from "./backoff";
@@ -55,6 +56,7 @@ import type {
   SessionLog,
   SessionOptions,
 } from "./types";
+import { UpdateFastPath } from "./update-fast-path";
 
 export type {
   ConnectFn,
@@ -109,6 +111,7 @@ export class Session extends GuardedEmitter<SessionEvents> {
   private changedAt: Date;
   private negotiatedNow?: Negotiated;
   private lastDownReason?: DownReason;
+  private fastPath: UpdateFastPath | undefined;
 
   constructor(o: SessionOptions) {
     super((msg) => o.log.warn(`${o.peer.name}: ${msg}`));
@@ -242,6 +245,17 @@ export class Session extends GuardedEmitter<SessionEvents> {
       // A newer inbound connection supersedes one still in its handshake: the peer gave up on it.
       for (const old of stale) this.fireConn(old, { type: "OpenCollisionDump" }, { quiet: true });
     });
+  }
+
+  /**
+   * The ingestion fast path: from now on, IPv4 UPDATEs the codec's walker can
+   * handle (see codec/walk-update.ts) go to `visitor` as numbers, synchronously
+   * and in order with every event (a frame is walked only when no event is
+   * waiting), instead of as "update" events. Everything else (End-of-RIB, other
+   * families, RFC 7606 problems, errors) still arrives as before. undefined turns it off.
+   */
+  setUpdateVisitor(visitor: UpdateVisitor | undefined): void {
+    this.fastPath = visitor ? new UpdateFastPath(visitor, this.peer.asn !== this.local.asn) : undefined;
   }
 
   /** Queues an UPDATE; false when not Established (nothing sent). */
@@ -541,6 +555,18 @@ export class Session extends GuardedEmitter<SessionEvents> {
   private onFrame(conn: Connection, frame: Uint8Array): void {
     if (!this.conns.includes(conn)) return;
     this.counters.messagesIn++;
+    if (
+      this.fastPath !== undefined &&
+      frame[18] === MessageType.Update &&
+      conn.state === State.Established &&
+      this.nothingPending &&
+      this.fastPath.walk(frame, conn.caps)
+    ) {
+      this.counters.updatesIn++;
+      // The FSM still sees the UPDATE (hold timer); there is no message to deliver.
+      this.fireConn(conn, { type: "UpdateMsg" });
+      return;
+    }
     const inbound = classifyFrame(frame, conn.caps);
     switch (inbound.kind) {
       case "open":

@@ -18,6 +18,10 @@ export interface BirdOptions {
   kernelExport?: boolean;
   /** BGP export filter instead of "all", e.g. "where source = RTS_STATIC" (no transit between neighbors). */
   bgpExport?: string;
+  /** `graceful restart on` with this restart time in seconds (RFC 4724). */
+  gracefulRestartTime?: number;
+  /** Start with `-R`: BIRD comes back from a restart and advertises the R and F bits. */
+  restarting?: boolean;
 }
 
 /** BIRD protocol names must not be keywords ("bgp", "r", ...), so every name gets a prefix. */
@@ -36,6 +40,9 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}):
     "  error wait time 1, 4;",
   ];
   if (n.password !== undefined) lines.push(`  password "${n.password}";`);
+  if (opts.gracefulRestartTime !== undefined) {
+    lines.push("  graceful restart on;", `  graceful restart time ${opts.gracefulRestartTime};`);
+  }
   if (n.passive) lines.push("  passive on;");
   if (n.holdTime !== undefined) lines.push(`  hold time ${n.holdTime};`);
   if (n.multihop !== undefined) lines.push(`  multihop ${n.multihop};`);
@@ -86,7 +93,16 @@ export class BirdPeer implements PeerDaemon {
     writeFileSync(confPath, birdConfig(spec, spec.routes, opts));
     const proc = ns.spawn(
       "bird",
-      ["-f", "-c", confPath, "-s", socket, "-P", ns.lab.path(`${ns.role}-bird.pid`)],
+      [
+        "-f",
+        ...(opts.restarting ? ["-R"] : []),
+        "-c",
+        confPath,
+        "-s",
+        socket,
+        "-P",
+        ns.lab.path(`${ns.role}-bird.pid`),
+      ],
       {
         logName: "bird",
       },

@@ -27,6 +27,40 @@ export interface AgentPeerYaml {
   ttlSecurity?: number;
   families?: AddressFamily[];
   disabled?: boolean;
+  role?: "tor" | "node";
+  routeReflectorClient?: boolean;
+  nextHopSelf?: boolean;
+  importPolicy?: string;
+  exportPolicy?: string;
+  maxPrefixes?: {
+    limit: number;
+    warningPercent?: number;
+    action?: "teardown" | "warn";
+    restartAfter?: number;
+  };
+}
+
+/** A routing policy in the YAML form (docs/routing.md). */
+export interface PolicyYaml {
+  terms: {
+    match?: {
+      prefixes?: (string | { prefix: string; ge?: number; le?: number })[];
+      communities?: string[];
+      largeCommunities?: string[];
+      source?: ("local" | "ebgp" | "ibgp")[];
+      reflected?: boolean;
+    };
+    action: "accept" | "reject";
+    set?: {
+      localPref?: number;
+      med?: number;
+      addCommunities?: string[];
+      removeCommunities?: string[];
+      addLargeCommunities?: string[];
+      prependAs?: number;
+    };
+  }[];
+  defaultAction?: "accept" | "reject";
 }
 
 export interface AgentYaml {
@@ -39,6 +73,10 @@ export interface AgentYaml {
   /** The HTTP endpoint (/metrics, /healthz, /readyz); default 0.0.0.0:9179 inside the namespace. */
   metrics?: { enabled?: boolean; address?: string; port?: number };
   log?: { level: "trace" | "debug" | "info" | "warn" | "error" };
+  clusterCidrs?: string[];
+  routeReflector?: { clusterId: string };
+  maxPaths?: number;
+  policies?: Record<string, PolicyYaml>;
 }
 
 /** `show protocols` rows (src/bgp/speaker-api.ts PeerStatus, the fields the suite relies on). */
@@ -62,6 +100,13 @@ export interface RouteRow {
   peer: string;
   asPath: number[];
   best: boolean;
+  multipath?: boolean;
+  nextHops?: string[];
+  reason?: string;
+  stale?: boolean;
+  originatorId?: string;
+  clusterList?: string[];
+  communities?: string[];
 }
 
 export class FlatrouteAgent {
@@ -107,11 +152,11 @@ export class FlatrouteAgent {
     writeFileSync(this.configPath, text);
   }
 
-  private spawn(): LabProcess {
+  private spawn(extraArgs: string[] = []): LabProcess {
     writeFileSync(this.configPath, stringify(this.config));
     return this.ns.spawn(
       process.execPath,
-      [AGENT_CLI, "agent", "--config", this.configPath, "--control-socket", this.socket],
+      [AGENT_CLI, "agent", "--config", this.configPath, "--control-socket", this.socket, ...extraArgs],
       { logName: "flatroute", cwd: REPO_ROOT },
     );
   }
@@ -168,9 +213,30 @@ export class FlatrouteAgent {
     this.proc.signal("SIGHUP");
   }
 
+  /** Rewrites the whole config file and reloads it in place (SIGHUP). */
+  reconfigure(config: AgentYaml): void {
+    this.config = config;
+    writeFileSync(this.configPath, stringify(this.config));
+    this.proc.signal("SIGHUP");
+  }
+
   async restart(): Promise<void> {
     await this.proc.stop();
     this.proc = this.spawn();
+    await this.waitReady();
+  }
+
+  /**
+   * A crash and a graceful-restart comeback: SIGKILL (no NOTIFICATION reaches
+   * the peers), then start again with `--restarting` and `prefixes`.
+   */
+  async crashAndRestart(prefixes: string[], opts: { beforeStart?: () => Promise<void> } = {}): Promise<void> {
+    const proc = this.proc;
+    proc.signal("SIGKILL");
+    await waitFor(() => !proc.running, { timeoutMs: 10_000, what: "the killed agent to exit" });
+    await opts.beforeStart?.();
+    this.config = { ...this.config, prefixes };
+    this.proc = this.spawn(["--restarting"]);
     await this.waitReady();
   }
 

@@ -165,6 +165,66 @@ describe("flatroutec output", () => {
     );
   });
 
+  it("shows each route's own next hop; with all, the ECMP set and why other paths lost", () => {
+    const ecmp = [
+      route({
+        prefix: "10.244.3.0/24",
+        peer: "tor_a",
+        nextHop: "10.0.0.2",
+        asPath: [65002],
+        multipath: true,
+        nextHops: ["10.0.0.2", "10.0.1.2"],
+      }),
+      route({
+        prefix: "10.244.3.0/24",
+        peer: "tor_b",
+        nextHop: "10.0.1.2",
+        asPath: [65002],
+        best: false,
+        multipath: true,
+      }),
+      route({
+        prefix: "10.244.3.0/24",
+        peer: "rr",
+        nextHop: "10.0.2.2",
+        asPath: [65003, 65002],
+        best: false,
+        reason: "AS path length",
+        stale: true,
+        originatorId: "10.9.9.9",
+        clusterList: ["10.0.2.2"],
+      }),
+    ];
+    assert.equal(
+      formatRoutes(ecmp, T),
+      [
+        "Table master4:",
+        "10.244.3.0/24        unicast [tor_a 12:00:01.123] * (100) [AS65002i]",
+        "\tvia 10.0.0.2",
+        "                     unicast [tor_b 12:00:01.123] (100) [AS65002i]",
+        "\tvia 10.0.1.2",
+        "                     unicast [rr 12:00:01.123] (100) [AS65002i]",
+        "\tvia 10.0.2.2",
+      ].join("\n"),
+    );
+    const rr = formatRoutes(ecmp.slice(2), { ...T, all: true }).split("\n");
+    assert.deepEqual(rr.slice(-5), [
+      "\tBGP.next_hop: 10.0.2.2",
+      "\tBGP.originator_id: 10.9.9.9",
+      "\tBGP.cluster_list: 10.0.2.2",
+      "\tNot chosen: AS path length",
+      "\tStale: yes (kept while the peer restarts)",
+    ]);
+    assert.ok(
+      formatRoutes(ecmp.slice(1, 2), { ...T, all: true }).endsWith("\tMultipath: yes (in the ECMP set)"),
+    );
+    assert.ok(
+      formatRoutes(ecmp.slice(0, 1), { ...T, all: true }).endsWith(
+        "\tMultipath: yes (in the ECMP set: 10.0.0.2 10.0.1.2)",
+      ),
+    );
+  });
+
   it("prints nothing for no routes, and route counts per table", () => {
     assert.equal(formatRoutes([], T), "");
     const count = {

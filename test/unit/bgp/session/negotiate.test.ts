@@ -43,11 +43,18 @@ describe("OPEN building and capability negotiation", () => {
         open.capabilities.find((c) => c.code === CapabilityCode.FourOctetAs),
         { code: CapabilityCode.FourOctetAs, asn: 65001 },
       );
-      for (const absent of [
-        CapabilityCode.GracefulRestart,
-        CapabilityCode.ExtendedMessage,
-        CapabilityCode.ExtendedNextHop,
-      ]) {
+      // Without graceful-restart options we are still "aware": the capability with no families.
+      assert.deepEqual(
+        open.capabilities.find((c) => c.code === CapabilityCode.GracefulRestart),
+        {
+          code: CapabilityCode.GracefulRestart,
+          restarting: false,
+          notification: false,
+          restartTime: 0,
+          families: [],
+        },
+      );
+      for (const absent of [CapabilityCode.ExtendedMessage, CapabilityCode.ExtendedNextHop]) {
         assert.ok(!codes(open).includes(absent), `capability ${absent} only when configured`);
       }
     });
@@ -101,7 +108,15 @@ describe("OPEN building and capability negotiation", () => {
         families: [v4],
         gracefulRestart: { enabled: false, restartTime: 120 },
       });
-      assert.ok(!codes(disabled).includes(CapabilityCode.GracefulRestart));
+      // Disabled still means "aware": the capability with no families and no restart time.
+      const aware = disabled.capabilities.find((c) => c.code === CapabilityCode.GracefulRestart);
+      assert.deepEqual(aware, {
+        code: CapabilityCode.GracefulRestart,
+        restarting: false,
+        notification: false,
+        restartTime: 0,
+        families: [],
+      });
     });
 
     it("adds extended message and IPv4-over-IPv6 extended next hop when configured", () => {
@@ -245,6 +260,7 @@ describe("OPEN building and capability negotiation", () => {
         "enhanced route refresh",
         "extended next hop",
         "extended message",
+        "graceful restart",
         "4-octet AS numbers",
       ]);
     });

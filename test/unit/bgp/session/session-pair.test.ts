@@ -97,7 +97,13 @@ describe("two sessions over loopback", () => {
     assert.equal(a.negotiated?.routeRefresh, true);
     assert.equal(a.negotiated?.caps.fourOctetAs, true);
     assert.equal(b.negotiated?.peerGracefulRestart?.restartTime, 120);
-    assert.equal(a.negotiated?.peerGracefulRestart, undefined);
+    // b runs without graceful restart, so it advertises awareness only: no families, no restart time.
+    assert.deepEqual(a.negotiated?.peerGracefulRestart, {
+      restarting: false,
+      notification: false,
+      restartTime: 0,
+      families: [],
+    });
   });
 
   it("two active sessions dialling each other settle on one connection", async () => {

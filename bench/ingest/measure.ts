@@ -1,0 +1,149 @@
+// One measurement: a fresh lab (sender and receiver namespaces joined by a
+// veth), the receiver started and idle, then the sender process; the clock
+// runs from the sender's first UPDATE byte to the first poll that finds all
+// N prefixes in the receiver. Everything is torn down even on failure.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Lab } from "../../test/lab/netns";
+import { addressPair, pairTopology } from "../../test/lab/topology";
+import { sleep } from "../../test/lab/wait";
+import type { ReceiverFactory } from "./receivers/types";
+import type { SenderEvent, SenderOptions } from "./sender";
+
+export interface Measurement {
+  receiver: string;
+  count: number;
+  /** Seconds from first byte sent to all prefixes counted; undefined when the cap was hit. */
+  seconds?: number;
+  /** Seconds waited when the cap was hit. */
+  cappedAt?: number;
+  /** Prefixes counted at the end (below `count` when capped). */
+  reached: number;
+  /** Peak resident set (VmHWM) in bytes. */
+  peakRss: number;
+  updates: number;
+  /** Every run's time when several were taken (the reported one is their median). */
+  runs?: number[];
+}
+
+const SENDER_JS = resolve(__dirname, "sender.js");
+const SENDER_ASN = 65002;
+const RECEIVER_ASN = 65001;
+
+function readEvents(path: string): SenderEvent[] {
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as SenderEvent);
+}
+
+/** VmHWM of a live process, in bytes. */
+export function peakRss(pid: number): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+export async function measure(
+  name: string,
+  start: ReceiverFactory,
+  count: number,
+  capSeconds: number,
+): Promise<Measurement> {
+  const lab = Lab.create();
+  try {
+    const pair = addressPair(0, "ipv4");
+    const topo = await pairTopology(lab, "snd", "rcv", [pair]);
+    const receiver = await start(topo.right, {
+      local: pair.right,
+      asn: RECEIVER_ASN,
+      routerId: pair.right,
+      peer: pair.left,
+      peerAsn: SENDER_ASN,
+    });
+    try {
+      const eventsFile = lab.path("sender-events.jsonl");
+      const options: SenderOptions = {
+        localAddress: pair.left,
+        peerAddress: pair.right,
+        asn: SENDER_ASN,
+        routerId: pair.left,
+        count,
+        eventsFile,
+        connectTimeoutMs: 60_000,
+      };
+      const sender = topo.left.spawn(process.execPath, [SENDER_JS, JSON.stringify(options)], {
+        logName: "sender",
+      });
+      const problem = (): string | undefined => {
+        const bad = readEvents(eventsFile).find((e) => e.event === "notification" || e.event === "closed");
+        if (bad) return `sender: ${JSON.stringify(bad)}`;
+        if (!sender.running) return `sender ${sender.exitStatus}: ${sender.log().slice(-2000)}`;
+        return receiver.failed();
+      };
+      // Not timed: the sender encodes its payload and the session comes up.
+      const setupDeadline = Date.now() + 120_000;
+      while (!readEvents(eventsFile).some((x) => x.event === "established")) {
+        const why = problem();
+        if (why) throw new Error(`${name}: session did not come up: ${why}`);
+        if (Date.now() > setupDeadline) throw new Error(`${name}: session did not come up within 120 s`);
+        await sleep(20);
+      }
+      sender.signal("SIGUSR1");
+      let firstByte: bigint | undefined;
+      const capNs = BigInt(Math.round(capSeconds * 1e9));
+      let reached = 0;
+      for (;;) {
+        reached = await receiver.count();
+        const now = process.hrtime.bigint();
+        firstByte ??= firstByteAt(eventsFile);
+        if (reached >= count && firstByte !== undefined) {
+          return {
+            receiver: name,
+            count,
+            seconds: Number(now - firstByte) / 1e9,
+            reached,
+            peakRss: peakRss(receiver.pid),
+            updates: readyMessages(eventsFile),
+          };
+        }
+        if (now - (firstByte ?? now) > capNs) {
+          return {
+            receiver: name,
+            count,
+            cappedAt: capSeconds,
+            reached,
+            peakRss: peakRss(receiver.pid),
+            updates: readyMessages(eventsFile),
+          };
+        }
+        const why = problem();
+        if (why) throw new Error(`${name}: failed after ${reached} prefixes: ${why}`);
+        await sleep(receiver.pollMs);
+      }
+    } finally {
+      await receiver.close();
+    }
+  } catch (e) {
+    const logs = lab.logs(3000);
+    throw new Error(`${(e as Error).message}\n${logs}`);
+  } finally {
+    await lab.teardown();
+  }
+}
+
+function firstByteAt(eventsFile: string): bigint | undefined {
+  const e = readEvents(eventsFile).find((x) => x.event === "firstByte");
+  return e?.event === "firstByte" ? BigInt(e.t) : undefined;
+}
+
+function readyMessages(eventsFile: string): number {
+  const e = readEvents(eventsFile).find((x) => x.event === "ready");
+  return e?.event === "ready" ? e.messages : 0;
+}

@@ -1,0 +1,106 @@
+// BIRD 2 as the receiver. Counts come from `show protocols all` over one
+// persistent connection to BIRD's control socket (the birdc protocol is
+// plain text lines), so a poll costs BIRD one short reply and no process spawn.
+import { writeFileSync } from "node:fs";
+import { createConnection, type Socket } from "node:net";
+import type { Netns } from "../../../test/lab/netns";
+import { waitFor } from "../../../test/lab/wait";
+import type { Endpoints, Receiver } from "./types";
+
+const PROTOCOL = "from_sender";
+
+/** One request at a time over BIRD's control socket; a reply ends with a line whose code starts with 0, 8 or 9. */
+class BirdSocket {
+  private buf = "";
+  private waiter: ((reply: string) => void) | undefined;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      this.buf += chunk;
+      this.check();
+    });
+    socket.on("error", () => undefined);
+  }
+
+  static open(path: string): Promise<BirdSocket> {
+    return new Promise((resolve, reject) => {
+      const s = createConnection(path);
+      s.once("error", reject);
+      s.once("connect", () => {
+        const b = new BirdSocket(s);
+        // The greeting ("0001 BIRD 2.x ready.") is a complete reply of its own.
+        b.waiter = () => resolve(b);
+        b.check();
+      });
+    });
+  }
+
+  private check(): void {
+    if (!this.waiter) return;
+    const m = /(^|\n)[089]\d{3} [^\n]*\n/.exec(this.buf);
+    if (!m) return;
+    const end = m.index + m[0].length;
+    const reply = this.buf.slice(0, end);
+    this.buf = this.buf.slice(end);
+    const w = this.waiter;
+    this.waiter = undefined;
+    w(reply);
+  }
+
+  request(line: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.socket.write(`${line}\n`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export async function startBird(ns: Netns, e: Endpoints): Promise<Receiver> {
+  const conf = ns.lab.path("bird.conf");
+  const ctl = ns.lab.path("bird.ctl");
+  writeFileSync(
+    conf,
+    [
+      `router id ${e.routerId};`,
+      "log stderr { warning, error, fatal };",
+      "protocol device {}",
+      `protocol bgp ${PROTOCOL} {`,
+      `  local ${e.local} as ${e.asn};`,
+      `  neighbor ${e.peer} as ${e.peerAsn};`,
+      "  passive on;",
+      "  ipv4 { import all; export none; };",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  const proc = ns.spawn("bird", ["-f", "-c", conf, "-s", ctl, "-P", ns.lab.path("bird.pid")], {
+    logName: "bird",
+  });
+  const failed = () => (proc.running ? undefined : `BIRD ${proc.exitStatus}: ${proc.log().slice(-2000)}`);
+  const sock = await waitFor(() => BirdSocket.open(ctl), {
+    timeoutMs: 10_000,
+    intervalMs: 50,
+    what: "BIRD control socket",
+    giveUpIf: failed,
+  });
+  return {
+    name: "BIRD",
+    pid: proc.pid,
+    pollMs: 2,
+    failed,
+    async count() {
+      const out = await sock.request(`show protocols all ${PROTOCOL}`);
+      const m = /Routes:\s+(\d+) imported/.exec(out);
+      return m ? Number(m[1]) : 0;
+    },
+    async close() {
+      sock.close();
+      await proc.stop();
+    },
+  };
+}

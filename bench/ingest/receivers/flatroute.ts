@@ -1,0 +1,67 @@
+// flatroute as the receiver: the real agent CLI, counted through its control
+// socket (`show protocols` for the sender's peer: the routes it imported)
+// over one persistent connection. FLATROUTE_BENCH_NODE_ARGS adds node flags
+// (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") for profiling runs.
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { stringify } from "yaml";
+import { ControlConnection } from "../../../src/control/client";
+import type { Netns } from "../../../test/lab/netns";
+import { waitFor } from "../../../test/lab/wait";
+import type { Endpoints, Receiver } from "./types";
+
+/** Repository root, from dist/bench/ingest/receivers. */
+const REPO_ROOT = resolve(__dirname, "..", "..", "..", "..");
+const AGENT_CLI = process.env.FLATROUTE_AGENT_CLI ?? resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");
+const PEER = "sender";
+
+interface ProtocolRow {
+  name: string;
+  routes?: { imported?: number };
+}
+
+export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver> {
+  const conf = ns.lab.path("flatroute.yaml");
+  const socket = ns.lab.path("flatroute.sock");
+  writeFileSync(
+    conf,
+    stringify({
+      routerId: e.routerId,
+      asn: e.asn,
+      listen: [{ address: e.local, port: 179 }],
+      prefixes: [],
+      peers: [{ name: PEER, address: e.peer, asn: e.peerAsn, passive: true, families: ["ipv4"] }],
+      log: { level: "warn" },
+    }),
+  );
+  const nodeArgs = (process.env.FLATROUTE_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+  const proc = ns.spawn(
+    process.execPath,
+    [...nodeArgs, AGENT_CLI, "agent", "--config", conf, "--control-socket", socket],
+    { logName: "flatroute", cwd: REPO_ROOT },
+  );
+  const failed = () =>
+    proc.running ? undefined : `flatroute ${proc.exitStatus}: ${proc.log().slice(-2000)}`;
+  const control = await waitFor(() => ControlConnection.connect(socket, { timeoutMs: 1000 }), {
+    timeoutMs: 20_000,
+    intervalMs: 50,
+    what: "flatroute control socket",
+    giveUpIf: failed,
+  });
+  return {
+    name: "flatroute",
+    pid: proc.pid,
+    pollMs: 2,
+    failed,
+    async count() {
+      const rows = (await control.request("show protocols", { name: PEER })) as ProtocolRow[] | ProtocolRow;
+      const row = Array.isArray(rows) ? rows.find((r) => r.name === PEER) : rows;
+      return row?.routes?.imported ?? 0;
+    },
+    async close() {
+      control.close();
+      // SIGTERM is a graceful exit, so a --cpu-prof run writes its profile.
+      await proc.stop();
+    },
+  };
+}

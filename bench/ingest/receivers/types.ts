@@ -1,0 +1,28 @@
+// What the harness needs from each receiving daemon: its pid (for peak RSS),
+// a cheap count of the prefixes it holds from the sender, and a stop.
+import type { Netns } from "../../../test/lab/netns";
+
+export interface Endpoints {
+  /** The receiver's address on the link, and its AS. */
+  local: string;
+  asn: number;
+  routerId: string;
+  /** The sender's address and AS. */
+  peer: string;
+  peerAsn: number;
+}
+
+export interface Receiver {
+  readonly name: string;
+  /** The process whose VmHWM is the receiver's peak RSS. */
+  readonly pid: number;
+  /** Prefixes from the sender now in the receiver's RIB; cheap enough to poll every few ms. */
+  count(): Promise<number>;
+  /** Milliseconds between polls: tighter where a poll costs the receiver little. */
+  readonly pollMs: number;
+  /** Why the receiver can no longer answer (it exited), if so. */
+  failed(): string | undefined;
+  close(): Promise<void>;
+}
+
+export type ReceiverFactory = (ns: Netns, e: Endpoints) => Promise<Receiver>;

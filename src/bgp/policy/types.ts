@@ -1,0 +1,54 @@
+// Routing policy as the BGP core consumes it: an ordered list of terms, the
+// first whose match holds decides (accept or reject, with attribute changes),
+// and a default action when none does. src/config compiles the YAML into this.
+import type { LargeCommunity, Prefix } from "../codec/types";
+
+/** A prefix-list entry: `prefix` with lengths ge..le (FRR/Cisco semantics; neither: exact length). */
+export interface PrefixMatch {
+  prefix: Prefix;
+  ge?: number;
+  le?: number;
+}
+
+/** Where a route came from, as policies see it. */
+export type RouteSource = "local" | "ebgp" | "ibgp";
+
+/** Every listed kind must hold (AND); within one list any entry may (OR). */
+export interface PolicyMatch {
+  prefixes?: PrefixMatch[];
+  communities?: number[];
+  largeCommunities?: LargeCommunity[];
+  source?: RouteSource[];
+  /** Export only: the route is being reflected (RFC 4456) to this peer. */
+  reflected?: boolean;
+}
+
+export interface PolicySet {
+  localPref?: number;
+  med?: number;
+  addCommunities?: number[];
+  removeCommunities?: number[];
+  addLargeCommunities?: LargeCommunity[];
+  /** Prepend our own AS this many extra times (export) or the peer's AS (import). */
+  prependAs?: number;
+}
+
+export type PolicyAction = "accept" | "reject";
+
+export interface PolicyTerm {
+  match: PolicyMatch;
+  action: PolicyAction;
+  set?: PolicySet;
+}
+
+export interface Policy {
+  name: string;
+  terms: PolicyTerm[];
+  /** What happens when no term matches. */
+  defaultAction: PolicyAction;
+}
+
+/** Well-known communities (RFC 1997). */
+export const NO_EXPORT = 0xffffff01;
+export const NO_ADVERTISE = 0xffffff02;
+export const NO_EXPORT_SUBCONFED = 0xffffff03;

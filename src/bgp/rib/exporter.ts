@@ -1,0 +1,302 @@
+// Export to peers: which Loc-RIB routes each peer gets (iBGP/eBGP rules,
+// route reflection, export policy), with which attributes (AS prepend, next
+// hop self, LOCAL_PREF only on iBGP, RFC 4456 attributes), and the wire:
+// Adj-RIB-Out per peer and family, UPDATEs packed per attribute set,
+// End-of-RIB after the initial table, and MRAI-style batching: changed
+// prefixes wait in a dirty set and go out together after exportDelayMs.
+import { encodeAnnouncements, encodeWithdrawals } from "../codec";
+import { Afi, AsPathSegmentType, Origin, type PathAttributes, Safi } from "../codec/types";
+import { dependsOnPrefix, evaluatePolicy } from "../policy/evaluate";
+import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type RouteSource } from "../policy/types";
+import { AttrStore, type RouteAttrs } from "./attr-store";
+import { type KeyTable, newKeyTable } from "./key-table";
+import { LOCAL_SLOT } from "./loc-rib";
+import { AFIS, type RibPeer } from "./peer";
+import { keyPrefix, type PrefixKey } from "./prefix-key";
+import type { Rib } from "./rib";
+
+const LOCAL_ATTRS: RouteAttrs = { origin: Origin.Igp, asPath: [], nextHop: "" };
+const DEFAULT_LOCAL_PREF = 100;
+
+/** Per-sync scratch: policy results per source attribute set, and references to drop afterwards. */
+interface SyncScratch {
+  memo: Map<string, number>;
+  held: number[];
+}
+
+function isIPv4Text(a: string): boolean {
+  return !a.includes(":");
+}
+
+export class Exporter {
+  readonly outStore = new AttrStore();
+  private readonly dirty: KeyTable[] = AFIS.map(newKeyTable);
+  private timer: NodeJS.Timeout | undefined;
+  private readonly selfHops = new Map<RibPeer, Map<Afi, { nextHop?: string; linkLocal?: string }>>();
+
+  constructor(private readonly rib: Rib) {}
+
+  /** Whether `peer` may get routes learned from other peers (else only our own prefixes go out). */
+  exportsLearned(peer: RibPeer): boolean {
+    return (
+      peer.established &&
+      (peer.config.exportPolicy !== undefined || (this.rib.settings.clusterId !== undefined && !peer.ebgp))
+    );
+  }
+
+  /** The best path for `key` changed: queue it if any peer could be affected. */
+  changed(afi: Afi, key: PrefixKey, local: boolean): void {
+    let relevant = local;
+    if (!relevant) {
+      for (const p of this.rib.allPeers()) {
+        if (!p.established) continue;
+        const out = p.outTable(afi);
+        if (this.exportsLearned(p) || (out.size > 0 && out.get(key) >= 0)) {
+          relevant = true;
+          break;
+        }
+      }
+    }
+    if (!relevant) return;
+    this.dirty[afi - 1]!.set(key, 0);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.rib.settings.exportDelayMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Sends everything queued now. */
+  flush(): void {
+    for (const afi of AFIS) {
+      const dirty = this.dirty[afi - 1]!;
+      if (dirty.size === 0) continue;
+      const keys = dirty.keyList();
+      dirty.clear();
+      for (const peer of this.rib.allPeers()) if (peer.exportsFamily(afi)) this.sync(peer, afi, keys);
+    }
+  }
+
+  /** A peer reached Established: its whole table, then End-of-RIB per family. */
+  initialTable(peer: RibPeer): void {
+    const target = peer.target!;
+    const hops = new Map<Afi, { nextHop?: string; linkLocal?: string }>();
+    for (const afi of AFIS) hops.set(afi, target.selfNextHop(afi));
+    this.selfHops.set(peer, hops);
+    for (const afi of target.families) {
+      this.sync(peer, afi, this.rib.loc[afi - 1]!.best.keyList());
+      target.sendEndOfRib(afi);
+    }
+  }
+
+  /** Export rules or policy changed for `peer`: diff its whole Adj-RIB-Out against what it should get now. */
+  resync(peer: RibPeer): void {
+    if (!peer.target) return;
+    for (const afi of peer.target.families) {
+      const keys = new Set<PrefixKey>(this.rib.loc[afi - 1]!.best.keyList());
+      for (const k of peer.outTable(afi).keyList()) keys.add(k);
+      this.sync(peer, afi, [...keys]);
+    }
+  }
+
+  /** ROUTE-REFRESH from the peer: send its Adj-RIB-Out for the family again. */
+  refresh(peer: RibPeer, afi: Afi): void {
+    if (!peer.exportsFamily(afi)) return;
+    const groups = new Map<number, PrefixKey[]>();
+    peer.outTable(afi).each((key, id) => {
+      const g = groups.get(id);
+      if (g) g.push(key);
+      else groups.set(id, [key]);
+    });
+    this.send(peer, afi, groups, []);
+    peer.target!.sendEndOfRib(afi);
+  }
+
+  forgetPeer(peer: RibPeer): void {
+    this.selfHops.delete(peer);
+    for (const afi of AFIS) {
+      const out = peer.outTable(afi);
+      out.each((_k, id) => this.outStore.unref(id));
+      out.clear();
+    }
+  }
+
+  private sync(peer: RibPeer, afi: Afi, keys: readonly PrefixKey[]): void {
+    const out = peer.outTable(afi);
+    const groups = new Map<number, PrefixKey[]>();
+    const withdrawn: PrefixKey[] = [];
+    const scratch: SyncScratch = { memo: new Map(), held: [] };
+    for (const key of keys) {
+      const want = this.exportFor(peer, afi, key, scratch);
+      const have = out.get(key);
+      if (want === have) continue;
+      if (want < 0) {
+        out.delete(key);
+        this.outStore.unref(have);
+        withdrawn.push(key);
+        continue;
+      }
+      this.outStore.ref(want);
+      out.set(key, want);
+      if (have >= 0) this.outStore.unref(have);
+      const g = groups.get(want);
+      if (g) g.push(key);
+      else groups.set(want, [key]);
+    }
+    this.send(peer, afi, groups, withdrawn);
+    for (const id of scratch.held) this.outStore.unref(id);
+  }
+
+  private send(peer: RibPeer, afi: Afi, groups: Map<number, PrefixKey[]>, withdrawn: PrefixKey[]): void {
+    const target = peer.target;
+    if (!target) return;
+    const family = { afi, safi: Safi.Unicast };
+    const frames: Uint8Array[] = [];
+    if (withdrawn.length > 0) {
+      frames.push(
+        ...encodeWithdrawals(
+          family,
+          withdrawn.map((k) => keyPrefix(afi, k)),
+          target.caps,
+        ),
+      );
+    }
+    for (const [id, keys] of groups) {
+      const attrs = toPathAttributes(this.outStore.attrs(id), afi);
+      try {
+        frames.push(
+          ...encodeAnnouncements(
+            family,
+            keys.map((k) => keyPrefix(afi, k)),
+            attrs,
+            target.caps,
+          ),
+        );
+      } catch (e) {
+        this.rib.log.warn({ peer: peer.name, err: (e as Error).message }, "cannot encode an export");
+      }
+    }
+    if (frames.length > 0) target.send(frames);
+  }
+
+  /** The interned outgoing attribute set for `key` toward `peer`, or -1 when it is not exported. */
+  private exportFor(peer: RibPeer, afi: Afi, key: PrefixKey, scratch: SyncScratch): number {
+    const loc = this.rib.loc[afi - 1]!;
+    const attr = loc.best.get(key);
+    if (attr < 0) return -1;
+    const slot = loc.best.aux(key);
+    let source: RouteSource = "local";
+    let src: RibPeer | undefined;
+    let reflected = false;
+    let attrs = LOCAL_ATTRS;
+    if (slot !== LOCAL_SLOT) {
+      src = this.rib.peers[slot];
+      // Not back to the peer it came from (it would be a loop for eBGP, redundant for iBGP).
+      if (!src || src === peer) return -1;
+      source = src.ebgp ? "ebgp" : "ibgp";
+      if (!src.ebgp && !peer.ebgp) {
+        // RFC 4271 9.2: no iBGP-learned route to iBGP peers, unless we reflect it (RFC 4456 6).
+        if (this.rib.settings.clusterId === undefined || !(src.rrClient || peer.rrClient)) return -1;
+        reflected = true;
+      }
+      attrs = this.rib.store.attrs(attr);
+      const cs = attrs.communities;
+      if (cs) {
+        // RFC 1997 well-known communities.
+        if (cs.includes(NO_ADVERTISE)) return -1;
+        if (peer.ebgp && (cs.includes(NO_EXPORT) || cs.includes(NO_EXPORT_SUBCONFED))) return -1;
+      }
+    }
+    const policy = peer.exportPolicy;
+    const memoKey = dependsOnPrefix(policy) ? undefined : `${slot}:${attr}`;
+    if (memoKey !== undefined) {
+      const known = scratch.memo.get(memoKey);
+      if (known !== undefined) return known;
+    }
+    let id = -1;
+    const input = peer.ebgp ? stripForEbgp(attrs) : attrs;
+    const r = evaluatePolicy(policy, { afi, key, attrs: input, source, reflected }, this.rib.settings.asn);
+    if (r.accept) {
+      const outAttrs = this.transform(peer, afi, r.attrs, source, reflected, src);
+      if (outAttrs) {
+        id = this.outStore.intern(outAttrs);
+        scratch.held.push(id);
+      }
+    }
+    if (memoKey !== undefined) scratch.memo.set(memoKey, id);
+    return id;
+  }
+
+  /** Protocol rules after policy: AS_PATH, next hop, LOCAL_PREF and the RFC 4456 attributes. */
+  private transform(
+    peer: RibPeer,
+    afi: Afi,
+    attrs: RouteAttrs,
+    source: RouteSource,
+    reflected: boolean,
+    src: RibPeer | undefined,
+  ): RouteAttrs | undefined {
+    const s = this.rib.settings;
+    const out: RouteAttrs = { ...attrs };
+    const self = this.selfHops.get(peer)?.get(afi) ?? peer.target?.selfNextHop(afi) ?? {};
+    let useSelf: boolean;
+    if (peer.ebgp) {
+      // RFC 4271 5.1.2: prepend our AS toward an external peer; 5.1.5: no LOCAL_PREF there.
+      const path = out.asPath ?? [];
+      const head = path[0];
+      out.asPath =
+        head?.type === AsPathSegmentType.AsSequence && head.asns.length < 255
+          ? [{ type: head.type, asns: [s.asn, ...head.asns] }, ...path.slice(1)]
+          : [{ type: AsPathSegmentType.AsSequence, asns: [s.asn] }, ...path];
+      delete out.localPref;
+      delete out.originatorId;
+      delete out.clusterList;
+      useSelf = source === "local" || peer.config.nextHopSelf !== false;
+    } else {
+      out.localPref ??= DEFAULT_LOCAL_PREF;
+      if (reflected) {
+        // RFC 4456 8: ORIGINATOR_ID names the router that brought the route into the AS; CLUSTER_ID goes in front.
+        out.originatorId = attrs.originatorId ?? src?.routerIdText ?? s.routerId;
+        out.clusterList = [s.clusterId!, ...(attrs.clusterList ?? [])];
+        useSelf = peer.config.nextHopSelf === true;
+      } else {
+        useSelf = source === "local" || peer.config.nextHopSelf === true;
+      }
+    }
+    if (useSelf) {
+      if (!self.nextHop) return undefined;
+      out.nextHop = self.nextHop;
+      if (self.linkLocal) out.linkLocalNextHop = self.linkLocal;
+      else delete out.linkLocalNextHop;
+    } else {
+      // A link-local address is only meaningful on the link we learned it on.
+      delete out.linkLocalNextHop;
+    }
+    if (afi === Afi.IPv4 && !isIPv4Text(out.nextHop)) return undefined;
+    return out;
+  }
+}
+
+/** MED is not passed to a neighbouring AS (common practice; policy may set one); LOCAL_PREF never is. */
+function stripForEbgp(a: RouteAttrs): RouteAttrs {
+  if (a.med === undefined && a.localPref === undefined) return a;
+  const { med: _m, localPref: _l, ...rest } = a;
+  return rest as RouteAttrs;
+}
+
+export function toPathAttributes(a: RouteAttrs, afi: Afi): PathAttributes {
+  const { nextHop, linkLocalNextHop, ...rest } = a;
+  if (afi === Afi.IPv4 && isIPv4Text(nextHop)) return { ...rest, nextHop };
+  const mpReach: NonNullable<PathAttributes["mpReach"]> = { afi, safi: Safi.Unicast, nextHop, nlri: [] };
+  if (linkLocalNextHop) mpReach.linkLocalNextHop = linkLocalNextHop;
+  return { ...rest, mpReach };
+}

@@ -1,0 +1,99 @@
+// Import of one UPDATE's announcements for one family: the checks that apply
+// to the whole attribute set (AS loop, RFC 4456 loops) run once, and so does
+// the import policy when it does not look at prefixes. Only a policy with
+// prefix lists is evaluated per prefix.
+import type { Afi, PathAttributes } from "../codec/types";
+import { dependsOnPrefix, evaluatePolicy } from "../policy/evaluate";
+import type { RouteAttrs } from "./attr-store";
+import type { RibPeer } from "./peer";
+import type { PrefixKey } from "./prefix-key";
+import type { Rib } from "./rib";
+
+/** The route attributes of an UPDATE with the next hop folded in; undefined when there is none. */
+export function importBase(
+  attributes: PathAttributes,
+  nextHop: string | undefined,
+  linkLocal?: string,
+): RouteAttrs | undefined {
+  if (nextHop === undefined) return undefined;
+  const { mpReach: _r, mpUnreach: _u, nextHop: _n, ...rest } = attributes;
+  const out: RouteAttrs = { ...rest, nextHop };
+  if (linkLocal !== undefined) out.linkLocalNextHop = linkLocal;
+  return out;
+}
+
+/** Why a whole UPDATE's routes are unusable, or undefined. */
+export function rejectReason(rib: Rib, peer: RibPeer, a: RouteAttrs): string | undefined {
+  // RFC 4271 9.1.2: a path holding our own AS is a loop.
+  if (a.asPath?.some((seg) => seg.asns.includes(rib.settings.asn))) return "AS loop";
+  if (!peer.ebgp) {
+    // RFC 4456 8: our own ORIGINATOR_ID or CLUSTER_ID means the route came back round.
+    if (a.originatorId === rib.settings.routerId) return "ORIGINATOR_ID loop";
+    const cluster = rib.settings.clusterId ?? rib.settings.routerId;
+    if (a.clusterList?.includes(cluster)) return "CLUSTER_LIST loop";
+  }
+  return undefined;
+}
+
+export class ImportBatch {
+  /** The interned set before policy, or -1 when the whole batch is rejected. */
+  private readonly baseId: number;
+  private readonly base: RouteAttrs | undefined;
+  private readonly perPrefix: boolean;
+  /** Policy result for a prefix-independent policy: an id (held), -1 reject, -2 not yet evaluated. */
+  private memo = -2;
+  /** Ids this batch holds a reference to, released at the end. */
+  private readonly held: number[] = [];
+  /** Arrival time of the UPDATE (seconds since the RIB started), stored with each route. */
+  readonly receivedAt: number;
+
+  constructor(
+    private readonly rib: Rib,
+    readonly peer: RibPeer,
+    readonly afi: Afi,
+    attrs: RouteAttrs | undefined,
+  ) {
+    this.receivedAt = rib.nowSeconds();
+    if (attrs && peer.ebgp) {
+      // RFC 4271 5.1.5: LOCAL_PREF from an external peer is ignored; RFC 4456 attributes stay inside an AS.
+      const { localPref: _l, originatorId: _o, clusterList: _c, ...rest } = attrs;
+      attrs = rest;
+    }
+    const reason = attrs ? rejectReason(rib, peer, attrs) : "no next hop";
+    if (reason !== undefined || !attrs) {
+      this.baseId = -1;
+      this.base = undefined;
+      this.perPrefix = false;
+      return;
+    }
+    this.base = attrs;
+    this.baseId = rib.store.intern(attrs);
+    this.held.push(this.baseId);
+    this.perPrefix = dependsOnPrefix(peer.importPolicy);
+  }
+
+  /** The attribute set id to store for `key`, or -1 to reject it. The batch keeps the reference. */
+  resultFor(key: PrefixKey): number {
+    if (this.baseId < 0) return -1;
+    if (!this.perPrefix && this.memo !== -2) return this.memo;
+    const r = evaluatePolicy(
+      this.peer.importPolicy,
+      { afi: this.afi, key, attrs: this.base!, source: this.peer.ebgp ? "ebgp" : "ibgp" },
+      this.peer.config.asn,
+    );
+    let id = -1;
+    if (r.accept) {
+      if (r.changed) {
+        id = this.rib.store.intern(r.attrs);
+        this.held.push(id);
+      } else id = this.baseId;
+    }
+    if (!this.perPrefix) this.memo = id;
+    return id;
+  }
+
+  release(): void {
+    for (const id of this.held) this.rib.store.unref(id);
+    this.held.length = 0;
+  }
+}

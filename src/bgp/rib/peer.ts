@@ -1,0 +1,100 @@
+// What the RIB keeps per peer: its Adj-RIB-In and Adj-RIB-Out per family
+// (prefix key -> interned attribute set id, aux = seconds since the RIB
+// started, when received/sent), resolved policies and the counters `show`
+// reports. The session itself stays with the speaker; the RIB reaches the
+// wire only through the ExportTarget the speaker hands over at Established.
+import { Afi, type SessionCaps } from "../codec/types";
+import type { PeerConfig } from "../config";
+import type { Policy } from "../policy/types";
+import { parseAddress } from "../prefix";
+import { type KeyTable, newKeyTable } from "./key-table";
+
+export const AFIS = [Afi.IPv4, Afi.IPv6] as const;
+
+/** How the RIB sends to an Established peer. */
+export interface ExportTarget {
+  families: readonly Afi[];
+  caps: SessionCaps;
+  /** The peer's BGP identifier (dotted quad). */
+  routerId: string;
+  /** The interface the session runs on, for IPv6 link-local next hops. */
+  interfaceName?: string;
+  /** Whether the peer can resend its routes on request (soft reconfiguration without a copy). */
+  routeRefresh: boolean;
+  send(frames: Uint8Array[]): void;
+  sendEndOfRib(afi: Afi): void;
+  selfNextHop(afi: Afi): { nextHop?: string; linkLocal?: string };
+}
+
+export interface PeerCounters {
+  /** Prefix announcements received (including ones later filtered). */
+  received: number;
+  /** Announcements rejected by import checks or policy. */
+  filtered: number;
+}
+
+export class RibPeer {
+  readonly adjIn: KeyTable[] = AFIS.map(newKeyTable);
+  /** Graceful restart: the routes of the previous session, until End-of-RIB or the restart timer. */
+  stale: (KeyTable | undefined)[] = [undefined, undefined];
+  readonly adjOut: KeyTable[] = AFIS.map(newKeyTable);
+  readonly counters: PeerCounters = { received: 0, filtered: 0 };
+  readonly address: Uint8Array;
+  target: ExportTarget | undefined;
+  /** The peer's BGP identifier as a number (decision) and as text (ORIGINATOR_ID); kept after the session ends. */
+  routerId = 0;
+  routerIdText: string | undefined;
+  readonly eorReceived = new Set<Afi>();
+  /** Max-prefix warning already logged for this family (until the count drops again). */
+  readonly warned = new Set<Afi>();
+  importPolicy!: Policy;
+  exportPolicy!: Policy;
+
+  constructor(
+    readonly slot: number,
+    public config: PeerConfig,
+    readonly localAsn: number,
+  ) {
+    this.address = parseAddress(config.address);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get ebgp(): boolean {
+    return this.config.asn !== this.localAsn;
+  }
+
+  get rrClient(): boolean {
+    return this.config.routeReflectorClient === true;
+  }
+
+  get established(): boolean {
+    return this.target !== undefined;
+  }
+
+  table(afi: Afi): KeyTable {
+    return this.adjIn[afi - 1]!;
+  }
+
+  staleTable(afi: Afi): KeyTable | undefined {
+    return this.stale[afi - 1];
+  }
+
+  outTable(afi: Afi): KeyTable {
+    return this.adjOut[afi - 1]!;
+  }
+
+  exportsFamily(afi: Afi): boolean {
+    return this.target?.families.includes(afi) ?? false;
+  }
+
+  get accepted(): number {
+    return this.adjIn[0]!.size + this.adjIn[1]!.size;
+  }
+
+  get advertised(): number {
+    return this.adjOut[0]!.size + this.adjOut[1]!.size;
+  }
+}

@@ -1,0 +1,419 @@
+// The routing core: Adj-RIB-In per peer and family, the decision process
+// into the Loc-RIB, the FIB sink, and (through the Exporter) Adj-RIB-Out.
+// Routes are (prefix key, attribute set id) pairs in typed-array tables; an
+// UPDATE interns its attributes once and every prefix in it costs one table
+// insert and one decision over the peers that hold that prefix.
+import { Afi, type Prefix, type UpdateMessage } from "../codec/types";
+import type { FibNextHop, FibSink } from "../fib-sink";
+import { AttrStore, type RouteAttrs } from "./attr-store";
+import { type DecisionOptions, type Path, routerIdNumber, selectBest, selectMultipath } from "./decision";
+import { Exporter } from "./exporter";
+import { ImportBatch, importBase } from "./import";
+import { type KeyTable, newKeyTable } from "./key-table";
+import { LOCAL_SLOT, LocRib } from "./loc-rib";
+import { AFIS, type ExportTarget, RibPeer } from "./peer";
+import { keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
+import type { RibSettings } from "./settings";
+
+export interface RibLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface NextHopResolution {
+  reachable: boolean;
+  /** Interior cost to the next hop (9.1.2.2 e). */
+  cost: number;
+}
+
+export interface RibOptions {
+  fib?: FibSink;
+  log: RibLog;
+  /** Next-hop reachability hook; everything resolves at cost 0 without one. */
+  resolveNextHop?: (afi: Afi, nextHop: string) => NextHopResolution;
+  /** The peer went over its max-prefix limit with action teardown. */
+  onMaxPrefix?: (peer: RibPeer, afi: Afi, count: number) => void;
+  /** Called once when the table converged (after the FIB hears it). */
+  onConverged?: () => void;
+  /** Milliseconds clock (tests pin it). */
+  now?: () => number;
+}
+
+const REACHABLE: NextHopResolution = { reachable: true, cost: 0 };
+
+export class Rib {
+  readonly store = new AttrStore();
+  readonly loc = LocRib.forFamilies();
+  readonly originated: KeyTable[] = AFIS.map(newKeyTable);
+  /** Indexed by slot; LOCAL_SLOT stays empty. */
+  readonly peers: (RibPeer | undefined)[] = [undefined];
+  private active: RibPeer[] = [];
+  readonly exporter: Exporter;
+  private readonly startedAt: number;
+  private convergedSent = false;
+  private convergenceTimer: NodeJS.Timeout | undefined;
+  // Scratch arrays for collecting candidates without allocating per prefix.
+  private readonly candSlots: number[] = [];
+  private readonly candAttrs: number[] = [];
+
+  constructor(
+    public settings: RibSettings,
+    private readonly options: RibOptions,
+  ) {
+    this.startedAt = this.now();
+    this.exporter = new Exporter(this);
+  }
+
+  now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  /** Seconds since the RIB started: the aux value of Adj-RIB-In entries. */
+  nowSeconds(): number {
+    return Math.floor((this.now() - this.startedAt) / 1000);
+  }
+
+  timeOf(seconds: number): Date {
+    return new Date(this.startedAt + seconds * 1000);
+  }
+
+  get log(): RibLog {
+    return this.options.log;
+  }
+
+  get decision(): DecisionOptions {
+    return { alwaysCompareMed: this.settings.alwaysCompareMed };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Peers
+
+  addPeer(config: RibPeer["config"]): RibPeer {
+    let slot = this.peers.indexOf(undefined, 1);
+    if (slot < 0) slot = this.peers.length;
+    const peer = new RibPeer(slot, config, this.settings.asn);
+    this.settings.resolvePolicies(peer);
+    this.peers[slot] = peer;
+    this.active = this.peers.filter((p): p is RibPeer => p !== undefined);
+    return peer;
+  }
+
+  removePeer(peer: RibPeer): void {
+    this.peerDown(peer);
+    this.peers[peer.slot] = undefined;
+    this.active = this.peers.filter((p): p is RibPeer => p !== undefined);
+    this.checkConverged();
+  }
+
+  allPeers(): readonly RibPeer[] {
+    return this.active;
+  }
+
+  peerUp(peer: RibPeer, target: ExportTarget): void {
+    peer.target = target;
+    peer.routerId = routerIdNumber(target.routerId);
+    peer.routerIdText = target.routerId;
+    peer.eorReceived.clear();
+    this.exporter.initialTable(peer);
+  }
+
+  /** The session went down: its routes go (unless kept stale for graceful restart). */
+  peerDown(peer: RibPeer, opts: { keepStale?: boolean } = {}): void {
+    peer.target = undefined;
+    peer.eorReceived.clear();
+    this.exporter.forgetPeer(peer);
+    for (const afi of AFIS) {
+      const table = peer.table(afi);
+      if (opts.keepStale && table.size > 0) {
+        // Graceful restart helper (RFC 4724 4.2): keep the routes, marked stale, still forwarding.
+        this.sweepStale(peer, afi);
+        peer.stale[afi - 1] = table;
+        peer.adjIn[afi - 1] = newKeyTable(afi);
+        continue;
+      }
+      this.sweepStale(peer, afi);
+      const keys = table.keyList();
+      table.each((_k, attr) => this.store.unref(attr));
+      table.clear();
+      for (const key of keys) this.recompute(afi, key);
+    }
+    peer.warned.clear();
+  }
+
+  /** Drops the stale routes of a restarting peer that it did not announce again. */
+  sweepStale(peer: RibPeer, afi: Afi): number {
+    const stale = peer.staleTable(afi);
+    if (!stale) return 0;
+    peer.stale[afi - 1] = undefined;
+    const keys = stale.keyList();
+    stale.each((_k, attr) => this.store.unref(attr));
+    for (const key of keys) this.recompute(afi, key);
+    return keys.length;
+  }
+
+  hasStale(peer: RibPeer): boolean {
+    return peer.stale.some((t) => t !== undefined);
+  }
+
+  endOfRib(peer: RibPeer, afi: Afi): void {
+    peer.eorReceived.add(afi);
+    const swept = this.sweepStale(peer, afi);
+    if (swept > 0) this.log.info({ peer: peer.name, afi, swept }, "stale routes swept after End-of-RIB");
+    this.checkConverged();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Import
+
+  applyUpdate(peer: RibPeer, u: UpdateMessage): void {
+    for (const p of u.withdrawn) this.withdraw(peer, Afi.IPv4, prefixKey(p));
+    const unreach = u.attributes.mpUnreach;
+    if (unreach) for (const p of unreach.withdrawn) this.withdraw(peer, unreach.afi, prefixKey(p));
+    if (u.nlri.length > 0) this.announceAll(peer, Afi.IPv4, u, u.attributes.nextHop, u.nlri);
+    const reach = u.attributes.mpReach;
+    if (reach && reach.nlri.length > 0) {
+      this.announceAll(peer, reach.afi, u, reach.nextHop, reach.nlri, reach.linkLocalNextHop);
+    }
+  }
+
+  private announceAll(
+    peer: RibPeer,
+    afi: Afi,
+    u: UpdateMessage,
+    nextHop: string | undefined,
+    prefixes: Prefix[],
+    linkLocal?: string,
+  ): void {
+    const batch = this.beginImport(peer, afi, importBase(u.attributes, nextHop, linkLocal));
+    for (const p of prefixes) this.importPrefix(batch, prefixKey(p));
+    this.endImport(batch);
+  }
+
+  /**
+   * The allocation-free import path for NLRI walkers: one batch per UPDATE
+   * and family, then `importPrefix(batch, key)` per prefix, then `endImport`.
+   * `attrs` undefined means the UPDATE had no usable next hop (treat as withdraw).
+   */
+  beginImport(peer: RibPeer, afi: Afi, attrs: RouteAttrs | undefined): ImportBatch {
+    return new ImportBatch(this, peer, afi, attrs);
+  }
+
+  importPrefix(batch: ImportBatch, key: PrefixKey): void {
+    const peer = batch.peer;
+    peer.counters.received++;
+    const id = batch.resultFor(key);
+    if (id < 0) {
+      peer.counters.filtered++;
+      this.withdraw(peer, batch.afi, key);
+      return;
+    }
+    const table = peer.table(batch.afi);
+    this.store.ref(id);
+    const prev = table.set(key, id, batch.receivedAt);
+    if (prev >= 0) this.store.unref(prev);
+    if (prev !== id) this.recompute(batch.afi, key);
+  }
+
+  endImport(batch: ImportBatch): void {
+    batch.release();
+    this.checkMaxPrefix(batch.peer, batch.afi);
+  }
+
+  withdraw(peer: RibPeer, afi: Afi, key: PrefixKey): void {
+    const prev = peer.table(afi).delete(key);
+    const stale = peer.staleTable(afi);
+    const prevStale = stale ? stale.delete(key) : -1;
+    if (prev >= 0) this.store.unref(prev);
+    if (prevStale >= 0) this.store.unref(prevStale);
+    if (prev >= 0 || prevStale >= 0) this.recompute(afi, key);
+  }
+
+  private checkMaxPrefix(peer: RibPeer, afi: Afi): void {
+    const mp = peer.config.maxPrefixes;
+    if (!mp) return;
+    const count = peer.table(afi).size;
+    if (count > mp.limit) {
+      this.log.warn({ peer: peer.name, afi, count, limit: mp.limit }, "max-prefix limit exceeded");
+      if (mp.action === "teardown") this.options.onMaxPrefix?.(peer, afi, count);
+      return;
+    }
+    const threshold = Math.ceil((mp.limit * mp.warningPercent) / 100);
+    if (count >= threshold && !peer.warned.has(afi)) {
+      peer.warned.add(afi);
+      this.log.warn({ peer: peer.name, afi, count, limit: mp.limit }, "max-prefix warning threshold reached");
+    } else if (count < threshold) peer.warned.delete(afi);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Origination
+
+  setOriginated(prefixes: readonly Prefix[]): void {
+    for (const afi of AFIS) {
+      const table = this.originated[afi - 1]!;
+      const want = new Set(prefixes.filter((p) => p.afi === afi).map(prefixKey));
+      for (const key of table.keyList()) {
+        if (want.has(key)) continue;
+        table.delete(key);
+        this.recompute(afi, key);
+      }
+      for (const key of want) {
+        if (table.get(key) >= 0) continue;
+        table.set(key, 0);
+        this.recompute(afi, key);
+      }
+    }
+    this.options.fib?.setLocalPrefixes([...prefixes]);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Decision
+
+  /** Builds the decision's view of one candidate. */
+  path(slot: number, attr: number, afi: Afi): Path {
+    const peer = this.peers[slot]!;
+    const e = this.store.get(attr);
+    const r = this.options.resolveNextHop?.(afi, e.attrs.nextHop) ?? REACHABLE;
+    return {
+      attrs: e.attrs,
+      asPathLength: e.asPathLength,
+      neighborAs: e.neighborAs,
+      ebgp: peer.ebgp,
+      peerRouterId: peer.routerId,
+      peerAddress: peer.address,
+      reachable: r.reachable,
+      igpCost: r.cost,
+    };
+  }
+
+  /** Every (slot, attr) holding `key` into the scratch arrays (fresh routes, else a stale one); returns the count. */
+  private candidates(afi: Afi, key: PrefixKey): number {
+    let n = 0;
+    const peers = this.active;
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i]!;
+      let id = peer.adjIn[afi - 1]!.get(key);
+      if (id < 0) {
+        const stale = peer.stale[afi - 1];
+        if (stale) id = stale.get(key);
+      }
+      if (id >= 0) {
+        this.candSlots[n] = peer.slot;
+        this.candAttrs[n] = id;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  recompute(afi: Afi, key: PrefixKey): void {
+    let members: number[];
+    const loc = this.loc[afi - 1]!;
+    if (this.originated[afi - 1]!.get(key) >= 0) {
+      // Like BIRD's static preference: the node's own prefixes always win.
+      members = [LOCAL_SLOT, 0];
+    } else {
+      const n = this.candidates(afi, key);
+      if (n === 1 && !this.options.resolveNextHop) {
+        // The common case (one path): no arrays, no decision.
+        const slot = this.candSlots[0]!;
+        const attr = this.candAttrs[0]!;
+        const change = loc.setSingle(key, slot, attr);
+        if (change === 0) return;
+        if (this.options.fib) this.notifyFib(afi, key, [slot, attr]);
+        if (change === 2) this.exporter.changed(afi, key, false);
+        return;
+      }
+      members = n === 0 ? [] : this.decide(afi, this.candSlots.slice(0, n), this.candAttrs.slice(0, n));
+    }
+    const { bestChanged, membersChanged } = loc.set(key, members);
+    if (membersChanged) this.notifyFib(afi, key, members);
+    if (bestChanged) this.exporter.changed(afi, key, members[0] === LOCAL_SLOT);
+  }
+
+  /** Decision settings changed: every prefix is chosen again. */
+  recomputeAll(): void {
+    for (const afi of AFIS) {
+      const keys = new Set<PrefixKey>(this.loc[afi - 1]!.best.keyList());
+      for (const p of this.active) {
+        p.table(afi).each((k) => keys.add(k));
+        p.staleTable(afi)?.each((k) => keys.add(k));
+      }
+      for (const key of keys) this.recompute(afi, key);
+    }
+  }
+
+  private decide(afi: Afi, slots: number[], attrs: number[]): number[] {
+    const paths = slots.map((s, i) => this.path(s, attrs[i]!, afi));
+    const best = selectBest(paths, this.decision);
+    if (best < 0 || !paths[best]!.reachable) return [];
+    const chosen = selectMultipath(paths, best, this.decision, this.settings.maxPaths);
+    const out: number[] = [];
+    for (const i of chosen) out.push(slots[i]!, attrs[i]!);
+    return out;
+  }
+
+  private notifyFib(afi: Afi, key: PrefixKey, members: number[]): void {
+    const fib = this.options.fib;
+    if (!fib) return;
+    const nextHops: FibNextHop[] = [];
+    if (members[0] !== LOCAL_SLOT) {
+      for (let i = 0; i < members.length; i += 2) {
+        const peer = this.peers[members[i]!]!;
+        const a = this.store.attrs(members[i + 1]!);
+        nextHops.push(fibNextHop(a, peer));
+      }
+    }
+    fib.update({ prefix: keyPrefix(afi, key), nextHops });
+  }
+
+  // ---------------------------------------------------------------------------
+  // Convergence
+
+  /** Starts the convergence timer; `converged()` fires once, at the timer or when all peers sent End-of-RIB. */
+  start(): void {
+    const ms = this.settings.convergenceTimeoutMs;
+    this.convergenceTimer = setTimeout(() => this.fireConverged("timer"), ms);
+    this.convergenceTimer.unref?.();
+    this.checkConverged();
+  }
+
+  stop(): void {
+    if (this.convergenceTimer) clearTimeout(this.convergenceTimer);
+    this.exporter.stop();
+  }
+
+  private checkConverged(): void {
+    if (this.convergedSent || !this.convergenceTimer) return;
+    for (const p of this.active) {
+      if (p.config.disabled) continue;
+      if (!p.target) return;
+      if (p.target.families.some((f) => !p.eorReceived.has(f))) return;
+    }
+    this.fireConverged("End-of-RIB from every peer");
+  }
+
+  private fireConverged(why: string): void {
+    if (this.convergedSent) return;
+    this.convergedSent = true;
+    if (this.convergenceTimer) clearTimeout(this.convergenceTimer);
+    this.log.info({ why }, "routing table converged");
+    this.options.fib?.converged();
+    this.options.onConverged?.();
+  }
+
+  get converged(): boolean {
+    return this.convergedSent;
+  }
+}
+
+function fibNextHop(a: RouteAttrs, peer: RibPeer): FibNextHop {
+  const global = a.nextHop;
+  if ((global === "::" || global === "") && a.linkLocalNextHop) {
+    const hop: FibNextHop = { address: a.linkLocalNextHop, peer: peer.name };
+    if (peer.target?.interfaceName) hop.interface = peer.target.interfaceName;
+    return hop;
+  }
+  const hop: FibNextHop = { address: global, peer: peer.name };
+  if (/^fe[89ab]/i.test(global) && peer.target?.interfaceName) hop.interface = peer.target.interfaceName;
+  return hop;
+}

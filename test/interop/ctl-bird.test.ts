@@ -27,6 +27,10 @@ const BIRD_ASN = 65002;
 const BIRD_ROUTES = ["10.202.0.0/24", "10.202.1.0/24", "10.202.1.128/25"];
 const OUR_PREFIX = "10.244.1.0/24";
 const SHUTDOWN_MESSAGE = "flatroute agent shutting down";
+/** Prints {status, body} of one GET as JSON; the body without its trailing newline. */
+const HTTP_GET = `fetch(process.argv[1], { signal: AbortSignal.timeout(5000) })
+  .then(async (r) => console.log(JSON.stringify({ status: r.status, body: (await r.text()).trimEnd() })))
+  .catch((e) => { console.error(e.message); process.exit(1); });`;
 
 /** Three address pairs on one link: p1 stays, p2 is removed and p3 added by the reload. */
 const PAIRS = { p1: addressPair(1, "ipv4"), p2: addressPair(2, "ipv4"), p3: addressPair(3, "ipv4") };
@@ -84,17 +88,14 @@ describe("flatroutec, metrics, health, logs and reload against BIRD", function (
 
   const protocols = () => json<ProtocolJson[]>("show", "protocols");
 
+  /** GET inside the agent's namespace (the endpoint listens there), with Node's own fetch. */
   const http = async (path: string): Promise<{ status: number; body: string }> => {
-    const r = await agentNs.exec("curl", [
-      "-s",
-      "--max-time",
-      "5",
-      "-w",
-      "\n%{http_code}",
+    const r = await agentNs.exec(process.execPath, [
+      "-e",
+      HTTP_GET,
       `http://127.0.0.1:${METRICS_PORT}${path}`,
     ]);
-    const at = r.stdout.lastIndexOf("\n");
-    return { status: Number(r.stdout.slice(at + 1)), body: r.stdout.slice(0, at).trimEnd() };
+    return JSON.parse(r.stdout) as { status: number; body: string };
   };
 
   const scrape = async (): Promise<Exposition> => {

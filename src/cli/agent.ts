@@ -11,7 +11,8 @@ import type { LogLevel } from "../config/schema";
 import { type BfdView, CommandError, dispatch, type KernelView } from "../control/commands";
 import { HealthState } from "../control/health";
 import { ControlHttpServer } from "../control/http";
-import { createMetrics, type FibStats, type ReloadStats } from "../control/metrics";
+import { fibSyncProblem, type KernelSource, kernelDifferences } from "../control/kernel-diff";
+import { createMetrics, type ReloadStats } from "../control/metrics";
 import type { AgentInfo, ReloadData } from "../control/protocol";
 import { ControlServer } from "../control/server";
 import { SessionStateLog } from "../control/state-log";
@@ -27,16 +28,10 @@ export interface AgentOptions {
 
 export type SpeakerFactory = (config: SpeakerConfig, log: Logger, hooks: SpeakerHooks) => SpeakerApi;
 
-/** The FIB layer as the agent sees it; absent until one runs. */
-export interface FibView extends KernelView {
-  /** undefined when the kernel matches the chosen routes, else why not (readiness). */
-  syncProblem(): string | undefined;
-  stats(): FibStats;
-}
-
 /** Layers other than the speaker, injected so the agent runs (and is tested) without them. */
 export interface AgentLayers {
-  fib?: FibView;
+  /** The kernel FIB (KernelFib), when kernel sync is enabled: readiness, FIB metrics, show kernel. */
+  fib?: KernelSource;
   bfd?: BfdView;
 }
 
@@ -60,7 +55,7 @@ export class Agent {
     const fib = layers.fib;
     this.health = new HealthState({
       speaker,
-      ...(fib ? { fibProblem: () => fib.syncProblem() } : {}),
+      ...(fib ? { fibProblem: () => fibSyncProblem(fib.stats()) } : {}),
     });
   }
 
@@ -86,7 +81,7 @@ export class Agent {
               version: VERSION,
               configure: (check) => agent.configure(check),
               agentInfo: () => agent.info(),
-              ...(layers.fib ? { kernel: layers.fib } : {}),
+              ...(agent.kernelView ? { kernel: agent.kernelView } : {}),
               ...(layers.bfd ? { bfd: layers.bfd } : {}),
             },
             command,
@@ -147,6 +142,20 @@ export class Agent {
       }
     })();
     return this.stopping;
+  }
+
+  /** "show kernel": the chosen routes against what the kernel layer installed. */
+  private get kernelView(): KernelView | undefined {
+    const fib = this.layers.fib;
+    if (!fib) return undefined;
+    return {
+      diff: () => {
+        const differences = kernelDifferences(this.speaker.routes(), fib.routes());
+        const s = fib.stats();
+        const synced = differences.length === 0 && fibSyncProblem(s) === undefined;
+        return { synced, installed: s.installed, differences };
+      },
+    };
   }
 
   private async startHttp(): Promise<void> {

@@ -7,6 +7,8 @@ import pino, { type Logger } from "pino";
 import { Speaker } from "../bgp/speaker";
 import { ConfigError, loadConfigFile } from "../config/load";
 import { LOG_LEVELS, type LogLevel } from "../config/schema";
+import { startAgentFib } from "../kernel/agent-fib";
+import type { KernelFib } from "../kernel/kernel-fib";
 import { Agent, type AgentOptions, type SpeakerFactory } from "./agent";
 import { VERSION } from "./version";
 
@@ -41,20 +43,30 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   }
 
   const log = pino({ level: flags.logLevel ?? config.log.level, timestamp: pino.stdTimeFunctions.isoTime });
-  // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
-  const createSpeaker: SpeakerFactory = (c, l, hooks) =>
-    new Speaker(c, l, { ...hooks, restarting: flags.restarting === true });
-  let agent: Agent;
+  // The kernel FIB opens first: it adopts the routes a previous run left, so
+  // nothing is removed while the sessions come back (graceful restart).
+  let fib: KernelFib | undefined;
   try {
-    agent = await Agent.start(options, config, log, createSpeaker);
+    fib = await startAgentFib(config.kernel, config.speaker.gracefulRestart.enabled, log);
   } catch (e) {
-    log.fatal({ err: e }, "flatroute agent failed to start");
+    log.fatal({ err: e }, "flatroute agent cannot open the kernel routing table");
     process.exit(EXIT_FAILED);
   }
-  handleSignals(agent, log);
+  // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
+  const createSpeaker: SpeakerFactory = (c, l, hooks) =>
+    new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib });
+  let agent: Agent;
+  try {
+    agent = await Agent.start(options, config, log, createSpeaker, fib ? { fib } : {});
+  } catch (e) {
+    log.fatal({ err: e }, "flatroute agent failed to start");
+    await fib?.stop({ keepRoutes: true });
+    process.exit(EXIT_FAILED);
+  }
+  handleSignals(agent, fib, log);
 }
 
-function handleSignals(agent: Agent, log: Logger): void {
+function handleSignals(agent: Agent, fib: KernelFib | undefined, log: Logger): void {
   process.on("SIGHUP", () => {
     log.info("SIGHUP: reloading configuration");
     // A rejected config is already logged by the agent with its problems.
@@ -69,13 +81,18 @@ function handleSignals(agent: Agent, log: Logger): void {
       log.error({ graceMs: SHUTDOWN_GRACE_MS }, "shutdown took too long; exiting anyway");
       process.exit(EXIT_FAILED);
     }, SHUTDOWN_GRACE_MS).unref();
-    agent.stop(SHUTDOWN_MESSAGE).then(
-      () => process.exit(0),
-      (e: unknown) => {
-        log.error({ err: e }, "error while shutting down");
-        process.exit(EXIT_FAILED);
-      },
-    );
+    // The FIB stops first: stopping the sessions withdraws their routes from the RIB, and
+    // with graceful restart those must stay in the kernel (peers keep forwarding to us and
+    // the next run adopts them). Without graceful restart fib.stop() removes them itself.
+    Promise.resolve(fib?.stop())
+      .then(() => agent.stop(SHUTDOWN_MESSAGE))
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          log.error({ err: e }, "error while shutting down");
+          process.exit(EXIT_FAILED);
+        },
+      );
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);

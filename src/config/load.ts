@@ -7,12 +7,14 @@ import type { ZodError } from "zod";
 import { Afi, type Family, Safi } from "../bgp/codec/types";
 import type { PeerConfig, SpeakerConfig } from "../bgp/config";
 import type { Policy, PolicyTerm } from "../bgp/policy/types";
+import type { KernelSettings } from "../kernel/agent-fib";
 import { ConfigError, closest, formatPath, problem, valueAt } from "./errors";
 import { type ConfigFile, configFileSchema, KNOWN_KEYS, type LogLevel, type PeerFile } from "./schema";
 import { crossCheck } from "./validate";
 
 export interface AgentConfig {
   speaker: SpeakerConfig;
+  kernel: KernelSettings;
   log: { level: LogLevel };
   control: { socket: string };
   /** The HTTP endpoint for Prometheus and the kubelet probes. */
@@ -85,7 +87,11 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefine
   const section = path[0];
   if ((section === "peers" || section === "listen") && path.length === 2) return KNOWN_KEYS[section];
   if (
-    (section === "gracefulRestart" || section === "log" || section === "control" || section === "metrics") &&
+    (section === "gracefulRestart" ||
+      section === "kernel" ||
+      section === "log" ||
+      section === "control" ||
+      section === "metrics") &&
     path.length === 1
   ) {
     return KNOWN_KEYS[section];
@@ -198,8 +204,17 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
   if (file.maxPaths !== undefined) speaker.maxPaths = file.maxPaths;
   if (file.exportDelayMs !== undefined) speaker.exportDelayMs = file.exportDelayMs;
   if (file.convergenceTimeout !== undefined) speaker.convergenceTimeout = file.convergenceTimeout;
+  const k = file.kernel;
   return {
     speaker,
+    kernel: {
+      enabled: k.enabled,
+      table: k.table,
+      protocol: k.protocol,
+      metric: k.metric,
+      localRoutes: k.localRoutes,
+      staleTimeoutSeconds: k.staleTimeout,
+    },
     log: { level: file.log.level },
     control: { socket: file.control.socket },
     metrics: { ...file.metrics },

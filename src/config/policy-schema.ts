@@ -1,18 +1,10 @@
 // The YAML shape of routing policies, communities and max-prefix limits.
 // Kept apart from schema.ts so the session keys and the routing keys each
-// stay readable; both use the same "expected …" phrasing.
+// stay readable; both build on schema-parts.ts for the same "expected …" phrasing.
 import { z } from "zod";
 import type { LargeCommunity, Prefix } from "../bgp/codec/types";
 import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED } from "../bgp/policy/types";
-import { parsePrefix } from "../bgp/prefix";
-
-function says(expected: string) {
-  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? "required" : expected) };
-}
-
-function intIn(min: number, max: number, expected = `expected an integer ${min}..${max}`) {
-  return z.number(says(expected)).int(says(expected)).min(min, says(expected)).max(max, says(expected));
-}
+import { intIn, prefixSchema, says } from "./schema-parts";
 
 const WELL_KNOWN: Record<string, number> = {
   "no-export": NO_EXPORT,
@@ -60,18 +52,6 @@ const largeCommunity = z.string(says(LARGE_EXPECTED)).transform((text, ctx): Lar
   }
   return c;
 });
-
-export const prefixSchema = z
-  .string(says("expected a CIDR prefix such as 10.244.1.0/24"))
-  .transform((text, ctx): Prefix => {
-    try {
-      return parsePrefix(text);
-    } catch (e) {
-      const reason = (e as Error).message.replace(/^invalid prefix "[^"]*": /, "");
-      ctx.issues.push({ code: "custom", message: `expected a CIDR prefix: ${reason}`, input: text });
-      return z.NEVER;
-    }
-  });
 
 const prefixMatchShape = {
   prefix: prefixSchema,

@@ -3,19 +3,9 @@
 // the loader appends the offending value and the key path.
 import { isIP, isIPv4 } from "node:net";
 import { z } from "zod";
-import type { Prefix } from "../bgp/codec/types";
-import { parsePrefix } from "../bgp/prefix";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
 import { maxPrefixesShape, policiesSchema } from "./policy-schema";
-
-/** Zod error option: "required" when the key is missing, `expected` otherwise. */
-function says(expected: string) {
-  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? "required" : expected) };
-}
-
-function intIn(min: number, max: number, expected = `expected an integer ${min}..${max}`) {
-  return z.number(says(expected)).int(says(expected)).min(min, says(expected)).max(max, says(expected));
-}
+import { intIn, prefixSchema, says } from "./schema-parts";
 
 function numberIn(min: number, max: number, expected: string) {
   return z.number(says(expected)).min(min, says(expected)).max(max, says(expected));
@@ -32,19 +22,6 @@ const ipAddress = z
 const routerId = z
   .string(says("expected a non-zero IPv4 address in dotted-quad form"))
   .refine((s) => isIPv4(s) && s !== "0.0.0.0", says("expected a non-zero IPv4 address in dotted-quad form"));
-
-/** Parsed here so a bad prefix is reported with its key path; parsePrefix supplies the "did you mean" hint. */
-const prefix = z
-  .string(says("expected a CIDR prefix such as 10.244.1.0/24"))
-  .transform((text, ctx): Prefix => {
-    try {
-      return parsePrefix(text);
-    } catch (e) {
-      const reason = (e as Error).message.replace(/^invalid prefix "[^"]*": /, "");
-      ctx.issues.push({ code: "custom", message: `expected a CIDR prefix: ${reason}`, input: text });
-      return z.NEVER;
-    }
-  });
 
 export const PEER_NAME = /^[A-Za-z_-][A-Za-z0-9_-]*$/;
 
@@ -106,6 +83,18 @@ const gracefulRestartShape = {
   restartTime: intIn(1, 4095).default(120),
 };
 
+// The kernel FIB (src/kernel): where learned routes go and how they are marked as ours.
+const kernelShape = {
+  enabled: z.boolean(says("expected true or false")).default(true),
+  table: intIn(1, 4294967295).default(254),
+  protocol: intIn(1, 255).default(186),
+  metric: intIn(0, 4294967295).default(20),
+  localRoutes: z
+    .enum(["blackhole", "unreachable"], says('expected "blackhole" or "unreachable"'))
+    .default("blackhole"),
+  staleTimeout: intIn(1, 3600).default(120),
+};
+
 const logShape = {
   level: z.enum(LOG_LEVELS, says(`expected one of ${LOG_LEVELS.join(", ")}`)).default("info"),
 };
@@ -136,12 +125,12 @@ const rootShape = {
       says("expected a list"),
     )
     .default([{ address: "0.0.0.0", port: 179 }]),
-  prefixes: z.array(prefix, says("expected a list of CIDR prefixes")).default([]),
+  prefixes: z.array(prefixSchema, says("expected a list of CIDR prefixes")).default([]),
   peers: z.array(z.strictObject(peerShape, says("expected a mapping")), says("expected a list")).default([]),
   gracefulRestart: z
     .strictObject(gracefulRestartShape, says("expected a mapping"))
     .default({ enabled: true, restartTime: 120 }),
-  clusterCidrs: z.array(prefix, says("expected a list of CIDR prefixes")).optional(),
+  clusterCidrs: z.array(prefixSchema, says("expected a list of CIDR prefixes")).optional(),
   acceptDefaultRouteFromTor: z.boolean(says("expected true or false")).optional(),
   routeReflector: z
     .strictObject({ clusterId: routerId }, says("expected a mapping with clusterId"))
@@ -151,6 +140,14 @@ const rootShape = {
   exportDelayMs: intIn(0, 10000).optional(),
   convergenceTimeout: intIn(1, 3600).optional(),
   policies: policiesSchema.optional(),
+  kernel: z.strictObject(kernelShape, says("expected a mapping")).default({
+    enabled: true,
+    table: 254,
+    protocol: 186,
+    metric: 20,
+    localRoutes: "blackhole",
+    staleTimeout: 120,
+  }),
   log: z.strictObject(logShape, says("expected a mapping")).default({ level: "info" }),
   control: z
     .strictObject(controlShape, says("expected a mapping"))
@@ -170,6 +167,7 @@ export const KNOWN_KEYS = {
   listen: Object.keys(listenShape),
   peers: Object.keys(peerShape),
   gracefulRestart: Object.keys(gracefulRestartShape),
+  kernel: Object.keys(kernelShape),
   log: Object.keys(logShape),
   control: Object.keys(controlShape),
   metrics: Object.keys(metricsShape),

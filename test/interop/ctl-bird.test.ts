@@ -220,7 +220,16 @@ describe("flatroutec, metrics, health, logs and reload against BIRD", function (
         },
         { timeoutMs: 15_000, what: "3 routes in and 1 out on each session" },
       );
+      // The kernel layer installs the ECMP routes and our own prefix's blackhole.
+      const kernel = await waitFor(() => json<{ synced: boolean; installed: number }>("show", "kernel"), {
+        timeoutMs: 10_000,
+        what: "the kernel table in sync with the chosen routes",
+        until: (k) => k.synced && k.installed === BIRD_ROUTES.length + 1,
+      });
+      assert.equal(kernel.installed, 4);
       const e = await scrape();
+      assert.equal(sample(e, "flatroute_fib_routes_installed"), BIRD_ROUTES.length + 1);
+      assert.equal(sample(e, "flatroute_fib_errors_total"), 0);
       for (const p of ["p1", "p2"] as const) {
         const birdCounts = await birdRouteCounts(p);
         assert.equal(sample(e, "flatroute_bgp_session_state", { peer: p, peer_address: PAIRS[p].right }), 1);

@@ -122,6 +122,20 @@ export class LabProcess {
     }
   }
 
+  /** For waitFor's giveUpIf: once the process has exited, waiting on it is pointless; says how it ended. */
+  exitedReason(): string | undefined {
+    return this.running ? undefined : `it ${this.exitStatus}:\n${this.log().slice(-3000)}`;
+  }
+
+  /** Waits for `probe` to hold while the daemon starts; fails early, with its log, if it exits instead. */
+  async waitReady(
+    probe: () => boolean | Promise<boolean>,
+    opts: { timeoutMs: number; what: string; name: string },
+  ): Promise<void> {
+    await waitFor(probe, { timeoutMs: opts.timeoutMs, what: opts.what, giveUpIf: () => this.exitedReason() });
+    if (!this.running) throw new Error(`${opts.name} exited at start (${this.exitStatus}):\n${this.log()}`);
+  }
+
   /** SIGCONT (it may be frozen), SIGTERM, then SIGKILL after a grace period. */
   async stop(graceMs = TERM_GRACE_MS): Promise<void> {
     if (!this.running) return;

@@ -31,6 +31,8 @@ export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver>
       listen: [{ address: e.local, port: 179 }],
       prefixes: [],
       peers: [{ name: PEER, address: e.peer, asn: e.peerAsn, passive: true, families: ["ipv4"] }],
+      // The other receivers keep routes in their RIB only (no kernel export): so does flatroute here.
+      kernel: { enabled: false },
       log: { level: "warn" },
     }),
   );

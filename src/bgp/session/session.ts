@@ -58,15 +58,8 @@ import type {
 } from "./types";
 import { UpdateFastPath } from "./update-fast-path";
 
-export type {
-  ConnectFn,
-  PeerFeatures,
-  SessionCounters,
-  SessionEvents,
-  SessionLocal,
-  SessionLog,
-  SessionOptions,
-} from "./types";
+// Callers of this module get the option and event types with the class.
+export type * from "./types";
 
 /** Upper bound on one outgoing connect attempt, whatever the backoff says. */
 const MIN_CONNECT_TIMEOUT_MS = 5000;

@@ -3,7 +3,6 @@
 import { writeFileSync } from "node:fs";
 import { run } from "../exec";
 import type { LabProcess, Netns } from "../netns";
-import { waitFor } from "../wait";
 import {
   type AddressFamily,
   type DaemonSpec,
@@ -108,12 +107,11 @@ export class BirdPeer implements PeerDaemon {
       },
     );
     const peer = new BirdPeer(ns, spec, proc, confPath, socket, opts);
-    await waitFor(() => peer.birdc(["show", "status"]).then((o) => o.includes("Daemon is up")), {
+    await proc.waitReady(() => peer.birdc(["show", "status"]).then((o) => o.includes("Daemon is up")), {
       timeoutMs: 10_000,
       what: "BIRD control socket to answer",
-      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
+      name: "BIRD",
     });
-    if (!proc.running) throw new Error(`BIRD exited at start (${proc.exitStatus}):\n${proc.log()}`);
     return peer;
   }
 

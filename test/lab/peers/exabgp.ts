@@ -5,7 +5,6 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import type { LabProcess, Netns } from "../netns";
-import { waitFor } from "../wait";
 import {
   type AddressFamily,
   type DaemonSpec,
@@ -95,12 +94,11 @@ export class ExabgpPeer implements PeerDaemon {
     };
     const proc = ns.spawn("exabgp", [conf], { env, logName: "exabgp" });
     const peer = new ExabgpPeer(ns, spec, proc, apiSocket, eventsPath);
-    await waitFor(() => existsSync(apiSocket), {
+    await proc.waitReady(() => existsSync(apiSocket), {
       timeoutMs: 20_000,
       what: "ExaBGP API bridge socket",
-      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
+      name: "exabgp",
     });
-    if (!proc.running) throw new Error(`exabgp exited at start (${proc.exitStatus}):\n${proc.log()}`);
     return peer;
   }
 

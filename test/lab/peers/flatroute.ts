@@ -73,6 +73,14 @@ export interface AgentYaml {
   /** The HTTP endpoint (/metrics, /healthz, /readyz); default 0.0.0.0:9179 inside the namespace. */
   metrics?: { enabled?: boolean; address?: string; port?: number };
   log?: { level: "trace" | "debug" | "info" | "warn" | "error" };
+  kernel?: {
+    enabled?: boolean;
+    table?: number;
+    protocol?: number;
+    metric?: number;
+    localRoutes?: "blackhole" | "unreachable";
+    staleTimeout?: number;
+  };
   clusterCidrs?: string[];
   routeReflector?: { clusterId: string };
   maxPaths?: number;
@@ -163,12 +171,11 @@ export class FlatrouteAgent {
 
   private async waitReady(): Promise<void> {
     const proc = this.proc;
-    await waitFor(() => this.protocols().then(() => true), {
+    await proc.waitReady(() => this.protocols().then(() => true), {
       timeoutMs: 20_000,
       what: `flatroute control socket ${this.socket} to answer`,
-      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
+      name: "flatroute",
     });
-    if (!proc.running) throw new Error(`flatroute exited at start (${proc.exitStatus}):\n${proc.log()}`);
   }
 
   request(command: string, args: object = {}): Promise<unknown> {

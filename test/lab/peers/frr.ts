@@ -111,17 +111,16 @@ export class FrrPeer implements PeerDaemon {
     await waitFor(() => existsSync(zserv), {
       timeoutMs: 15_000,
       what: "FRR zebra socket",
-      giveUpIf: () => (zebra.running ? undefined : `it ${zebra.exitStatus}:\n${zebra.log().slice(-3000)}`),
+      giveUpIf: () => zebra.exitedReason(),
     });
     const args = ["-f", conf, "-i", `${vtyDir}/bgpd.pid`, "-S", "-n", "-u", "root", "-g", "root", ...common];
     const proc = ns.spawn("/usr/lib/frr/bgpd", args, { logName: "bgpd" });
     const peer = new FrrPeer(ns, spec, proc, vtyDir);
-    await waitFor(() => peer.vtysh(["show bgp summary"]).then(() => true), {
+    await proc.waitReady(() => peer.vtysh(["show bgp summary"]).then(() => true), {
       timeoutMs: 15_000,
       what: "FRR bgpd vty to answer",
-      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
+      name: "bgpd",
     });
-    if (!proc.running) throw new Error(`bgpd exited at start (${proc.exitStatus}):\n${proc.log()}`);
     return peer;
   }
 

@@ -2,7 +2,6 @@
 // gobgp CLI run inside the namespace (its gRPC API listens there only).
 import { writeFileSync } from "node:fs";
 import type { LabProcess, Netns } from "../netns";
-import { waitFor } from "../wait";
 import {
   type AddressFamily,
   type DaemonSpec,
@@ -73,12 +72,11 @@ export class GobgpPeer implements PeerDaemon {
       logName: "gobgpd",
     });
     const peer = new GobgpPeer(ns, spec, proc);
-    await waitFor(() => peer.gobgp(["global"]).then(() => true), {
+    await proc.waitReady(() => peer.gobgp(["global"]).then(() => true), {
       timeoutMs: 15_000,
       what: "gobgpd API to answer",
-      giveUpIf: () => (proc.running ? undefined : `it ${proc.exitStatus}:\n${proc.log().slice(-3000)}`),
+      name: "gobgpd",
     });
-    if (!proc.running) throw new Error(`gobgpd exited at start (${proc.exitStatus}):\n${proc.log()}`);
     for (const r of spec.routes) await peer.addRoute(r);
     return peer;
   }

@@ -3,11 +3,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import { parseAddress, parsePrefix } from "../../../src/bgp/prefix";
 import { Agent, type AgentLayers } from "../../../src/cli/agent";
 import { loadConfigFile } from "../../../src/config/load";
 import { controlRequest } from "../../../src/control/client";
 import type { StatusData } from "../../../src/control/protocol";
-import { FakeSpeaker, peerStatus } from "../../support/fake-speaker";
+import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
 
 // Reloads set the level from the file, so silence the logger by its destination instead.
 const quiet = pino({}, { write: () => undefined });
@@ -145,33 +146,59 @@ describe("agent HTTP endpoint and injected layers", () => {
   });
 
   it("asks an injected FIB layer whether the kernel is in sync, and serves show kernel from it", async () => {
-    let problem: string | undefined = "initial sync running";
-    const diff = {
+    const stats = { installed: 2, errors: 1, conflicts: 1, unresolved: 0 };
+    // The kernel holds the originated prefix and one BGP route, with another next hop than chosen.
+    const installed = [
+      { prefix: parsePrefix("10.244.1.0/24"), type: "blackhole", nextHops: [] },
+      {
+        prefix: parsePrefix("10.244.2.0/24"),
+        type: "unicast",
+        nextHops: [{ gateway: parseAddress("10.0.0.9") }],
+      },
+    ];
+    const base = await start({ fib: { stats: () => stats, routes: () => installed } });
+    speaker.peerList = [peerStatus({ name: "a", address: "10.0.0.2", asn: 65002 })];
+    speaker.routeList = [
+      route({ prefix: "10.244.1.0/24", peer: "static", nextHop: "0.0.0.0" }),
+      route({ prefix: "10.244.2.0/24", peer: "a", nextHop: "10.0.0.2" }),
+      route({
+        prefix: "10.244.3.0/24",
+        peer: "a",
+        nextHop: "10.0.0.2",
+        multipath: true,
+        nextHops: ["10.0.0.2", "10.0.0.3"],
+      }),
+      route({ prefix: "10.244.3.0/24", peer: "b", nextHop: "10.0.0.3", best: false, multipath: true }),
+    ];
+    const r = await fetch(`${base}/readyz`);
+    assert.equal(r.status, 503);
+    assert.equal(await r.text(), "FIB not synced: 1 prefixes held by another routing protocol\n");
+    stats.conflicts = 0;
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^flatroute_fib_routes_installed 2$/m);
+    assert.match(metrics, /^flatroute_fib_errors_total 1$/m);
+    assert.deepEqual(await controlRequest(socket, "show kernel"), {
+      configured: true,
       synced: false,
       installed: 2,
       differences: [
         {
           prefix: "10.244.2.0/24",
-          family: "ipv4" as const,
-          kind: "missing" as const,
+          family: "ipv4",
+          kind: "different",
           chosen: ["10.0.0.2"],
+          kernel: ["10.0.0.9"],
+        },
+        {
+          prefix: "10.244.3.0/24",
+          family: "ipv4",
+          kind: "missing",
+          chosen: ["10.0.0.2", "10.0.0.3"],
           kernel: [],
         },
       ],
-    };
-    const base = await start({
-      fib: { syncProblem: () => problem, stats: () => ({ installed: 2, errors: 1 }), diff: () => diff },
     });
-    speaker.peerList = [peerStatus({ name: "a", address: "10.0.0.2", asn: 65002 })];
-    const r = await fetch(`${base}/readyz`);
-    assert.equal(r.status, 503);
-    assert.equal(await r.text(), "FIB not synced: initial sync running\n");
-    problem = undefined;
-    assert.equal((await fetch(`${base}/readyz`)).status, 200);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /^flatroute_fib_routes_installed 2$/m);
-    assert.match(metrics, /^flatroute_fib_errors_total 1$/m);
-    assert.deepEqual(await controlRequest(socket, "show kernel"), { configured: true, ...diff });
   });
 
   it("counts reloads and their outcome in show status and the metrics", async () => {

@@ -1,37 +1,21 @@
 import assert from "node:assert/strict";
 import { MessageType } from "../../../../src/bgp/codec/types";
-import type { Session } from "../../../../src/bgp/session/session";
 import {
-  establishIncoming,
   loopbackConnect,
   makeSession,
   peerOpen,
   ScriptedPeer,
   socketPair,
-  TestServer,
   waitFor,
 } from "../../../support/scripted-peer";
+import { useSessionFixture } from "../../../support/session-fixture";
 
 // Our router ID is 10.0.0.1 (LOCAL in the support module).
 const HIGHER = "10.0.0.2";
 const LOWER = "9.255.255.255";
 
 describe("connection collision (RFC 4271 section 6.8)", () => {
-  let server: TestServer;
-  let sessions: Session[];
-  let peers: ScriptedPeer[];
-
-  beforeEach(async () => {
-    server = await TestServer.listen();
-    sessions = [];
-    peers = [];
-  });
-
-  afterEach(async () => {
-    for (const p of peers) p.destroy();
-    await Promise.all(sessions.map((s) => s.stop()));
-    server.close();
-  });
+  const fx = useSessionFixture();
 
   /** Our outgoing connection and the peer's incoming one, both with our OPEN sent. */
   async function twoConnections() {
@@ -39,22 +23,17 @@ describe("connection collision (RFC 4271 section 6.8)", () => {
       { passive: false },
       {
         connect: loopbackConnect(
-          () => server.port,
+          () => fx.server.port,
           [],
           () => 0,
         ),
       },
     );
-    sessions.push(session);
-    session.start();
-    const outgoing = new ScriptedPeer(await server.nextSocket(1));
-    peers.push(outgoing);
+    fx.start(session);
+    const outgoing = new ScriptedPeer(await fx.server.nextSocket(1));
+    fx.peers.push(outgoing);
     await outgoing.waitFor(MessageType.Open);
-    const [client, accepted] = await socketPair(server);
-    const incoming = new ScriptedPeer(client);
-    peers.push(incoming);
-    session.acceptIncoming(accepted);
-    await incoming.waitFor(MessageType.Open);
+    const incoming = await fx.openSent(session);
     assert.equal(session.state, "OpenSent");
     return { session, events, outgoing, incoming };
   }
@@ -94,13 +73,11 @@ describe("connection collision (RFC 4271 section 6.8)", () => {
 
   it("refuses a new connection with Cease 7 once Established", async () => {
     const { session } = makeSession();
-    sessions.push(session);
-    session.start();
-    const first = await establishIncoming(session, server);
-    peers.push(first);
-    const [client, accepted] = await socketPair(server);
+    fx.start(session);
+    const first = await fx.established(session);
+    const [client, accepted] = await socketPair(fx.server);
     const late = new ScriptedPeer(client);
-    peers.push(late);
+    fx.peers.push(late);
     session.acceptIncoming(accepted);
     const n = await late.notification();
     assert.deepEqual([n.code, n.subcode], [6, 7]);
@@ -114,16 +91,15 @@ describe("connection collision (RFC 4271 section 6.8)", () => {
 
   it("a newer incoming connection replaces one stuck in its handshake", async () => {
     const { session } = makeSession();
-    sessions.push(session);
-    session.start();
-    const [c1, a1] = await socketPair(server);
+    fx.start(session);
+    const [c1, a1] = await socketPair(fx.server);
     const stale = new ScriptedPeer(c1);
-    peers.push(stale);
+    fx.peers.push(stale);
     session.acceptIncoming(a1);
     await stale.waitFor(MessageType.Open);
-    const [c2, a2] = await socketPair(server);
+    const [c2, a2] = await socketPair(fx.server);
     const fresh = new ScriptedPeer(c2);
-    peers.push(fresh);
+    fx.peers.push(fresh);
     session.acceptIncoming(a2);
     await stale.waitClosed();
     await fresh.waitFor(MessageType.Open);

@@ -13,16 +13,8 @@ import {
 } from "../../../../src/bgp/codec/types";
 import type { UpdateVisitor } from "../../../../src/bgp/codec/walk-update";
 import { formatPrefix, parsePrefix } from "../../../../src/bgp/prefix";
-import type { Session } from "../../../../src/bgp/session/session";
-import {
-  establishIncoming,
-  LOCAL,
-  makeSession,
-  peerOpen,
-  type ScriptedPeer,
-  TestServer,
-  waitFor,
-} from "../../../support/scripted-peer";
+import { LOCAL, makeSession, peerOpen, waitFor } from "../../../support/scripted-peer";
+import { useSessionFixture } from "../../../support/session-fixture";
 
 const v4 = { afi: Afi.IPv4, safi: Safi.Unicast };
 
@@ -63,25 +55,11 @@ function recorder() {
 }
 
 describe("session UPDATE fast path (setUpdateVisitor)", () => {
-  let server: TestServer;
-  let sessions: Session[];
-  let peers: ScriptedPeer[];
-
-  beforeEach(async () => {
-    server = await TestServer.listen();
-    sessions = [];
-    peers = [];
-  });
-
-  afterEach(async () => {
-    for (const p of peers) p.destroy();
-    await Promise.all(sessions.map((s) => s.stop()));
-    server.close();
-  });
+  const fx = useSessionFixture();
 
   async function up(peerAsn = 65002, open = peerOpen()) {
     const made = makeSession({ asn: peerAsn });
-    sessions.push(made.session);
+    fx.sessions.push(made.session);
     const r = recorder();
     made.session.setUpdateVisitor(r.visitor);
     made.session.on("update", (u, problems) => {
@@ -93,8 +71,7 @@ describe("session UPDATE fast path (setUpdateVisitor)", () => {
       );
     });
     made.session.start();
-    const peer = await establishIncoming(made.session, server, open);
-    peers.push(peer);
+    const peer = await fx.established(made.session, open);
     return { ...made, peer, ...r };
   }
 

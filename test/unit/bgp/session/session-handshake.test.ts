@@ -3,45 +3,28 @@ import { CeaseSubcode } from "../../../../src/bgp/codec/errors";
 import { decodeShutdownCommunication } from "../../../../src/bgp/codec/notification";
 import { AS_TRANS, CapabilityCode, MessageType } from "../../../../src/bgp/codec/types";
 import { describeDown } from "../../../../src/bgp/session/down-reason";
-import type { Session } from "../../../../src/bgp/session/session";
 import {
-  establishIncoming,
   LOCAL,
   loopbackConnect,
   makeSession,
   peerOpen,
   ScriptedPeer,
   socketPair,
-  TestServer,
   waitFor,
 } from "../../../support/scripted-peer";
+import { useSessionFixture } from "../../../support/session-fixture";
 
 describe("session handshake", () => {
-  let server: TestServer;
-  let sessions: Session[];
-  let peers: ScriptedPeer[];
-
-  beforeEach(async () => {
-    server = await TestServer.listen();
-    sessions = [];
-    peers = [];
-  });
-
-  afterEach(async () => {
-    for (const p of peers) p.destroy();
-    await Promise.all(sessions.map((s) => s.stop()));
-    server.close();
-  });
+  const fx = useSessionFixture();
 
   it("reaches Established on an incoming connection from a scripted peer", async () => {
     const { session, events } = makeSession({ holdTime: 90, passive: true });
-    sessions.push(session);
-    session.start();
+    fx.start(session);
     assert.equal(session.state, "Active");
 
-    const [client, accepted] = await socketPair(server);
+    const [client, accepted] = await socketPair(fx.server);
     const peer = new ScriptedPeer(client);
-    peers.push(peer);
+    fx.peers.push(peer);
     session.acceptIncoming(accepted);
     const ours = await peer.waitFor(MessageType.Open);
     assert.equal(session.state, "OpenSent");
@@ -77,17 +60,16 @@ describe("session handshake", () => {
       { passive: false },
       {
         connect: loopbackConnect(
-          () => server.port,
+          () => fx.server.port,
           calls,
           () => 0,
         ),
       },
     );
-    sessions.push(session);
-    session.start();
+    fx.start(session);
     assert.equal(session.state, "Connect");
-    const peer = new ScriptedPeer(await server.nextSocket());
-    peers.push(peer);
+    const peer = new ScriptedPeer(await fx.server.nextSocket());
+    fx.peers.push(peer);
     await peer.waitFor(MessageType.Open);
     peer.send(peerOpen());
     peer.keepalive();
@@ -99,13 +81,8 @@ describe("session handshake", () => {
 
   it("sends AS_TRANS in the 2-octet field for a 4-octet local AS", async () => {
     const { session } = makeSession({}, { local: { asn: 4200000001, routerId: "10.0.0.1" } });
-    sessions.push(session);
-    session.start();
-    const [client, accepted] = await socketPair(server);
-    const peer = new ScriptedPeer(client);
-    peers.push(peer);
-    session.acceptIncoming(accepted);
-    await peer.waitFor(MessageType.Open);
+    fx.start(session);
+    const peer = await fx.openSent(session);
     const frame = peer.raw[0]!;
     assert.equal((frame[20]! << 8) | frame[21]!, AS_TRANS);
     assert.equal(peer.received[0]?.type === MessageType.Open && peer.received[0].asn, 4200000001);
@@ -113,13 +90,8 @@ describe("session handshake", () => {
 
   it("rejects an OPEN from the wrong AS with NOTIFICATION 2/2 and records why", async () => {
     const { session } = makeSession();
-    sessions.push(session);
-    session.start();
-    const [client, accepted] = await socketPair(server);
-    const peer = new ScriptedPeer(client);
-    peers.push(peer);
-    session.acceptIncoming(accepted);
-    await peer.waitFor(MessageType.Open);
+    fx.start(session);
+    const peer = await fx.openSent(session);
     peer.send(peerOpen({ asn: 65099 }));
     const n = await peer.notification();
     assert.deepEqual([n.code, n.subcode], [2, 2]);
@@ -132,13 +104,8 @@ describe("session handshake", () => {
 
   it("rejects an unacceptable hold time with NOTIFICATION 2/6", async () => {
     const { session } = makeSession();
-    sessions.push(session);
-    session.start();
-    const [client, accepted] = await socketPair(server);
-    const peer = new ScriptedPeer(client);
-    peers.push(peer);
-    session.acceptIncoming(accepted);
-    await peer.waitFor(MessageType.Open);
+    fx.start(session);
+    const peer = await fx.openSent(session);
     peer.send(peerOpen({ holdTime: 2 }));
     const n = await peer.notification();
     assert.deepEqual([n.code, n.subcode], [2, 6]);
@@ -146,10 +113,8 @@ describe("session handshake", () => {
 
   it("a peer NOTIFICATION takes the session down with the peer's reason", async () => {
     const { session, events } = makeSession();
-    sessions.push(session);
-    session.start();
-    const peer = await establishIncoming(session, server);
-    peers.push(peer);
+    fx.start(session);
+    const peer = await fx.established(session);
     peer.send({ type: MessageType.Notification, code: 4, subcode: 0, data: new Uint8Array(0) });
     await waitFor(() => session.state !== "Established", "leaving Established");
     assert.deepEqual(session.lastDown, { kind: "notificationReceived", code: 4, subcode: 0 });
@@ -161,10 +126,8 @@ describe("session handshake", () => {
 
   it("keeps the RFC 9003 shutdown communication of a received Cease", async () => {
     const { session } = makeSession();
-    sessions.push(session);
-    session.start();
-    const peer = await establishIncoming(session, server);
-    peers.push(peer);
+    fx.start(session);
+    const peer = await fx.established(session);
     const text = new TextEncoder().encode("maintenance");
     peer.send({
       type: MessageType.Notification,
@@ -178,10 +141,8 @@ describe("session handshake", () => {
 
   it("stop() sends Cease with the shutdown communication and stays down", async () => {
     const { session, clock, events } = makeSession();
-    sessions.push(session);
-    session.start();
-    const peer = await establishIncoming(session, server);
-    peers.push(peer);
+    fx.start(session);
+    const peer = await fx.established(session);
     await session.stop({ subcode: CeaseSubcode.AdministrativeReset, message: "config change" });
     const n = await peer.notification();
     assert.deepEqual([n.code, n.subcode], [6, 4]);
@@ -197,10 +158,10 @@ describe("session handshake", () => {
 
   it("refuses incoming connections while stopped with Cease 5", async () => {
     const { session } = makeSession();
-    sessions.push(session);
-    const [client, accepted] = await socketPair(server);
+    fx.sessions.push(session);
+    const [client, accepted] = await socketPair(fx.server);
     const peer = new ScriptedPeer(client);
-    peers.push(peer);
+    fx.peers.push(peer);
     session.acceptIncoming(accepted);
     const n = await peer.notification();
     assert.deepEqual([n.code, n.subcode], [6, 5]);
@@ -210,12 +171,11 @@ describe("session handshake", () => {
 
   it("answers a ROUTE-REFRESH with a routeRefresh event and can send one", async () => {
     const { session } = makeSession();
-    sessions.push(session);
+    fx.sessions.push(session);
     const refreshes: number[] = [];
     session.on("routeRefresh", (m) => refreshes.push(m.afi));
     session.start();
-    const peer = await establishIncoming(session, server);
-    peers.push(peer);
+    const peer = await fx.established(session);
     peer.send({ type: MessageType.RouteRefresh, afi: 1, safi: 1, subtype: 0 });
     await waitFor(() => refreshes.length === 1, "routeRefresh event");
     assert.ok(session.sendRouteRefresh({ afi: 1, safi: 1 }));
@@ -225,23 +185,20 @@ describe("session handshake", () => {
 
   it("starts again after a stop and reaches Established on a new connection", async () => {
     const { session, events } = makeSession();
-    sessions.push(session);
-    session.start();
-    const first = await establishIncoming(session, server);
-    peers.push(first);
+    fx.start(session);
+    const first = await fx.established(session);
     await session.stop({ subcode: CeaseSubcode.AdministrativeReset });
     await first.waitClosed();
     session.start();
     assert.equal(session.state, "Active");
-    const second = await establishIncoming(session, server);
-    peers.push(second);
+    await fx.established(session);
     assert.equal(events.filter((e) => e === "established").length, 2);
   });
 
   it("a stop while connecting abandons the attempt", async () => {
     let release: (() => void) | undefined;
     const { session } = makeSession(
-      { passive: false, port: server.port },
+      { passive: false, port: fx.server.port },
       {
         connect: (o) =>
           new Promise((resolve) => {
@@ -254,14 +211,13 @@ describe("session handshake", () => {
           }),
       },
     );
-    sessions.push(session);
-    session.start();
+    fx.start(session);
     assert.equal(session.state, "Connect");
     await session.stop();
     assert.equal(session.state, "Idle");
     release!();
-    const late = new ScriptedPeer(await server.nextSocket(1));
-    peers.push(late);
+    const late = new ScriptedPeer(await fx.server.nextSocket(1));
+    fx.peers.push(late);
     await late.waitClosed();
     assert.equal(late.received.length, 0, "no OPEN on an abandoned attempt");
     assert.equal(session.state, "Idle");
@@ -269,14 +225,10 @@ describe("session handshake", () => {
 
   it("listeners see consistent order even when they stop the session from an event", async () => {
     const { session, events } = makeSession();
-    sessions.push(session);
+    fx.sessions.push(session);
     session.once("established", () => void session.stop());
     session.start();
-    const [client, accepted] = await socketPair(server);
-    const peer = new ScriptedPeer(client);
-    peers.push(peer);
-    session.acceptIncoming(accepted);
-    await peer.waitFor(MessageType.Open);
+    const peer = await fx.openSent(session);
     peer.send(peerOpen());
     peer.keepalive();
     const n = await peer.notification();

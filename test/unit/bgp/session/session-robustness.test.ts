@@ -3,15 +3,8 @@ import fc from "fast-check";
 import { encodeMessage } from "../../../../src/bgp/codec/message";
 import { FOUR_OCTET_CAPS, MessageType } from "../../../../src/bgp/codec/types";
 import type { Session } from "../../../../src/bgp/session/session";
-import {
-  establishIncoming,
-  makeSession,
-  peerOpen,
-  ScriptedPeer,
-  socketPair,
-  TestServer,
-  waitFor,
-} from "../../../support/scripted-peer";
+import { makeSession, peerOpen, type ScriptedPeer, waitFor } from "../../../support/scripted-peer";
+import { useSessionFixture } from "../../../support/session-fixture";
 
 const MARKER = new Array<number>(16).fill(0xff);
 
@@ -23,22 +16,15 @@ function header(length: number, type: number): number[] {
 const EMPTY_UPDATE = Uint8Array.of(...header(23, 2), 0, 0, 0, 0);
 
 describe("session robustness: nothing a peer sends escapes the session", () => {
-  let server: TestServer;
-  let sessions: Session[];
-  let peers: ScriptedPeer[];
+  const fx = useSessionFixture();
   let internalErrors: string[];
 
-  beforeEach(async () => {
-    server = await TestServer.listen();
-    sessions = [];
-    peers = [];
+  beforeEach(() => {
     internalErrors = [];
   });
 
-  afterEach(async () => {
-    for (const p of peers) p.destroy();
-    await Promise.all(sessions.map((s) => s.stop()));
-    server.close();
+  // Registered after the fixture's, so it runs once the sessions are stopped.
+  afterEach(() => {
     assert.deepEqual(internalErrors, []);
   });
 
@@ -51,19 +37,11 @@ describe("session robustness: nothing a peer sends escapes the session", () => {
       },
     };
     const made = makeSession({}, { log });
-    sessions.push(made.session);
-    made.session.start();
+    fx.start(made.session);
     return made;
   }
 
-  async function openSent(session: Session): Promise<ScriptedPeer> {
-    const [client, accepted] = await socketPair(server);
-    const peer = new ScriptedPeer(client);
-    peers.push(peer);
-    session.acceptIncoming(accepted);
-    await peer.waitFor(MessageType.Open);
-    return peer;
-  }
+  const openSent = (session: Session) => fx.openSent(session);
 
   async function openConfirm(session: Session): Promise<ScriptedPeer> {
     const peer = await openSent(session);
@@ -72,11 +50,7 @@ describe("session robustness: nothing a peer sends escapes the session", () => {
     return peer;
   }
 
-  async function established(session: Session): Promise<ScriptedPeer> {
-    const peer = await establishIncoming(session, server);
-    peers.push(peer);
-    return peer;
-  }
+  const established = (session: Session) => fx.established(session);
 
   const cases: {
     name: string;

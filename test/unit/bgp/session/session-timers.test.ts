@@ -2,17 +2,14 @@ import assert from "node:assert/strict";
 import { MessageType } from "../../../../src/bgp/codec/types";
 import { backoffSeconds, JITTER_LOW } from "../../../../src/bgp/session/backoff";
 import { describeDown } from "../../../../src/bgp/session/down-reason";
-import type { Session } from "../../../../src/bgp/session/session";
 import {
-  establishIncoming,
   loopbackConnect,
   makeSession,
   peerOpen,
   ScriptedPeer,
-  socketPair,
-  TestServer,
   waitFor,
 } from "../../../support/scripted-peer";
+import { useSessionFixture } from "../../../support/session-fixture";
 
 function refused(): Promise<never> {
   const e = new Error("connect ECONNREFUSED 127.0.0.1:179") as Error & { code: string };
@@ -21,28 +18,12 @@ function refused(): Promise<never> {
 }
 
 describe("session timers", () => {
-  let server: TestServer;
-  let sessions: Session[];
-  let peers: ScriptedPeer[];
-
-  beforeEach(async () => {
-    server = await TestServer.listen();
-    sessions = [];
-    peers = [];
-  });
-
-  afterEach(async () => {
-    for (const p of peers) p.destroy();
-    await Promise.all(sessions.map((s) => s.stop()));
-    server.close();
-  });
+  const fx = useSessionFixture();
 
   it("sends KEEPALIVEs at the negotiated interval and expires the hold timer with NOTIFICATION 4", async () => {
     const { session, clock, events } = makeSession({ holdTime: 9 });
-    sessions.push(session);
-    session.start();
-    const peer = await establishIncoming(session, server, peerOpen({ holdTime: 90 }));
-    peers.push(peer);
+    fx.start(session);
+    const peer = await fx.established(session, peerOpen({ holdTime: 90 }));
     assert.equal(session.negotiated?.keepalive, 3);
     const before = peer.count(MessageType.Keepalive);
 
@@ -64,10 +45,8 @@ describe("session timers", () => {
 
   it("any message from the peer restarts the hold timer", async () => {
     const { session, clock } = makeSession({ holdTime: 9 });
-    sessions.push(session);
-    session.start();
-    const peer = await establishIncoming(session, server);
-    peers.push(peer);
+    fx.start(session);
+    const peer = await fx.established(session);
     for (let i = 0; i < 5; i++) {
       clock.advance(6000);
       const seen = session.counters.messagesIn;
@@ -81,10 +60,8 @@ describe("session timers", () => {
 
   it("hold time 0 means neither KEEPALIVEs nor a hold timer", async () => {
     const { session, clock } = makeSession({ holdTime: 0 });
-    sessions.push(session);
-    session.start();
-    const peer = await establishIncoming(session, server);
-    peers.push(peer);
+    fx.start(session);
+    const peer = await fx.established(session);
     const keepalives = peer.count(MessageType.Keepalive);
     assert.deepEqual(clock.armed(), []);
     clock.advance(3_600_000);
@@ -94,13 +71,8 @@ describe("session timers", () => {
 
   it("waits at most 4 minutes for the peer's OPEN", async () => {
     const { session, clock } = makeSession();
-    sessions.push(session);
-    session.start();
-    const [client, accepted] = await socketPair(server);
-    const peer = new ScriptedPeer(client);
-    peers.push(peer);
-    session.acceptIncoming(accepted);
-    await peer.waitFor(MessageType.Open);
+    fx.start(session);
+    const peer = await fx.openSent(session);
     clock.advance(239_000);
     assert.equal(session.state, "OpenSent");
     clock.advance(1000);
@@ -114,17 +86,16 @@ describe("session timers", () => {
       { passive: false },
       {
         connect: loopbackConnect(
-          () => server.port,
+          () => fx.server.port,
           calls,
           () => clock.now(),
         ),
         random: () => 0.5,
       },
     );
-    sessions.push(session);
-    session.start();
-    const peer = new ScriptedPeer(await server.nextSocket(1));
-    peers.push(peer);
+    fx.start(session);
+    const peer = new ScriptedPeer(await fx.server.nextSocket(1));
+    fx.peers.push(peer);
     await peer.waitFor(MessageType.Open);
     peer.send(peerOpen({ holdTime: 3 }));
     peer.keepalive();
@@ -140,8 +111,8 @@ describe("session timers", () => {
     clock.fireNext();
     await waitFor(() => calls.length === 2, "a second connection attempt");
     assert.ok(calls[1]! - t0 >= 3000 + 1000 * JITTER_LOW);
-    const again = new ScriptedPeer(await server.nextSocket(2));
-    peers.push(again);
+    const again = new ScriptedPeer(await fx.server.nextSocket(2));
+    fx.peers.push(again);
     await again.waitFor(MessageType.Open);
     assert.equal(session.state, "OpenSent");
   });
@@ -157,8 +128,7 @@ describe("session timers", () => {
         },
       },
     );
-    sessions.push(session);
-    session.start();
+    fx.start(session);
     const attempts = 10;
     for (let i = 1; i < attempts; i++) {
       await waitFor(() => session.state === "Active", `Active after attempt ${i}`);
@@ -188,8 +158,7 @@ describe("session timers", () => {
         random: () => 0.999999,
       },
     );
-    sessions.push(session);
-    session.start();
+    fx.start(session);
     for (let i = 1; i < 5; i++) {
       await waitFor(() => session.state === "Active", "Active");
       clock.fireNext();
@@ -203,7 +172,7 @@ describe("session timers", () => {
     const calls: number[] = [];
     let refuse = 3;
     const { session, clock } = makeSession(
-      { passive: false, port: server.port },
+      { passive: false, port: fx.server.port },
       {
         random: () => 0.999999,
         connect: (o) => {
@@ -217,16 +186,15 @@ describe("session timers", () => {
         },
       },
     );
-    sessions.push(session);
-    session.start();
+    fx.start(session);
     for (let i = 1; i <= 3; i++) {
       await waitFor(() => session.state === "Active", "Active");
       clock.fireNext();
       await waitFor(() => calls.length === i + 1, `attempt ${i + 1}`);
     }
     assert.equal(session.connectRetryCount, 3);
-    const peer = new ScriptedPeer(await server.nextSocket(1));
-    peers.push(peer);
+    const peer = new ScriptedPeer(await fx.server.nextSocket(1));
+    fx.peers.push(peer);
     await peer.waitFor(MessageType.Open);
     peer.send(peerOpen());
     peer.keepalive();

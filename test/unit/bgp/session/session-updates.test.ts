@@ -14,16 +14,8 @@ import {
   type UpdateMessage,
 } from "../../../../src/bgp/codec/types";
 import { formatPrefix, parsePrefix } from "../../../../src/bgp/prefix";
-import type { Session } from "../../../../src/bgp/session/session";
-import {
-  establishIncoming,
-  LOCAL,
-  makeSession,
-  peerOpen,
-  type ScriptedPeer,
-  TestServer,
-  waitFor,
-} from "../../../support/scripted-peer";
+import { establishIncoming, LOCAL, makeSession, peerOpen, waitFor } from "../../../support/scripted-peer";
+import { useSessionFixture } from "../../../support/session-fixture";
 
 const v4 = { afi: Afi.IPv4, safi: Safi.Unicast };
 const v6 = { afi: Afi.IPv6, safi: Safi.Unicast };
@@ -43,30 +35,15 @@ function announce(prefixes: string[], extra: Partial<UpdateMessage["attributes"]
 }
 
 describe("session UPDATE exchange", () => {
-  let server: TestServer;
-  let sessions: Session[];
-  let peers: ScriptedPeer[];
-
-  beforeEach(async () => {
-    server = await TestServer.listen();
-    sessions = [];
-    peers = [];
-  });
-
-  afterEach(async () => {
-    for (const p of peers) p.destroy();
-    await Promise.all(sessions.map((s) => s.stop()));
-    server.close();
-  });
+  const fx = useSessionFixture();
 
   async function up(peerAsn = 65002, open = peerOpen()) {
     const made = makeSession({ asn: peerAsn, families: [v4, v6] });
-    sessions.push(made.session);
+    fx.sessions.push(made.session);
     const updates: [UpdateMessage, UpdateProblem[]][] = [];
     made.session.on("update", (u, p) => updates.push([u, p]));
     made.session.start();
-    const peer = await establishIncoming(made.session, server, open);
-    peers.push(peer);
+    const peer = await fx.established(made.session, open);
     return { ...made, peer, updates };
   }
 
@@ -155,16 +132,16 @@ describe("session UPDATE exchange", () => {
 
   it("accepts messages above 4096 bytes once Extended Message is negotiated", async () => {
     const made = makeSession({ extendedMessage: true });
-    sessions.push(made.session);
+    fx.sessions.push(made.session);
     const updates: UpdateMessage[] = [];
     made.session.on("update", (u) => updates.push(u));
     made.session.start();
     const peer = await establishIncoming(
       made.session,
-      server,
+      fx.server,
       peerOpen({ extra: [{ code: CapabilityCode.ExtendedMessage }] }),
     );
-    peers.push(peer);
+    fx.peers.push(peer);
     assert.equal(made.session.negotiated?.caps.extendedMessage, true);
     const caps = { ...FOUR_OCTET_CAPS, extendedMessage: true };
     const prefixes = Array.from({ length: 2000 }, (_, i) => parsePrefix(`10.${i >> 8}.${i & 255}.0/24`));

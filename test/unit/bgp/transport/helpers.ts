@@ -52,3 +52,27 @@ export function readBytes(socket: Socket, n: number): Promise<Buffer> {
     socket.once("error", reject);
   });
 }
+
+/**
+ * Per-test loopback setup in the calling describe block: a fresh recording
+ * listener on `address`, and teardown of it and of every client the test
+ * pushed onto `clients`.
+ */
+export function useRecordingListener(address: string) {
+  let rec: Awaited<ReturnType<typeof recordingListener>> | undefined;
+  const clients: Socket[] = [];
+  beforeEach(async () => {
+    rec = await recordingListener(address);
+  });
+  afterEach(async () => {
+    for (const s of clients.splice(0)) s.destroy();
+    await rec?.dispose();
+  });
+  return {
+    get rec() {
+      if (rec === undefined) throw new Error("the recording listener exists only inside a test");
+      return rec;
+    },
+    clients,
+  };
+}

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import type { Socket } from "node:net";
 import { ConnectTimeoutError, connectTcp, SockoptError } from "../../../../src/bgp/transport";
-import { readBytes, recordingListener } from "./helpers";
+import { readBytes, recordingListener, useRecordingListener } from "./helpers";
 
 // A SYN with a missing or wrong MD5 option is dropped silently by the kernel,
 // so the client can only time out; on loopback that outcome is deterministic.
@@ -15,26 +14,18 @@ const cases = [
 
 for (const c of cases) {
   describe(`TCP MD5 on loopback: ${c.name}`, () => {
-    let rec: Awaited<ReturnType<typeof recordingListener>>;
-    const clients: Socket[] = [];
-    beforeEach(async () => {
-      rec = await recordingListener(c.listen);
-    });
-    afterEach(async () => {
-      for (const s of clients.splice(0)) s.destroy();
-      await rec.dispose();
-    });
+    const fx = useRecordingListener(c.listen);
 
     it("connects with the matching key and carries data both ways", async () => {
-      rec.listener.setPeerKey(c.peer, "s3cret-key");
+      fx.rec.listener.setPeerKey(c.peer, "s3cret-key");
       const client = await connectTcp({
         remoteAddress: c.peer,
-        remotePort: rec.listener.port,
+        remotePort: fx.rec.listener.port,
         password: "s3cret-key",
         timeoutMs: 5000,
       });
-      clients.push(client);
-      const server = await rec.nextConnection();
+      fx.clients.push(client);
+      const server = await fx.rec.nextConnection();
       assert.equal(server.remoteAddress, c.peer);
       client.write("OPEN?");
       assert.equal((await readBytes(server, 5)).toString(), "OPEN?");
@@ -43,46 +34,46 @@ for (const c of cases) {
     });
 
     it("never accepts a client with the wrong key", async () => {
-      rec.listener.setPeerKey(c.peer, "right");
+      fx.rec.listener.setPeerKey(c.peer, "right");
       await assert.rejects(
         connectTcp({
           remoteAddress: c.peer,
-          remotePort: rec.listener.port,
+          remotePort: fx.rec.listener.port,
           password: "wrong",
           timeoutMs: REFUSED_MS,
         }),
         (e: Error) => e instanceof ConnectTimeoutError && /timed out after 800 ms/.test(e.message),
       );
-      assert.equal(rec.accepted.length, 0);
+      assert.equal(fx.rec.accepted.length, 0);
     });
 
     it("never accepts a client without a key while the listener has one, until the key is removed", async () => {
-      rec.listener.setPeerKey(c.peer, "right");
+      fx.rec.listener.setPeerKey(c.peer, "right");
       await assert.rejects(
-        connectTcp({ remoteAddress: c.peer, remotePort: rec.listener.port, timeoutMs: REFUSED_MS }),
+        connectTcp({ remoteAddress: c.peer, remotePort: fx.rec.listener.port, timeoutMs: REFUSED_MS }),
         { code: "ETIMEDOUT" },
       );
-      assert.equal(rec.accepted.length, 0);
+      assert.equal(fx.rec.accepted.length, 0);
 
-      rec.listener.setPeerKey(c.peer, undefined);
-      clients.push(
-        await connectTcp({ remoteAddress: c.peer, remotePort: rec.listener.port, timeoutMs: 5000 }),
+      fx.rec.listener.setPeerKey(c.peer, undefined);
+      fx.clients.push(
+        await connectTcp({ remoteAddress: c.peer, remotePort: fx.rec.listener.port, timeoutMs: 5000 }),
       );
-      assert.equal((await rec.nextConnection()).remoteAddress, c.peer);
+      assert.equal((await fx.rec.nextConnection()).remoteAddress, c.peer);
     });
 
     it("replaces a key in place", async () => {
-      rec.listener.setPeerKey(c.peer, "old");
-      rec.listener.setPeerKey(c.peer, "new");
-      const port = rec.listener.port;
-      clients.push(
+      fx.rec.listener.setPeerKey(c.peer, "old");
+      fx.rec.listener.setPeerKey(c.peer, "new");
+      const port = fx.rec.listener.port;
+      fx.clients.push(
         await connectTcp({ remoteAddress: c.peer, remotePort: port, password: "new", timeoutMs: 5000 }),
       );
-      await rec.nextConnection();
+      await fx.rec.nextConnection();
     });
 
     it("treats removing a key that was never set as done", () => {
-      rec.listener.setPeerKey(c.peer, undefined);
+      fx.rec.listener.setPeerKey(c.peer, undefined);
     });
   });
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { Socket } from "node:net";
 import { connectTcp, SockoptError, setMinTtl, setTtl, ttlOptions } from "../../../../src/bgp/transport";
 import {
   IP_MINTTL,
@@ -9,7 +8,7 @@ import {
   IPV6_MINHOPCOUNT,
   IPV6_UNICAST_HOPS,
 } from "../../../../src/bgp/transport/sockopt";
-import { readBytes, readSockopt, recordingListener } from "./helpers";
+import { readBytes, readSockopt, recordingListener, useRecordingListener } from "./helpers";
 
 const v4 = { ttl: [IPPROTO_IP, IP_TTL], minTtl: [IPPROTO_IP, IP_MINTTL] } as const;
 const v6 = { ttl: [IPPROTO_IPV6, IPV6_UNICAST_HOPS], minTtl: [IPPROTO_IPV6, IPV6_MINHOPCOUNT] } as const;
@@ -23,39 +22,31 @@ const cases = [
 
 for (const c of cases) {
   describe(`TTL options on loopback: ${c.name}`, () => {
-    let rec: Awaited<ReturnType<typeof recordingListener>>;
-    const clients: Socket[] = [];
-    beforeEach(async () => {
-      rec = await recordingListener(c.listen);
-    });
-    afterEach(async () => {
-      for (const s of clients.splice(0)) s.destroy();
-      await rec.dispose();
-    });
+    const fx = useRecordingListener(c.listen);
 
     it("connectTcp puts ttl and minTtl on the socket before connecting", async () => {
       // Loopback does not decrement the TTL; the listener answers with the
       // system default (64), which passes a minimum of 60.
       const client = await connectTcp({
         remoteAddress: c.peer,
-        remotePort: rec.listener.port,
+        remotePort: fx.rec.listener.port,
         ttl: 7,
         minTtl: 60,
         timeoutMs: 5000,
       });
-      clients.push(client);
+      fx.clients.push(client);
       assert.equal(readSockopt(client, c.opts.ttl), 7);
       assert.equal(readSockopt(client, c.opts.minTtl), 60);
-      const server = await rec.nextConnection();
+      const server = await fx.rec.nextConnection();
       client.write("x");
       await readBytes(server, 1);
     });
 
     it("setTtl and setMinTtl change an accepted socket", async () => {
-      clients.push(
-        await connectTcp({ remoteAddress: c.peer, remotePort: rec.listener.port, timeoutMs: 5000 }),
+      fx.clients.push(
+        await connectTcp({ remoteAddress: c.peer, remotePort: fx.rec.listener.port, timeoutMs: 5000 }),
       );
-      const server = await rec.nextConnection();
+      const server = await fx.rec.nextConnection();
       setTtl(server, 255);
       setMinTtl(server, 254);
       assert.equal(readSockopt(server, c.opts.ttl), 255);
@@ -67,17 +58,19 @@ for (const c of cases) {
     // GTSM on the listening socket applies to SYNs. Loopback keeps the TTL the
     // sender chose, so TTL 254 is one hop too far for a minimum of 255.
     it("a listener minimum TTL of 255 refuses SYNs sent with TTL 254 and admits TTL 255", async () => {
-      rec.listener.setMinTtl(255);
-      const port = rec.listener.port;
+      fx.rec.listener.setMinTtl(255);
+      const port = fx.rec.listener.port;
       await assert.rejects(
         connectTcp({ remoteAddress: c.peer, remotePort: port, ttl: 254, timeoutMs: 800 }),
         {
           code: "ETIMEDOUT",
         },
       );
-      assert.equal(rec.accepted.length, 0);
-      clients.push(await connectTcp({ remoteAddress: c.peer, remotePort: port, ttl: 255, timeoutMs: 5000 }));
-      const server = await rec.nextConnection();
+      assert.equal(fx.rec.accepted.length, 0);
+      fx.clients.push(
+        await connectTcp({ remoteAddress: c.peer, remotePort: port, ttl: 255, timeoutMs: 5000 }),
+      );
+      const server = await fx.rec.nextConnection();
       assert.equal(readSockopt(server, c.opts.minTtl), 255, "accepted sockets inherit the minimum");
     });
   });

@@ -1,0 +1,158 @@
+// A raw NETLINK_ROUTE socket through libc (koffi): Node has no netlink
+// sockets, and the npm packages that wrap them acknowledge every request,
+// which caps the rate far below the kernel's. The socket is non-blocking;
+// nothing here ever waits, so callers poll from timers or setImmediate.
+//
+// Netlink sockets belong to the network namespace of the process that opens
+// them: run the agent (or a probe) inside the namespace it should program.
+import { endianness } from "node:os";
+import koffi from "koffi";
+import * as C from "./constants";
+
+interface NetlinkLibc {
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  attachFilter(
+    fd: number,
+    level: number,
+    name: number,
+    prog: { len: number; filter: Buffer },
+    len: number,
+  ): number;
+  send(fd: number, buf: Buffer, len: number, flags: number): number;
+  recv(fd: number, buf: Buffer, len: number, flags: number): number;
+  close(fd: number): number;
+  strerror(errno: number): string;
+}
+
+let cached: NetlinkLibc | undefined;
+
+function libc(): NetlinkLibc {
+  if (cached) return cached;
+  if (endianness() !== "LE") throw new Error("the netlink codec assumes a little-endian host");
+  const lib = koffi.load("libc.so.6");
+  koffi.struct("flatroute_sock_fprog", { len: "uint16_t", filter: "void *" });
+  cached = {
+    socket: lib.func("int socket(int domain, int type, int protocol)") as NetlinkLibc["socket"],
+    bind: lib.func("int bind(int fd, const void *addr, uint32_t len)") as NetlinkLibc["bind"],
+    setsockopt: lib.func(
+      "int setsockopt(int fd, int level, int name, const void *value, uint32_t len)",
+    ) as NetlinkLibc["setsockopt"],
+    attachFilter: lib.func(
+      "int setsockopt(int fd, int level, int name, const flatroute_sock_fprog *value, uint32_t len)",
+    ) as NetlinkLibc["attachFilter"],
+    send: lib.func("intptr_t send(int fd, const void *buf, size_t len, int flags)") as NetlinkLibc["send"],
+    recv: lib.func("intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)") as NetlinkLibc["recv"],
+    close: lib.func("int close(int fd)") as NetlinkLibc["close"],
+    strerror: lib.func("const char *strerror(int errnum)") as NetlinkLibc["strerror"],
+  };
+  return cached;
+}
+
+export function strerror(errno: number): string {
+  return libc().strerror(errno);
+}
+
+export class NetlinkError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
+    super(`netlink ${call}: ${strerror(errno)} (errno ${errno})`);
+    this.name = "NetlinkError";
+  }
+}
+
+export interface NetlinkSocketOptions {
+  /** RTMGRP_* multicast groups to receive events from (0: requests only). */
+  groups?: number;
+  /** Receive buffer in bytes (SO_RCVBUFFORCE: as root it may exceed rmem_max). */
+  receiveBuffer?: number;
+  sendBuffer?: number;
+  /** Classic BPF program (struct sock_filter[]) run by the kernel before a message is queued. */
+  filter?: Buffer;
+}
+
+const RECV_BUFFER = 1 << 20;
+
+export class NetlinkSocket {
+  private readonly rx = Buffer.alloc(RECV_BUFFER);
+  private closed = false;
+
+  private constructor(private readonly fd: number) {}
+
+  static open(options: NetlinkSocketOptions = {}): NetlinkSocket {
+    const c = libc();
+    const fd = c.socket(C.AF_NETLINK, C.SOCK_RAW | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, C.NETLINK_ROUTE);
+    if (fd < 0) throw new NetlinkError("socket", koffi.errno());
+    const sock = new NetlinkSocket(fd);
+    try {
+      sock.setInt(C.SOL_NETLINK, C.NETLINK_CAP_ACK, 1, "NETLINK_CAP_ACK");
+      sock.setInt(C.SOL_NETLINK, C.NETLINK_GET_STRICT_CHK, 1, "NETLINK_GET_STRICT_CHK");
+      if (options.receiveBuffer) sock.setBuffer(C.SO_RCVBUFFORCE, C.SO_RCVBUF, options.receiveBuffer);
+      if (options.sendBuffer) sock.setBuffer(C.SO_SNDBUFFORCE, C.SO_SNDBUF, options.sendBuffer);
+      if (options.filter) {
+        const prog = { len: options.filter.length / 8, filter: options.filter };
+        if (c.attachFilter(fd, C.SOL_SOCKET, C.SO_ATTACH_FILTER, prog, 16) < 0)
+          throw new NetlinkError("setsockopt SO_ATTACH_FILTER", koffi.errno());
+      }
+      const addr = Buffer.alloc(12);
+      addr.writeUInt16LE(C.AF_NETLINK, 0);
+      addr.writeUInt32LE(0, 4); // pid 0: the kernel assigns a unique port id
+      addr.writeUInt32LE(options.groups ?? 0, 8);
+      if (c.bind(fd, addr, addr.length) < 0) throw new NetlinkError("bind", koffi.errno());
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+    return sock;
+  }
+
+  private setInt(level: number, name: number, value: number, what: string): void {
+    const v = Buffer.alloc(4);
+    v.writeInt32LE(value, 0);
+    if (libc().setsockopt(this.fd, level, name, v, 4) < 0)
+      throw new NetlinkError(`setsockopt ${what}`, koffi.errno());
+  }
+
+  private setBuffer(forced: number, plain: number, bytes: number): void {
+    try {
+      this.setInt(C.SOL_SOCKET, forced, bytes, "SO_*BUFFORCE");
+    } catch {
+      // Without CAP_NET_ADMIN the plain option still gets up to the sysctl maximum.
+      this.setInt(C.SOL_SOCKET, plain, bytes, "SO_*BUF");
+    }
+  }
+
+  /** Sends `len` bytes of `buf` as one datagram; the kernel handles the requests before returning. */
+  send(buf: Buffer, len: number): void {
+    for (;;) {
+      const n = libc().send(this.fd, buf, len, 0);
+      if (n >= 0) return;
+      const errno = koffi.errno();
+      if (errno !== C.EINTR) throw new NetlinkError("send", errno);
+    }
+  }
+
+  /**
+   * One datagram, or null when none is queued. The returned view is valid
+   * until the next recv(). Throws NetlinkError ENOBUFS when the kernel dropped
+   * messages because the receive buffer was full.
+   */
+  recv(): Buffer | null {
+    for (;;) {
+      const n = libc().recv(this.fd, this.rx, this.rx.length, C.MSG_DONTWAIT);
+      if (n >= 0) return this.rx.subarray(0, n);
+      const errno = koffi.errno();
+      if (errno === C.EAGAIN) return null;
+      if (errno !== C.EINTR) throw new NetlinkError("recv", errno);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    libc().close(this.fd);
+  }
+}

@@ -20,10 +20,10 @@ import { routeViews } from "./route-view";
 import { refuseConnection } from "./session/connection";
 import type { DownReason } from "./session/down-reason";
 import { describeDown } from "./session/down-reason";
-import { State } from "./session/fsm";
+import { STATE_RANK, State } from "./session/fsm";
 import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
-import { Session } from "./session/session";
+import { Session, type SessionLog } from "./session/session";
 import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
 import { BgpListener } from "./transport";
 
@@ -51,6 +51,24 @@ export interface SpeakerOptions {
    * the R and F bits until the table has converged.
    */
   restarting?: boolean;
+  /** Every session state change (see SpeakerHooks). */
+  peerState?: SpeakerHooks["peerState"];
+}
+
+/** One change of a peer's session state, for the agent's structured log. */
+export interface PeerStateChange {
+  peer: string;
+  from: State;
+  to: State;
+  /** The RFC 4271 FSM event that caused it, e.g. "HoldTimer_Expires". */
+  event: string;
+  /** On a step down: why, in BIRD's words (describeDown of the session's lastDown). */
+  reason?: string;
+}
+
+export interface SpeakerHooks {
+  /** Every session state change. When set, the session's own text line for it drops to debug (logged once). */
+  peerState?(change: PeerStateChange): void;
 }
 
 const familyName = (f: Family): FamilyName => (f.afi === Afi.IPv4 ? "ipv4" : "ipv6");
@@ -66,6 +84,7 @@ export class Speaker implements SpeakerApi {
   private listeners: BgpListener[] = [];
   private readonly startedAt = new Date();
   readonly rib: Rib;
+  private readonly hooks: SpeakerHooks;
   /** Shared by every session, so the R bit can be cleared once the table converged. */
   private readonly grLocal: GracefulRestartOptions;
 
@@ -75,6 +94,7 @@ export class Speaker implements SpeakerApi {
     options: SpeakerOptions = {},
   ) {
     this.config = config;
+    this.hooks = { ...(options.peerState ? { peerState: options.peerState } : {}) };
     this.grLocal = { ...config.gracefulRestart };
     if (options.restarting && config.gracefulRestart.enabled) {
       this.grLocal.restarting = true;
@@ -224,7 +244,7 @@ export class Speaker implements SpeakerApi {
         gracefulRestart: this.grLocal,
       },
       peer: config,
-      log: this.log.child({ peer: config.name }),
+      log: this.sessionLog(config.name),
     });
     const runtime: PeerRuntime = {
       config,
@@ -233,6 +253,7 @@ export class Speaker implements SpeakerApi {
       disabled: config.disabled === true,
     };
     this.peersByName.set(config.name, runtime);
+    this.forwardState(session);
     session.on("established", () => this.onEstablished(runtime));
     session.on("update", (u: UpdateMessage, problems: unknown[]) => this.onUpdate(runtime, u, problems));
     // IPv4 UPDATEs the codec can walk in place go straight into the RIB as numbers; the rest arrive as "update".
@@ -250,8 +271,31 @@ export class Speaker implements SpeakerApi {
     if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
     if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
     runtime.session.removeAllListeners();
+    // Its last state change (down, with the Cease) is still worth a log line.
+    this.forwardState(runtime.session);
     void runtime.session.stop({ subcode });
     this.rib.removePeer(runtime.rib);
+  }
+
+  private sessionLog(peer: string): SessionLog {
+    const child = this.log.child({ peer });
+    if (!this.hooks.peerState) return child;
+    return {
+      debug: (msg) => child.debug(msg),
+      info: (msg) => child.debug(msg),
+      warn: (msg) => child.warn(msg),
+    };
+  }
+
+  private forwardState(session: Session): void {
+    const hook = this.hooks.peerState;
+    if (!hook) return;
+    session.on("state", (from: State, to: State, event: string) => {
+      const change: PeerStateChange = { peer: session.name, from, to, event };
+      const down = session.lastDown;
+      if (STATE_RANK[to] < STATE_RANK[from] && down) change.reason = describeDown(down);
+      hook(change);
+    });
   }
 
   private async openListeners(): Promise<void> {

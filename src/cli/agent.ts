@@ -1,13 +1,21 @@
-// The running agent: one speaker, one control socket, and config reloads.
-// Signal handling and process exit live in flatroute.ts, so tests can drive
-// an Agent in-process with a fake speaker.
+// The running agent: one speaker, the control socket, the HTTP endpoint for
+// metrics and probes, and config reloads. Signal handling and process exit
+// live in flatroute.ts, so tests can drive an Agent in-process with a fake speaker.
+import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { SpeakerConfig } from "../bgp/config";
+import type { SpeakerHooks } from "../bgp/speaker";
 import type { SpeakerApi } from "../bgp/speaker-api";
 import { type AgentConfig, ConfigError, loadConfigFile } from "../config/load";
 import type { LogLevel } from "../config/schema";
-import { CommandError, dispatch } from "../control/commands";
+import { type BfdView, CommandError, dispatch, type KernelView } from "../control/commands";
+import { HealthState } from "../control/health";
+import { ControlHttpServer } from "../control/http";
+import { fibSyncProblem, type KernelSource, kernelDifferences } from "../control/kernel-diff";
+import { createMetrics, type ReloadStats } from "../control/metrics";
+import type { AgentInfo, ReloadData } from "../control/protocol";
 import { ControlServer } from "../control/server";
+import { SessionStateLog } from "../control/state-log";
 import { VERSION } from "./version";
 
 export interface AgentOptions {
@@ -18,13 +26,23 @@ export interface AgentOptions {
   logLevel?: LogLevel;
 }
 
-export type SpeakerFactory = (config: SpeakerConfig, log: Logger) => SpeakerApi;
+export type SpeakerFactory = (config: SpeakerConfig, log: Logger, hooks: SpeakerHooks) => SpeakerApi;
+
+/** Layers other than the speaker, injected so the agent runs (and is tested) without them. */
+export interface AgentLayers {
+  /** The kernel FIB (KernelFib), when kernel sync is enabled: readiness, FIB metrics, show kernel. */
+  fib?: KernelSource;
+  bfd?: BfdView;
+}
 
 export class Agent {
   private lastReconfigure: string | undefined;
+  private readonly reloadStats: ReloadData = { count: 0, lastSuccess: true };
   /** Reloads run one at a time, in the order they were asked for. */
   private reloads: Promise<unknown> = Promise.resolve();
   private control: ControlServer | undefined;
+  private http: ControlHttpServer | undefined;
+  private readonly health: HealthState;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -32,17 +50,26 @@ export class Agent {
     private config: AgentConfig,
     readonly speaker: SpeakerApi,
     private readonly log: Logger,
-  ) {}
+    private readonly layers: AgentLayers,
+  ) {
+    const fib = layers.fib;
+    this.health = new HealthState({
+      speaker,
+      ...(fib ? { fibProblem: () => fibSyncProblem(fib.stats()) } : {}),
+    });
+  }
 
-  /** Starts the speaker, then the control socket. `config` is the already loaded file. */
+  /** Starts the speaker, the control socket, then the HTTP endpoint. `config` is the already loaded file. */
   static async start(
     options: AgentOptions,
     config: AgentConfig,
     log: Logger,
     createSpeaker: SpeakerFactory,
+    layers: AgentLayers = {},
   ): Promise<Agent> {
-    const speaker = createSpeaker(config.speaker, log);
-    const agent = new Agent(options, config, speaker, log);
+    const stateLog = new SessionStateLog(log);
+    const speaker = createSpeaker(config.speaker, log, { peerState: (c) => stateLog.record(c) });
+    const agent = new Agent(options, config, speaker, log, layers);
     await speaker.start();
     try {
       agent.control = await ControlServer.listen(
@@ -54,21 +81,26 @@ export class Agent {
               version: VERSION,
               configure: (check) => agent.configure(check),
               agentInfo: () => agent.info(),
+              ...(agent.kernelView ? { kernel: agent.kernelView } : {}),
+              ...(layers.bfd ? { bfd: layers.bfd } : {}),
             },
             command,
             args,
           ),
         { log },
       );
+      if (config.metrics.enabled) await agent.startHttp();
     } catch (e) {
-      await speaker.stop("control socket failed");
+      await agent.stop("start-up failed");
       throw e;
     }
+    agent.health.configLoaded = true;
     log.info(
       {
         version: VERSION,
         config: options.configPath,
         control: agent.controlPath,
+        http: agent.httpAddress,
         peers: config.speaker.peers.length,
       },
       "flatroute agent started",
@@ -78,6 +110,13 @@ export class Agent {
 
   get controlPath(): string {
     return this.options.controlSocket ?? this.config.control.socket;
+  }
+
+  /** "address:port" of /metrics, /healthz and /readyz; undefined when disabled. */
+  get httpAddress(): string | undefined {
+    if (!this.http) return undefined;
+    const a = this.http.address();
+    return a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
   }
 
   /**
@@ -91,23 +130,74 @@ export class Agent {
     return run;
   }
 
-  /** Sends a Cease to every peer and closes the control socket. Idempotent. */
+  /** Sends a Cease with `message` to every peer, closes the control socket and the HTTP endpoint. Idempotent. */
   stop(message: string): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ message }, "flatroute agent stopping");
       try {
         await this.speaker.stop(message);
       } finally {
-        await this.control?.close();
+        await Promise.allSettled([this.control?.close(), this.http?.close()]);
+        this.health.close();
       }
     })();
     return this.stopping;
   }
 
-  private info(): { lastReconfigure?: string; configFile: string } {
-    const out: { lastReconfigure?: string; configFile: string } = { configFile: this.options.configPath };
-    if (this.lastReconfigure) out.lastReconfigure = this.lastReconfigure;
+  /** "show kernel": the chosen routes against what the kernel layer installed. */
+  private get kernelView(): KernelView | undefined {
+    const fib = this.layers.fib;
+    if (!fib) return undefined;
+    return {
+      diff: () => {
+        const differences = kernelDifferences(this.speaker.routes(), fib.routes());
+        const s = fib.stats();
+        const synced = differences.length === 0 && fibSyncProblem(s) === undefined;
+        return { synced, installed: s.installed, differences };
+      },
+    };
+  }
+
+  private async startHttp(): Promise<void> {
+    const { address, port } = this.config.metrics;
+    const fib = this.layers.fib;
+    const { registry } = createMetrics(
+      {
+        speaker: this.speaker,
+        reloads: () => this.reloadMetrics(),
+        ...(fib ? { fib: () => fib.stats() } : {}),
+      },
+      { version: VERSION },
+    );
+    this.http = await ControlHttpServer.listen({ host: address, port, registry, health: this.health });
+  }
+
+  private reloadMetrics(): ReloadStats {
+    const r = this.reloadStats;
+    const out: ReloadStats = { count: r.count, lastSuccess: r.lastSuccess };
+    if (r.lastAttempt) out.lastTimestamp = Date.parse(r.lastAttempt);
     return out;
+  }
+
+  private info(): AgentInfo {
+    const out: AgentInfo = {
+      configFile: this.options.configPath,
+      node: hostname(),
+      reloads: { ...this.reloadStats },
+    };
+    if (this.lastReconfigure) out.lastReconfigure = this.lastReconfigure;
+    const http = this.httpAddress;
+    if (http) out.http = http;
+    return out;
+  }
+
+  private noteReload(error: string | undefined): void {
+    const r = this.reloadStats;
+    r.count++;
+    r.lastSuccess = error === undefined;
+    r.lastAttempt = new Date().toISOString();
+    if (error === undefined) delete r.lastError;
+    else r.lastError = error;
   }
 
   private async reload(check: boolean): Promise<string> {
@@ -118,30 +208,52 @@ export class Agent {
     } catch (e) {
       if (e instanceof ConfigError) {
         this.log.error(
-          { config: path, problems: e.problems },
-          "configuration rejected; keeping the running one",
+          { config: path, problems: e.problems, check },
+          check ? "configuration check failed" : "configuration rejected; keeping the running one",
         );
+        if (!check) this.noteReload(e.message);
         throw new CommandError(e.message);
       }
+      if (!check) this.noteReload((e as Error).message);
       throw e;
     }
     if (check) return `Reading configuration from ${path}\nConfiguration OK`;
 
-    await this.speaker.reconfigure(next.speaker);
+    try {
+      await this.speaker.reconfigure(next.speaker);
+    } catch (e) {
+      this.noteReload((e as Error).message);
+      this.log.error({ config: path, err: e }, "reconfiguration failed");
+      throw e;
+    }
     if (!this.options.logLevel && next.log.level !== this.log.level) {
       this.log.info({ from: this.log.level, to: next.log.level }, "log level changed");
       this.log.level = next.log.level;
     }
+    next = this.keepRestartOnly(next);
+    this.config = next;
+    this.lastReconfigure = new Date().toISOString();
+    this.noteReload(undefined);
+    this.log.info({ config: path, peers: next.speaker.peers.length }, "reconfigured");
+    return `Reading configuration from ${path}\nReconfigured`;
+  }
+
+  /** Settings bound to open sockets change only with a restart: warn and keep the running values. */
+  private keepRestartOnly(next: AgentConfig): AgentConfig {
+    const out = { ...next };
     if (!this.options.controlSocket && next.control.socket !== this.config.control.socket) {
       this.log.warn(
         { running: this.config.control.socket, configured: next.control.socket },
         "control.socket changes take effect after a restart",
       );
-      next = { ...next, control: this.config.control };
+      out.control = this.config.control;
     }
-    this.config = next;
-    this.lastReconfigure = new Date().toISOString();
-    this.log.info({ config: path, peers: next.speaker.peers.length }, "reconfigured");
-    return `Reading configuration from ${path}\nReconfigured`;
+    const a = this.config.metrics;
+    const b = next.metrics;
+    if (a.enabled !== b.enabled || a.address !== b.address || a.port !== b.port) {
+      this.log.warn({ running: a, configured: b }, "metrics changes take effect after a restart");
+      out.metrics = a;
+    }
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `flatroute agent`: the node agent. Loads the config, runs the BGP speaker
 // and the control socket, reloads on SIGHUP, shuts down on SIGTERM/SIGINT.
+import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import pino, { type Logger } from "pino";
 import { Speaker } from "../bgp/speaker";
@@ -23,14 +24,18 @@ interface AgentFlags {
   restarting?: boolean;
 }
 
+/** RFC 9003 shutdown communication sent to every peer on SIGTERM/SIGINT. */
+export const SHUTDOWN_MESSAGE = "flatroute agent shutting down";
+
 async function runAgent(flags: AgentFlags): Promise<void> {
-  const options: AgentOptions = { configPath: flags.config };
+  // Absolute, so "show status" and reload messages name the file whatever the working directory.
+  const options: AgentOptions = { configPath: resolve(flags.config) };
   if (flags.controlSocket) options.controlSocket = flags.controlSocket;
   if (flags.logLevel) options.logLevel = flags.logLevel;
 
   let config: Awaited<ReturnType<typeof loadConfigFile>>;
   try {
-    config = await loadConfigFile(flags.config);
+    config = await loadConfigFile(options.configPath);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`${e.message}\n`);
@@ -48,11 +53,11 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     process.exit(EXIT_FAILED);
   }
   // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
-  const createSpeaker: SpeakerFactory = (c, l) =>
-    new Speaker(c, l, { restarting: flags.restarting === true, fib });
+  const createSpeaker: SpeakerFactory = (c, l, hooks) =>
+    new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib });
   let agent: Agent;
   try {
-    agent = await Agent.start(options, config, log, createSpeaker);
+    agent = await Agent.start(options, config, log, createSpeaker, fib ? { fib } : {});
   } catch (e) {
     log.fatal({ err: e }, "flatroute agent failed to start");
     await fib?.stop({ keepRoutes: true });
@@ -80,7 +85,7 @@ function handleSignals(agent: Agent, fib: KernelFib | undefined, log: Logger): v
     // with graceful restart those must stay in the kernel (peers keep forwarding to us and
     // the next run adopts them). Without graceful restart fib.stop() removes them itself.
     Promise.resolve(fib?.stop())
-      .then(() => agent.stop("shutting down"))
+      .then(() => agent.stop(SHUTDOWN_MESSAGE))
       .then(
         () => process.exit(0),
         (e: unknown) => {

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// flatroutec: one-shot commands to a running flatroute agent over its control
-// socket, printed the way birdc prints them (or as JSON with --json).
+// flatroutec: commands to a running flatroute agent over its control socket,
+// printed the way birdc prints them (or as JSON with --json): one-shot with
+// the command on the command line, or at a prompt (interactive.ts) without.
 import { Command } from "commander";
 import { ControlError, controlRequest } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
 import { commandHelp, parseCommandWords, UsageError } from "./grammar";
+import { runInteractive } from "./interactive";
 import { renderText } from "./render";
 import { VERSION } from "./version";
 
@@ -14,6 +16,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 interface Options {
   socket: string;
   json?: boolean;
+  interactive?: boolean;
   timeout: string;
 }
 
@@ -21,10 +24,17 @@ export interface Output {
   write(text: string): unknown;
 }
 
+/** The terminal for interactive mode; tests pass streams. */
+export interface Terminal {
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  output: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
 export async function main(
   argv: readonly string[],
   out: Output = process.stdout,
   err: Output = process.stderr,
+  terminal: Terminal = { input: process.stdin, output: process.stdout },
 ): Promise<number> {
   const program = new Command("flatroutec")
     .description("Query and control a running flatroute agent")
@@ -35,8 +45,12 @@ export async function main(
       process.env.FLATROUTE_SOCKET ?? DEFAULT_CONTROL_SOCKET,
     )
     .option("--json", "print the reply data as JSON")
+    .option("-i, --interactive", "open the flatroute> prompt (the default when no command is given)")
     .option("--timeout <ms>", "how long to wait for the agent", "10000")
-    .argument("[command...]", "command words, abbreviations allowed (sh pro = show protocols)")
+    .argument(
+      "[command...]",
+      "command words, abbreviations allowed (sh pro = show protocols); none opens the prompt",
+    )
     .addHelpText("after", `\nCommands:\n${commandHelp()}\n`)
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) });
@@ -57,6 +71,13 @@ export async function main(
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     err.write(`flatroutec: --timeout: expected milliseconds, got "${opts.timeout}"\n`);
     return EXIT.usage;
+  }
+  if (opts.interactive || words.length === 0) {
+    if (words.length > 0) {
+      err.write("flatroutec: -i takes no command words; type them at the prompt\n");
+      return EXIT.usage;
+    }
+    return runInteractive({ socket: opts.socket, json: opts.json ?? false, timeoutMs, ...terminal });
   }
 
   try {

@@ -74,7 +74,8 @@ function resolveCommandName(words: readonly string[]): { name: string; used: num
   throw new UsageError(`incomplete command "${name}": expected one of ${nextWords(resolved).join(", ")}`);
 }
 
-function nextWords(resolved: readonly string[]): string[] {
+/** Command words that may follow `resolved` (the whole table when it is empty). */
+export function nextWords(resolved: readonly string[]): string[] {
   const out = new Set<string>();
   for (const c of COMMANDS) {
     const words = c.name.split(" ");
@@ -84,8 +85,8 @@ function nextWords(resolved: readonly string[]): string[] {
   return [...out];
 }
 
-/** Exact match, else the single candidate the word abbreviates; undefined if none. */
-function matchWord(word: string, candidates: readonly string[], context: string): string | undefined {
+/** Exact match, else the single candidate the word abbreviates; undefined if none. Throws UsageError if ambiguous. */
+export function matchWord(word: string, candidates: readonly string[], context: string): string | undefined {
   const w = word.toLowerCase();
   if (candidates.includes(w)) return w;
   const matches = candidates.filter((c) => c.startsWith(w));

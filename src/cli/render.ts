@@ -1,6 +1,15 @@
 // Turns a command's reply data into flatroutec's text output.
 import type { PeerStatus, RouteView } from "../bgp/speaker-api";
-import type { MessageData, RouteCountData, StatusData } from "../control/protocol";
+import type {
+  BfdData,
+  KernelData,
+  MessageData,
+  ProtocolDetail,
+  RouteCountData,
+  StatusData,
+} from "../control/protocol";
+import { formatBfd } from "./format/bfd";
+import { formatKernel } from "./format/kernel";
 import { formatProtocolDetails, formatProtocols } from "./format/protocols";
 import { formatRouteCount, formatRoutes } from "./format/routes";
 import { formatStatus } from "./format/status";
@@ -14,7 +23,11 @@ export function renderText(parsed: ParsedCommand, data: unknown, o: TimeOptions)
     case "show protocols":
       return formatProtocols(data as PeerStatus[], o);
     case "show protocols all":
-      return formatProtocolDetails(data as PeerStatus[], o);
+      return formatProtocolDetails(data as ProtocolDetail[], o);
+    case "show bfd sessions":
+      return formatBfd(data as BfdData, o);
+    case "show kernel":
+      return formatKernel(data as KernelData);
     case "show route":
       if (parsed.args.count) {
         const family =

@@ -17,6 +17,8 @@ export interface AgentConfig {
   kernel: KernelSettings;
   log: { level: LogLevel };
   control: { socket: string };
+  /** The HTTP endpoint for Prometheus and the kubelet probes. */
+  metrics: { enabled: boolean; address: string; port: number };
 }
 
 export { ConfigError } from "./errors";
@@ -85,7 +87,11 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefine
   const section = path[0];
   if ((section === "peers" || section === "listen") && path.length === 2) return KNOWN_KEYS[section];
   if (
-    (section === "gracefulRestart" || section === "kernel" || section === "log" || section === "control") &&
+    (section === "gracefulRestart" ||
+      section === "kernel" ||
+      section === "log" ||
+      section === "control" ||
+      section === "metrics") &&
     path.length === 1
   ) {
     return KNOWN_KEYS[section];
@@ -211,5 +217,6 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     },
     log: { level: file.log.level },
     control: { socket: file.control.socket },
+    metrics: { ...file.metrics },
   };
 }

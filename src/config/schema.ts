@@ -99,6 +99,16 @@ const logShape = {
   level: z.enum(LOG_LEVELS, says(`expected one of ${LOG_LEVELS.join(", ")}`)).default("info"),
 };
 
+/** Default port of the HTTP endpoint (/metrics, /healthz, /readyz): "9" + BGP's 179. */
+export const DEFAULT_METRICS_PORT = 9179;
+
+const metricsShape = {
+  enabled: z.boolean(says("expected true or false")).default(true),
+  address: ipAddress.default("0.0.0.0"),
+  // 0 lets the kernel pick a free port (tests); the agent logs and reports the one it got.
+  port: intIn(0, 65535).default(DEFAULT_METRICS_PORT),
+};
+
 const controlShape = {
   socket: z
     .string(says("expected a socket file path"))
@@ -142,6 +152,9 @@ const rootShape = {
   control: z
     .strictObject(controlShape, says("expected a mapping"))
     .default({ socket: DEFAULT_CONTROL_SOCKET }),
+  metrics: z
+    .strictObject(metricsShape, says("expected a mapping"))
+    .default({ enabled: true, address: "0.0.0.0", port: DEFAULT_METRICS_PORT }),
 };
 
 export const configFileSchema = z.strictObject(rootShape, says("expected a mapping of settings"));
@@ -157,4 +170,5 @@ export const KNOWN_KEYS = {
   kernel: Object.keys(kernelShape),
   log: Object.keys(logShape),
   control: Object.keys(controlShape),
+  metrics: Object.keys(metricsShape),
 } as const;

@@ -2,7 +2,18 @@
 // it; flatroutec reads the same table for its grammar (keywords, positional
 // arguments, abbreviations) and its help, so the two cannot drift apart.
 import type { PeerStatus, SpeakerApi } from "../bgp/speaker-api";
-import type { MessageData, ShowRouteArgs, StatusData } from "./protocol";
+import type {
+  AgentInfo,
+  BfdData,
+  BfdSessionData,
+  KernelData,
+  KernelDifference,
+  MessageData,
+  ProtocolBfd,
+  ProtocolDetail,
+  ShowRouteArgs,
+  StatusData,
+} from "./protocol";
 import { countRoutes, isFamilyName, QueryError, selectRoutes } from "./route-query";
 
 export type ArgType = "string" | "boolean" | "family";
@@ -12,6 +23,8 @@ export interface ArgSpec {
   type: ArgType;
   required?: boolean;
   help: string;
+  /** What flatroutec offers on TAB for this argument's value: peer names, or those plus "static". */
+  complete?: "peer" | "protocol";
 }
 
 /** How flatroutec spells the arguments after the command's own words. */
@@ -26,13 +39,25 @@ export interface CliSyntax {
   display?: string[];
 }
 
+/** What the kernel layer tells "show kernel"; absent while kernel sync is not configured. */
+export interface KernelView {
+  diff(): { synced: boolean; installed: number; differences: KernelDifference[] };
+}
+
+/** What the BFD layer tells "show bfd sessions" and "show protocols all"; absent until BFD runs. */
+export interface BfdView {
+  sessions(): BfdSessionData[];
+}
+
 export interface CommandContext {
   speaker: SpeakerApi;
   version: string;
   /** Provided by the agent: re-read the config file; with check, only validate it. Returns a message. */
   configure?: (check: boolean) => Promise<string>;
   /** Provided by the agent: facts for "show status" that the speaker does not know. */
-  agentInfo?: () => { lastReconfigure?: string; configFile?: string };
+  agentInfo?: () => AgentInfo;
+  kernel?: KernelView;
+  bfd?: BfdView;
 }
 
 export interface CommandSpec {
@@ -47,7 +72,8 @@ export interface CommandSpec {
 /** An error meant for the user: its message becomes the reply's error text. */
 export class CommandError extends Error {}
 
-const nameArg: ArgSpec = { type: "string", required: true, help: "protocol (peer) name" };
+const nameArg: ArgSpec = { type: "string", required: true, help: "protocol (peer) name", complete: "peer" };
+const optionalName: ArgSpec = { type: "string", help: "only this protocol", complete: "peer" };
 
 function findPeer(speaker: SpeakerApi, name: string): PeerStatus {
   const peer = speaker.peers().find((p) => p.name === name);
@@ -58,6 +84,21 @@ function findPeer(speaker: SpeakerApi, name: string): PeerStatus {
 function showProtocols(ctx: CommandContext, args: Args): PeerStatus[] {
   if (typeof args.name === "string") return [findPeer(ctx.speaker, args.name)];
   return ctx.speaker.peers();
+}
+
+function showProtocolsAll(ctx: CommandContext, args: Args): ProtocolDetail[] {
+  const bfd = ctx.bfd?.sessions();
+  return showProtocols(ctx, args).map((p) => ({ ...p, bfd: bfdOf(bfd, p.name) }));
+}
+
+function bfdOf(sessions: BfdSessionData[] | undefined, peer: string): ProtocolBfd {
+  const s = sessions?.find((x) => x.peer === peer);
+  return s ? { configured: true, state: s.state } : { configured: false };
+}
+
+function uptimeSeconds(startedAt: string, now: Date): number {
+  const t = Date.parse(startedAt);
+  return Number.isNaN(t) ? 0 : Math.max(0, Math.floor((now.getTime() - t) / 1000));
 }
 
 function peerAction(verb: string, act: (s: SpeakerApi, name: string, args: Args) => string | undefined) {
@@ -76,44 +117,56 @@ export const COMMANDS: readonly CommandSpec[] = [
     help: "Show router id, AS, version and uptime",
     args: {},
     syntax: {},
-    run: (ctx): StatusData => ({
-      ...ctx.speaker.status(),
-      version: ctx.version,
-      serverTime: new Date().toISOString(),
-      ...ctx.agentInfo?.(),
-    }),
+    run: (ctx): StatusData => {
+      const now = new Date();
+      const status = ctx.speaker.status();
+      return {
+        ...status,
+        version: ctx.version,
+        serverTime: now.toISOString(),
+        uptimeSeconds: uptimeSeconds(status.startedAt, now),
+        ...ctx.agentInfo?.(),
+      };
+    },
   },
   {
     name: "show protocols",
     usage: "show protocols [NAME]",
     help: "Show BGP sessions, one line each",
-    args: { name: { type: "string", help: "only this protocol" } },
+    args: { name: optionalName },
     syntax: { positional: ["name"] },
     run: showProtocols,
   },
   {
     name: "show protocols all",
     usage: "show protocols all [NAME]",
-    help: "Show BGP sessions in detail",
-    args: { name: { type: "string", help: "only this protocol" } },
+    help: "Show BGP sessions in detail: addresses, capabilities, timers, route counts, last error, BFD",
+    args: { name: optionalName },
     syntax: { positional: ["name"] },
-    run: showProtocols,
+    run: showProtocolsAll,
   },
   {
     name: "show route",
-    usage: "show route [PREFIX | for ADDR|PREFIX] [protocol NAME] [table ipv4|ipv6] [all] [count]",
+    usage:
+      "show route [PREFIX | for ADDR|PREFIX] [protocol NAME] [table ipv4|ipv6] [best] [multipath] [all] [count]",
     help: "Show routes: originated and learned from peers",
     args: {
       prefix: { type: "string", help: "only this exact network" },
       for: { type: "string", help: "the most specific network containing this address or prefix" },
-      protocol: { type: "string", help: "only routes from this protocol (peer name, or static)" },
+      protocol: {
+        type: "string",
+        help: "only routes from this protocol (peer name, or static)",
+        complete: "protocol",
+      },
       family: { type: "family", help: "only this table: ipv4 or ipv6" },
+      best: { type: "boolean", help: "only the best route of each network" },
+      multipath: { type: "boolean", help: "only routes in their network's ECMP set" },
       count: { type: "boolean", help: "only count routes and networks" },
     },
     syntax: {
       positional: ["prefix"],
       options: { for: "for", protocol: "protocol", table: "family" },
-      flags: { count: "count" },
+      flags: { count: "count", best: "best", multipath: "multipath" },
       display: ["all"],
     },
     run: (ctx, args) => {
@@ -126,6 +179,26 @@ export const COMMANDS: readonly CommandSpec[] = [
         if (e instanceof QueryError) throw new CommandError(e.message);
         throw e;
       }
+    },
+  },
+  {
+    name: "show bfd sessions",
+    usage: "show bfd sessions",
+    help: "Show BFD sessions (BFD is not configured until the BFD layer exists)",
+    args: {},
+    syntax: {},
+    run: (ctx): BfdData =>
+      ctx.bfd ? { configured: true, sessions: ctx.bfd.sessions() } : { configured: false, sessions: [] },
+  },
+  {
+    name: "show kernel",
+    usage: "show kernel",
+    help: "Show where the kernel routing table differs from the chosen routes",
+    args: {},
+    syntax: {},
+    run: (ctx): KernelData => {
+      if (!ctx.kernel) return { configured: false, differences: [] };
+      return { configured: true, ...ctx.kernel.diff() };
     },
   },
   {

@@ -48,22 +48,30 @@ export interface HealthOptions {
   stallThresholdMs?: number;
   /** Current event-loop lag in ms; by default a LoopDriftMonitor owned (and stopped by close()) here. */
   loopLag?: () => number;
+  /**
+   * The FIB layer's answer: undefined when the kernel table matches the chosen
+   * routes, else why not (e.g. "initial sync running"). Absent: no FIB layer,
+   * the `fibSynced` flag alone decides.
+   */
+  fibProblem?: () => string | undefined;
 }
 
 export class HealthState {
   /** Set by the agent once the first config has been loaded and applied. */
   configLoaded = false;
-  /** True until a FIB layer exists and says otherwise. */
+  /** True until a FIB layer exists and says otherwise (see HealthOptions.fibProblem). */
   fibSynced = true;
 
   private readonly speaker: SpeakerApi;
   private readonly stallThresholdMs: number;
   private readonly loopLag: () => number;
+  private readonly fibProblem: (() => string | undefined) | undefined;
   private readonly monitor?: LoopDriftMonitor;
 
   constructor(o: HealthOptions) {
     this.speaker = o.speaker;
     this.stallThresholdMs = o.stallThresholdMs ?? DEFAULT_STALL_THRESHOLD_MS;
+    this.fibProblem = o.fibProblem;
     if (o.loopLag) {
       this.loopLag = o.loopLag;
     } else {
@@ -85,7 +93,8 @@ export class HealthState {
   readiness(): Verdict {
     const reasons: string[] = [];
     if (!this.configLoaded) reasons.push("config not loaded");
-    if (!this.fibSynced) reasons.push("FIB not synced");
+    const fib = this.fibSynced ? this.fibProblem?.() : "";
+    if (fib !== undefined) reasons.push(fib === "" ? "FIB not synced" : `FIB not synced: ${fib}`);
     for (const p of this.speaker.peers()) {
       // state "down" is an administratively disabled peer: the operator asked for it to be down.
       if (p.state === "down" || p.bgpState === "Established") continue;

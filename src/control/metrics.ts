@@ -169,16 +169,21 @@ export function createMetrics(
       return perPeer(peers(), (p) => uptimeSeconds(p, t));
     },
   );
-  gaugeFrom(
+  // The RIB counts announcements, not held prefixes: a re-announcement counts
+  // again. So these are counters; "accepted" below is the held-now gauge.
+  counterFrom(
     registry,
-    "bgp_prefixes_received",
-    'Prefixes the peer currently announces, accepted or filtered (family="all": filtered counts are not kept per family).',
-    ["peer", "family"],
-    () =>
-      peers().map((p) => ({
-        labels: { peer: p.name, family: "all" },
-        value: p.routes.imported + p.routes.filtered,
-      })),
+    "bgp_prefixes_received_total",
+    "Prefix announcements received from the peer, accepted or filtered.",
+    ["peer"],
+    () => perPeer(peers(), (p) => p.routes.received ?? p.routes.imported + p.routes.filtered),
+  );
+  counterFrom(
+    registry,
+    "bgp_prefixes_filtered_total",
+    "Prefix announcements from the peer rejected by import checks or policy.",
+    ["peer"],
+    () => perPeer(peers(), (p) => p.routes.filtered),
   );
   gaugeFrom(
     registry,

@@ -23,18 +23,99 @@ export const MAX_LINE_BYTES = 64 * 1024;
 
 // ---- data shapes, per command -------------------------------------------
 
-/** "show status" */
-export interface StatusData extends SpeakerStatus {
-  version: string;
-  /** ISO time the reply was made, so clients format "since" columns against the agent's clock. */
-  serverTime: string;
+/** Reload attempts (configure, SIGHUP) since the agent started. */
+export interface ReloadData {
+  /** Attempts that tried to apply a file, successful or not ("configure check" does not count). */
+  count: number;
+  /** False when the last attempt was rejected and the previous config still runs; true before any. */
+  lastSuccess: boolean;
+  /** ISO time the last attempt finished; absent before the first. */
+  lastAttempt?: string;
+  /** Why the last attempt was rejected (the config errors, one per line); absent after a success. */
+  lastError?: string;
+}
+
+/** Facts the agent adds to "show status" (the speaker does not know them). */
+export interface AgentInfo {
   /** ISO time of the last successful configure/SIGHUP, absent if none since start. */
   lastReconfigure?: string;
   configFile?: string;
+  /** The host name: the Kubernetes node the agent runs on. */
+  node?: string;
+  reloads?: ReloadData;
+  /** Where /metrics, /healthz and /readyz are served ("address:port"); absent when disabled. */
+  http?: string;
 }
 
-/** "show protocols" and "show protocols all" */
+/** "show status" */
+export interface StatusData extends SpeakerStatus, AgentInfo {
+  version: string;
+  /** ISO time the reply was made, so clients format "since" columns against the agent's clock. */
+  serverTime: string;
+  /** Whole seconds from startedAt to serverTime. */
+  uptimeSeconds: number;
+}
+
+/** "show protocols" */
 export type ProtocolsData = PeerStatus[];
+
+/** BFD state of one protocol as "show protocols all" reports it. */
+export interface ProtocolBfd {
+  /** False until BFD exists or while the peer does not use it. */
+  configured: boolean;
+  /** BFD session state (Down, Init, Up, AdminDown) when configured. */
+  state?: string;
+}
+
+/** "show protocols all": PeerStatus plus what other layers know about the peer. */
+export type ProtocolDetail = PeerStatus & { bfd: ProtocolBfd };
+export type ProtocolsAllData = ProtocolDetail[];
+
+/** One BFD session, "show bfd sessions". */
+export interface BfdSessionData {
+  peer: string;
+  address: string;
+  interface?: string;
+  state: string;
+  since: string;
+  /** Negotiated intervals in ms. */
+  txInterval: number;
+  rxInterval: number;
+  multiplier: number;
+}
+
+/** "show bfd sessions" */
+export interface BfdData {
+  configured: boolean;
+  sessions: BfdSessionData[];
+}
+
+/** One prefix where the kernel table differs from the chosen routes, "show kernel". */
+export interface KernelDifference {
+  prefix: string;
+  family: FamilyName;
+  /**
+   * missing: chosen but not in the kernel; extra: ours in the kernel but no longer chosen;
+   * different: in both with other next hops; conflict: another protocol holds the prefix.
+   */
+  kind: "missing" | "extra" | "different" | "conflict";
+  /** Next hops of the chosen route(s); empty for "extra". */
+  chosen: string[];
+  /** Next hops in the kernel; empty for "missing". */
+  kernel: string[];
+  /** Free text, e.g. the errno of the last failed write or who holds a conflicting route. */
+  detail?: string;
+}
+
+/** "show kernel" */
+export interface KernelData {
+  configured: boolean;
+  /** Whether the kernel table matches the chosen routes (only when configured). */
+  synced?: boolean;
+  /** Routes flatroute has in the kernel (only when configured). */
+  installed?: number;
+  differences: KernelDifference[];
+}
 
 /** "show route" without count */
 export type RoutesData = RouteView[];
@@ -57,4 +138,8 @@ export interface ShowRouteArgs {
   protocol?: string;
   family?: FamilyName;
   count?: boolean;
+  /** Only the best route of each network (BIRD's "primary"). */
+  best?: boolean;
+  /** Only routes in their network's ECMP set. */
+  multipath?: boolean;
 }

@@ -25,8 +25,15 @@ export function selectRoutes(all: readonly RouteView[], args: ShowRouteArgs): Ro
   }
   if (args.for !== undefined) rows = longestMatch(rows, args.for);
   if (args.protocol !== undefined) rows = rows.filter((r) => r.route.peer === args.protocol);
+  if (args.best) rows = rows.filter((r) => r.route.best);
+  if (args.multipath) rows = rows.filter((r) => isMultipath(r.route));
   rows.sort(compareKeyed);
   return rows.map((r) => r.route);
+}
+
+/** A member of its network's ECMP set; a best route without the flag is a set of one. */
+function isMultipath(r: RouteView): boolean {
+  return r.multipath ?? r.best;
 }
 
 export function countRoutes(routes: readonly RouteView[]): RouteCountData {

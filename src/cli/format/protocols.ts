@@ -1,5 +1,6 @@
 // "show protocols" in birdc's column layout, and the "all" detail blocks.
 import type { PeerStatus } from "../../bgp/speaker-api";
+import type { ProtocolDetail } from "../../control/protocol";
 import { shortTime, type TimeOptions } from "./time";
 
 const HEADER = "Name       Proto      Table      State  Since         Info";
@@ -20,12 +21,12 @@ export function formatProtocols(peers: readonly PeerStatus[], o: TimeOptions): s
   return [HEADER, ...peers.map((p) => row(p, o))].join("\n");
 }
 
-export function formatProtocolDetails(peers: readonly PeerStatus[], o: TimeOptions): string {
+export function formatProtocolDetails(peers: readonly ProtocolDetail[], o: TimeOptions): string {
   const blocks = peers.map((p) => [row(p, o), ...detail(p)].join("\n"));
   return [HEADER, ...blocks].join("\n");
 }
 
-function detail(p: PeerStatus): string[] {
+function detail(p: ProtocolDetail): string[] {
   const lines: string[] = [`  BGP state:          ${p.bgpState}`];
   const field = (label: string, value: string | number | undefined) => {
     if (value !== undefined && value !== "") lines.push(`    ${`${label}:`.padEnd(18)}${value}`);
@@ -44,6 +45,8 @@ function detail(p: PeerStatus): string[] {
   const m = p.messages;
   field("Updates", `${m.updatesIn} received, ${m.updatesOut} sent`);
   field("Notifications", `${m.notificationsIn} received, ${m.notificationsOut} sent`);
+  // Older agents did not send bfd; say nothing rather than guess.
+  if (p.bfd) field("BFD", p.bfd.configured ? (p.bfd.state ?? "configured") : "not configured");
   lines.push("");
   return lines;
 }

@@ -23,12 +23,20 @@ export function formatRoutes(routes: readonly RouteView[], o: RouteFormatOptions
     for (const r of rows) {
       lines.push(routeLine(r, r.prefix === lastNet ? "" : r.prefix, o));
       lastNet = r.prefix;
-      if (hasNextHop(r)) lines.push(`\tvia ${r.nextHop}`);
+      lines.push(...viaLines(r));
       if (o.all) lines.push(...attributeLines(r));
     }
     blocks.push(lines.join("\n"));
   }
   return blocks.join("\n\n");
+}
+
+/**
+ * Each route shows its own next hop, as BIRD's BGP table does; the ECMP set
+ * is the routes marked multipath (`show route multipath`, and `all`).
+ */
+function viaLines(r: RouteView): string[] {
+  return hasNextHop(r) ? [`\tvia ${r.nextHop}`] : [];
 }
 
 /** Originated routes carry an empty or unspecified next hop: nothing to show. */
@@ -58,6 +66,15 @@ function attributeLines(r: RouteView): string[] {
   if (r.largeCommunities.length > 0) {
     lines.push(`\tBGP.large_community: ${r.largeCommunities.map(birdCommunity).join(" ")}`);
   }
+  if (r.originatorId) lines.push(`\tBGP.originator_id: ${r.originatorId}`);
+  if (r.clusterList && r.clusterList.length > 0) lines.push(`\tBGP.cluster_list: ${r.clusterList.join(" ")}`);
+  // flatroute's own facts about the route, after BIRD's attribute lines.
+  if (r.multipath) {
+    const set = r.nextHops && r.nextHops.length > 1 ? `: ${r.nextHops.join(" ")}` : "";
+    lines.push(`\tMultipath: yes (in the ECMP set${set})`);
+  }
+  if (r.reason) lines.push(`\tNot chosen: ${r.reason}`);
+  if (r.stale) lines.push("\tStale: yes (kept while the peer restarts)");
   return lines;
 }
 

@@ -1,17 +1,26 @@
-// "show status" in birdc's words.
+// "show status" in birdc's words, plus the facts BIRD does not have.
 import type { StatusData } from "../../control/protocol";
-import { fullTime, type TimeOptions } from "./time";
+import { duration, fullTime, type TimeOptions } from "./time";
 
 export function formatStatus(s: StatusData, o: Pick<TimeOptions, "utc">): string {
-  const lines = [
-    `flatroute ${s.version}`,
-    `Router ID is ${s.routerId}`,
-    `Local AS is ${s.asn}`,
+  const lines = [`flatroute ${s.version}`, `Router ID is ${s.routerId}`, `Local AS is ${s.asn}`];
+  if (s.node) lines.push(`Hostname is ${s.node}`);
+  lines.push(
     `Current server time is ${fullTime(s.serverTime, o)}`,
     `Last reboot on ${fullTime(s.startedAt, o)}`,
-  ];
+    `Uptime is ${duration(s.uptimeSeconds)}`,
+  );
   if (s.lastReconfigure) lines.push(`Last reconfiguration on ${fullTime(s.lastReconfigure, o)}`);
+  const r = s.reloads;
+  if (r && r.count > 0) {
+    const last = r.lastAttempt ? ` at ${fullTime(r.lastAttempt, o)}` : "";
+    lines.push(`Reloads: ${r.count}, the last one ${r.lastSuccess ? "succeeded" : "failed"}${last}`);
+    if (!r.lastSuccess && r.lastError) {
+      for (const l of r.lastError.split("\n")) lines.push(`  ${l}`);
+    }
+  }
   if (s.configFile) lines.push(`Configuration file is ${s.configFile}`);
+  if (s.http) lines.push(`Metrics and health on http://${s.http}`);
   lines.push("Daemon is up and running");
   return lines.join("\n");
 }

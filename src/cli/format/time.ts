@@ -52,3 +52,12 @@ export function fullTime(iso: string, o: Pick<TimeOptions, "utc">): string {
   const p = parts(t, o.utc ?? false);
   return `${p.date} ${p.time}`;
 }
+
+/** Whole seconds as "3d 04:05:06" (days only when there are some). */
+export function duration(totalSeconds: number): string {
+  const t = Math.max(0, Math.floor(totalSeconds));
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const days = Math.floor(t / 86400);
+  const hms = `${pad(Math.floor((t % 86400) / 3600))}:${pad(Math.floor((t % 3600) / 60))}:${pad(t % 60)}`;
+  return days > 0 ? `${days}d ${hms}` : hms;
+}

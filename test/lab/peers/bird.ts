@@ -15,6 +15,8 @@ import {
 export interface BirdOptions {
   /** Export everything BIRD learns into the namespace's kernel table (used by the demo). */
   kernelExport?: boolean;
+  /** BGP export filter instead of "all", e.g. "where source = RTS_STATIC" (no transit between neighbors). */
+  bgpExport?: string;
   /** `graceful restart on` with this restart time in seconds (RFC 4724). */
   gracefulRestartTime?: number;
   /** Start with `-R`: BIRD comes back from a restart and advertises the R and F bits. */
@@ -47,7 +49,7 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}):
   // A directly connected iBGP neighbor's next hops need no IGP; multihop ones keep BIRD's recursive default.
   const gateway = ibgp && n.multihop === undefined ? " gateway direct;" : "";
   for (const f of n.families) {
-    lines.push(`  ${f} { import all; export all; next hop self;${gateway} };`);
+    lines.push(`  ${f} { import all; export ${opts.bgpExport ?? "all"}; next hop self;${gateway} };`);
   }
   lines.push("}");
   return lines.join("\n");

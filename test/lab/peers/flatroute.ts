@@ -26,6 +26,7 @@ export interface AgentPeerYaml {
   multihop?: number;
   ttlSecurity?: number;
   families?: AddressFamily[];
+  disabled?: boolean;
   role?: "tor" | "node";
   routeReflectorClient?: boolean;
   nextHopSelf?: boolean;
@@ -69,6 +70,9 @@ export interface AgentYaml {
   prefixes: string[];
   peers: AgentPeerYaml[];
   gracefulRestart?: { enabled: boolean; restartTime: number };
+  /** The HTTP endpoint (/metrics, /healthz, /readyz); default 0.0.0.0:9179 inside the namespace. */
+  metrics?: { enabled?: boolean; address?: string; port?: number };
+  log?: { level: "trace" | "debug" | "info" | "warn" | "error" };
   kernel?: {
     enabled?: boolean;
     table?: number;
@@ -139,6 +143,21 @@ export class FlatrouteAgent {
 
   get currentConfig(): AgentYaml {
     return this.config;
+  }
+
+  get configFile(): string {
+    return this.configPath;
+  }
+
+  /** Rewrites the config file without telling the agent (the test then runs `configure` or sends SIGHUP). */
+  writeConfig(config: AgentYaml): void {
+    this.config = config;
+    writeFileSync(this.configPath, stringify(config));
+  }
+
+  /** Writes arbitrary text as the config file (e.g. an invalid one); the running config is unchanged. */
+  writeConfigText(text: string): void {
+    writeFileSync(this.configPath, text);
   }
 
   private spawn(extraArgs: string[] = []): LabProcess {

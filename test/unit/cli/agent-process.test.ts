@@ -8,8 +8,9 @@ import { join, resolve } from "node:path";
 import { controlRequest } from "../../../src/control/client";
 
 const BIN = resolve(__dirname, "../../../src/cli/flatroute.js");
-// The agent runs in the host's network namespace here: its kernel FIB stays off.
-const BASE = "routerId: 10.0.0.1\nasn: 65001\nlisten: []\nkernel: {enabled: false}\npeers:\n";
+// The agent runs in the host's network namespace here: its kernel FIB stays off, its HTTP endpoint on loopback.
+const BASE =
+  "routerId: 10.0.0.1\nasn: 65001\nlisten: []\nkernel: {enabled: false}\nmetrics: {address: 127.0.0.1, port: 0}\npeers:\n";
 const PEER_A = "  - {name: a, address: 127.0.0.1, asn: 65002, port: 1, disabled: true, passive: true}\n";
 const PEER_B = "  - {name: b, address: 127.0.0.2, asn: 65003, port: 1, disabled: true, passive: true}\n";
 

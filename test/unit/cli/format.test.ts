@@ -57,7 +57,13 @@ describe("flatroutec output", () => {
 
   it("prints show protocols all with a detail block per protocol", () => {
     assert.equal(
-      formatProtocolDetails(PEERS.slice(0, 2), T),
+      formatProtocolDetails(
+        [
+          { ...PEERS[0]!, bfd: { configured: true, state: "Up" } },
+          { ...PEERS[1]!, bfd: { configured: false } },
+        ],
+        T,
+      ),
       [
         "Name       Proto      Table      State  Since         Info",
         "to_node2   BGP        ---        up     12:00:01.123  Established",
@@ -73,6 +79,7 @@ describe("flatroutec output", () => {
         "    Routes:           3 imported, 0 filtered, 1 exported",
         "    Updates:          4 received, 2 sent",
         "    Notifications:    0 received, 0 sent",
+        "    BFD:              Up",
         "",
         "tor_b      BGP        ---        start  2025-12-30    Active        Socket: Connection refused",
         "  BGP state:          Active",
@@ -83,6 +90,7 @@ describe("flatroutec output", () => {
         "    Routes:           0 imported, 0 filtered, 0 exported",
         "    Updates:          0 received, 0 sent",
         "    Notifications:    0 received, 0 sent",
+        "    BFD:              not configured",
         "",
       ].join("\n"),
     );
@@ -157,6 +165,66 @@ describe("flatroutec output", () => {
     );
   });
 
+  it("shows each route's own next hop; with all, the ECMP set and why other paths lost", () => {
+    const ecmp = [
+      route({
+        prefix: "10.244.3.0/24",
+        peer: "tor_a",
+        nextHop: "10.0.0.2",
+        asPath: [65002],
+        multipath: true,
+        nextHops: ["10.0.0.2", "10.0.1.2"],
+      }),
+      route({
+        prefix: "10.244.3.0/24",
+        peer: "tor_b",
+        nextHop: "10.0.1.2",
+        asPath: [65002],
+        best: false,
+        multipath: true,
+      }),
+      route({
+        prefix: "10.244.3.0/24",
+        peer: "rr",
+        nextHop: "10.0.2.2",
+        asPath: [65003, 65002],
+        best: false,
+        reason: "AS path length",
+        stale: true,
+        originatorId: "10.9.9.9",
+        clusterList: ["10.0.2.2"],
+      }),
+    ];
+    assert.equal(
+      formatRoutes(ecmp, T),
+      [
+        "Table master4:",
+        "10.244.3.0/24        unicast [tor_a 12:00:01.123] * (100) [AS65002i]",
+        "\tvia 10.0.0.2",
+        "                     unicast [tor_b 12:00:01.123] (100) [AS65002i]",
+        "\tvia 10.0.1.2",
+        "                     unicast [rr 12:00:01.123] (100) [AS65002i]",
+        "\tvia 10.0.2.2",
+      ].join("\n"),
+    );
+    const rr = formatRoutes(ecmp.slice(2), { ...T, all: true }).split("\n");
+    assert.deepEqual(rr.slice(-5), [
+      "\tBGP.next_hop: 10.0.2.2",
+      "\tBGP.originator_id: 10.9.9.9",
+      "\tBGP.cluster_list: 10.0.2.2",
+      "\tNot chosen: AS path length",
+      "\tStale: yes (kept while the peer restarts)",
+    ]);
+    assert.ok(
+      formatRoutes(ecmp.slice(1, 2), { ...T, all: true }).endsWith("\tMultipath: yes (in the ECMP set)"),
+    );
+    assert.ok(
+      formatRoutes(ecmp.slice(0, 1), { ...T, all: true }).endsWith(
+        "\tMultipath: yes (in the ECMP set: 10.0.0.2 10.0.1.2)",
+      ),
+    );
+  });
+
   it("prints nothing for no routes, and route counts per table", () => {
     assert.equal(formatRoutes([], T), "");
     const count = {
@@ -180,8 +248,17 @@ describe("flatroutec output", () => {
           asn: 65001,
           startedAt: "2026-01-02T11:00:00.000Z",
           serverTime: "2026-01-02T12:30:00.000Z",
+          uptimeSeconds: 5400,
           lastReconfigure: "2026-01-02T12:10:00.500Z",
           configFile: "/etc/flatroute/config.yaml",
+          node: "node-1",
+          reloads: {
+            count: 2,
+            lastSuccess: false,
+            lastAttempt: "2026-01-02T12:20:00.000Z",
+            lastError: "c.yaml: asn: required\nc.yaml: peers[0].asn: expected an integer",
+          },
+          http: "0.0.0.0:9179",
         },
         T,
       ),
@@ -189,10 +266,16 @@ describe("flatroutec output", () => {
         "flatroute 0.1.0",
         "Router ID is 10.0.0.1",
         "Local AS is 65001",
+        "Hostname is node-1",
         "Current server time is 2026-01-02 12:30:00.000",
         "Last reboot on 2026-01-02 11:00:00.000",
+        "Uptime is 01:30:00",
         "Last reconfiguration on 2026-01-02 12:10:00.500",
+        "Reloads: 2, the last one failed at 2026-01-02 12:20:00.000",
+        "  c.yaml: asn: required",
+        "  c.yaml: peers[0].asn: expected an integer",
         "Configuration file is /etc/flatroute/config.yaml",
+        "Metrics and health on http://0.0.0.0:9179",
         "Daemon is up and running",
       ].join("\n"),
     );

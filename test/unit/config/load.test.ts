@@ -36,12 +36,30 @@ describe("config loading", () => {
     }
   });
 
+  it("reads the metrics endpoint settings and checks them", async () => {
+    const cfg = await parse(`${BASE}metrics: {address: "::", port: 0}\n`);
+    assert.deepEqual(cfg.metrics, { enabled: true, address: "::", port: 0 });
+    assert.deepEqual((await parse(`${BASE}metrics: {enabled: false}\n`)).metrics, {
+      enabled: false,
+      address: "0.0.0.0",
+      port: 9179,
+    });
+    assert.deepEqual(await problemsOf(`${BASE}metrics: {adress: 1.2.3.4}\n`), [
+      'metrics.adress: unknown key (did you mean "address"?)',
+    ]);
+    assert.deepEqual(await problemsOf(`${BASE}metrics: {address: localhost, port: 70000}\n`), [
+      'metrics.address: expected an IPv4 or IPv6 address, got "localhost"',
+      "metrics.port: expected an integer 0..65535, got 70000",
+    ]);
+  });
+
   it("fills in defaults for a minimal file", async () => {
     const cfg = await parse(`${BASE}peers:\n  - {name: tor1, address: "fd00::1", asn: 65000}\n`);
     assert.deepEqual(cfg.speaker.listen, [{ address: "0.0.0.0", port: 179 }]);
     assert.deepEqual(cfg.speaker.gracefulRestart, { enabled: true, restartTime: 120 });
     assert.deepEqual(cfg.log, { level: "info" });
     assert.deepEqual(cfg.control, { socket: "/run/flatroute/flatroute.sock" });
+    assert.deepEqual(cfg.metrics, { enabled: true, address: "0.0.0.0", port: 9179 });
     assert.deepEqual(cfg.speaker.prefixes, []);
     const peer = cfg.speaker.peers[0]!;
     assert.deepEqual(peer, {

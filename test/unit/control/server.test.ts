@@ -156,7 +156,7 @@ describe("control socket", () => {
       ["tor_a", "tor_b"],
     );
     const one = (await controlRequest(path, "show protocols all", { name: "tor_b" })) as { name: string }[];
-    assert.deepEqual(one, [speaker.peerList[1]]);
+    assert.deepEqual(one, [{ ...speaker.peerList[1]!, bfd: { configured: false } }]);
     const status = (await controlRequest(path, "show status")) as Record<string, unknown>;
     assert.equal(status.routerId, "10.0.0.1");
     assert.equal(status.version, "9.9.9");

@@ -4,6 +4,7 @@
 // of SpeakerApi, so the agent, the control socket and reload all go through
 // the same doors.
 import type { Logger } from "pino";
+import { LogLimiter } from "../util/log-limiter";
 import { isEndOfRib } from "./codec";
 import { CeaseSubcode } from "./codec/errors";
 import { Afi, type Family, Safi, type UpdateMessage } from "./codec/types";
@@ -83,6 +84,7 @@ export class Speaker implements SpeakerApi {
   private readonly peersByName = new Map<string, PeerRuntime>();
   private listeners: BgpListener[] = [];
   private readonly startedAt = new Date();
+  private readonly rejectLog = new LogLimiter({ windowMs: 60_000, burst: 3 });
   readonly rib: Rib;
   private readonly hooks: SpeakerHooks;
   /** Shared by every session, so the R bit can be cleared once the table converged. */
@@ -331,10 +333,17 @@ export class Speaker implements SpeakerApi {
     const remote = normalizeAddress(socket.remoteAddress);
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
     if (!runtime || runtime.disabled || runtime.maxPrefixDown) {
-      this.log.warn(
-        { remote },
-        runtime ? "connection from disabled peer rejected" : "connection from unconfigured address rejected",
-      );
+      // A peer configured on its side but not on ours retries every second or so:
+      // a few lines per address per minute, then one line with the count left out.
+      const verdict = this.rejectLog.shouldLog(remote);
+      if (verdict.log) {
+        this.log.warn(
+          { remote, ...(verdict.suppressed > 0 ? { suppressed: verdict.suppressed } : {}) },
+          runtime
+            ? "connection from disabled peer rejected"
+            : "connection from unconfigured address rejected",
+        );
+      }
       refuseConnection(socket, CeaseSubcode.ConnectionRejected);
       return;
     }

@@ -3,7 +3,7 @@
 // are counted and the next line that goes through carries the count.
 import type { Logger } from "pino";
 import type { PeerStateChange } from "../bgp/speaker";
-import { LogLimiter } from "./log-limiter";
+import { LogLimiter } from "../util/log-limiter";
 
 /** Per peer: 20 lines a minute is a full Idle→Established cycle (5–6 changes) three times over. */
 export const STATE_LOG_WINDOW_MS = 60_000;

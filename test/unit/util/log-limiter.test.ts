@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type LogDecision, LogLimiter } from "../../../src/control/log-limiter";
+import { type LogDecision, LogLimiter } from "../../../src/util/log-limiter";
 
 function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;

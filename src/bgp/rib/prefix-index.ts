@@ -12,7 +12,7 @@ import type { PrefixKey } from "./prefix-key";
 
 const CHUNK_SHIFT = 14;
 const CHUNK = 1 << CHUNK_SHIFT;
-const CHUNK_MASK = CHUNK - 1;
+export const CHUNK_MASK = CHUNK - 1;
 
 /** Read-only chunks standing for "not allocated yet", one per fill value. */
 const emptyChunks = new Map<number, Int32Array>();
@@ -38,17 +38,23 @@ export class Column {
   }
 
   set(row: number, value: number): void {
-    const i = row >>> CHUNK_SHIFT;
-    let c = i < this.chunks.length ? this.chunks[i]! : this.empty;
-    if (c === this.empty) c = this.allocate(i);
-    c[row & CHUNK_MASK] = value;
+    this.writable(row)[row & CHUNK_MASK] = value;
   }
 
   /** Adds `delta` and returns the new value. */
   add(row: number, delta: number): number {
-    const v = this.get(row) + delta;
-    this.set(row, v);
+    const c = this.writable(row);
+    const o = row & CHUNK_MASK;
+    const v = c[o]! + delta;
+    c[o] = v;
     return v;
+  }
+
+  /** The chunk holding `row` (at `row & CHUNK_MASK`), allocated if need be: one lookup for a read and a write. */
+  writable(row: number): Int32Array {
+    const i = row >>> CHUNK_SHIFT;
+    const c = i < this.chunks.length ? this.chunks[i]! : this.empty;
+    return c === this.empty ? this.allocate(i) : c;
   }
 
   private allocate(i: number): Int32Array {
@@ -165,10 +171,11 @@ class NumIndex implements PrefixIndex {
     let block = this.blockOf(high, length);
     if (block < 0) block = this.addBlock(high, length);
     const cell = block * BLOCK + (n & BLOCK_MASK);
-    const v = this.cells.get(cell);
+    const cells = this.cells.writable(cell);
+    const v = cells[cell & CHUNK_MASK]!;
     if (v > 0) return v - 1;
     const row = this.r.take();
-    this.cells.set(cell, row + 1);
+    cells[cell & CHUNK_MASK] = row + 1;
     this.count++;
     return row;
   }

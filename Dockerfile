@@ -16,5 +16,6 @@ WORKDIR /opt/flatroute
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
-ENTRYPOINT ["node", "dist/src/cli/flatroute.js"]
+# The node flags of src/cli/node-flags.ts (V8 reads them only at start-up).
+ENTRYPOINT ["node", "--max-semi-space-size=1", "dist/src/cli/flatroute.js"]
 CMD ["agent", "--config", "/etc/flatroute/flatroute.yaml"]

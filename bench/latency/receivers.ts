@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
+import { AGENT_NODE_FLAGS } from "../../src/cli/node-flags";
 import type { LabProcess, Netns } from "../../test/lab/netns";
 import type { Endpoints } from "../ingest/receivers/types";
 
@@ -38,7 +39,15 @@ export const startFlatroute: KernelReceiverFactory = (ns, e) => {
   );
   const proc = ns.spawn(
     process.execPath,
-    [AGENT_CLI, "agent", "--config", conf, "--control-socket", ns.lab.path("flatroute.sock")],
+    [
+      ...AGENT_NODE_FLAGS,
+      AGENT_CLI,
+      "agent",
+      "--config",
+      conf,
+      "--control-socket",
+      ns.lab.path("flatroute.sock"),
+    ],
     { logName: "flatroute", cwd: REPO_ROOT },
   );
   return { label: "flatroute (kernel FIB, proto 186)", protocol: 186, proc };

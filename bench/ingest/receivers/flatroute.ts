@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
+import { AGENT_NODE_FLAGS } from "../../../src/cli/node-flags";
 import { ControlConnection } from "../../../src/control/client";
 import type { Netns } from "../../../test/lab/netns";
 import { waitFor } from "../../../test/lab/wait";
@@ -39,7 +40,7 @@ export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver>
   const nodeArgs = (process.env.FLATROUTE_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
   const proc = ns.spawn(
     process.execPath,
-    [...nodeArgs, AGENT_CLI, "agent", "--config", conf, "--control-socket", socket],
+    [...AGENT_NODE_FLAGS, ...nodeArgs, AGENT_CLI, "agent", "--config", conf, "--control-socket", socket],
     { logName: "flatroute", cwd: REPO_ROOT },
   );
   const failed = () =>

@@ -12,7 +12,7 @@ import type { PrefixKey } from "./prefix-key";
 
 const CHUNK_SHIFT = 14;
 const CHUNK = 1 << CHUNK_SHIFT;
-const CHUNK_MASK = CHUNK - 1;
+export const CHUNK_MASK = CHUNK - 1;
 
 /** Read-only chunks standing for "not allocated yet", one per fill value. */
 const emptyChunks = new Map<number, Int32Array>();
@@ -38,17 +38,23 @@ export class Column {
   }
 
   set(row: number, value: number): void {
-    const i = row >>> CHUNK_SHIFT;
-    let c = i < this.chunks.length ? this.chunks[i]! : this.empty;
-    if (c === this.empty) c = this.allocate(i);
-    c[row & CHUNK_MASK] = value;
+    this.writable(row)[row & CHUNK_MASK] = value;
   }
 
   /** Adds `delta` and returns the new value. */
   add(row: number, delta: number): number {
-    const v = this.get(row) + delta;
-    this.set(row, v);
+    const c = this.writable(row);
+    const o = row & CHUNK_MASK;
+    const v = c[o]! + delta;
+    c[o] = v;
     return v;
+  }
+
+  /** The chunk holding `row` (at `row & CHUNK_MASK`), allocated if need be: one lookup for a read and a write. */
+  writable(row: number): Int32Array {
+    const i = row >>> CHUNK_SHIFT;
+    const c = i < this.chunks.length ? this.chunks[i]! : this.empty;
+    return c === this.empty ? this.allocate(i) : c;
   }
 
   private allocate(i: number): Int32Array {
@@ -91,27 +97,52 @@ class Rows {
 }
 
 const MIN_CAPACITY = 16;
-/** Marks a free slot in NumIndex's `tagged` array (a real entry is row * 64 + length, never negative). */
+/** Marks a free directory slot (a real entry is block * 64 + length, never negative). */
 const FREE = -1;
-/** Row numbers must leave 6 bits for the prefix length inside an int32. */
-const MAX_V4_ROWS = 1 << 25;
+/** A block covers 16 consecutive prefixes of one length: 64 bytes, one cache line. */
+const BLOCK_SHIFT = 4;
+const BLOCK = 1 << BLOCK_SHIFT;
+const BLOCK_MASK = BLOCK - 1;
+/** Block numbers must leave 6 bits for the prefix length inside an int32. */
+const MAX_BLOCKS = 1 << 25;
 
-function hash(address: number, length: number): number {
-  let h = Math.imul(address ^ Math.imul(length + 1, 0x9e3779b1), 0x85ebca6b);
+function hash(high: number, length: number): number {
+  let h = Math.imul(high ^ Math.imul(length + 1, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
 }
 
+/** The prefix's number among prefixes of its length (the address's top `length` bits). */
+function prefixNumber(address: number, length: number): number {
+  return length === 0 ? 0 : address >>> (32 - length);
+}
+
 /**
- * IPv4: open addressing (linear probing, backward-shift deletion) over two
- * int32 arrays, the address and row * 64 + length: 8 bytes a slot, and no
- * floating-point key on the probe path.
+ * IPv4: a two-level radix index. A prefix of length L is the number n of its
+ * top L bits (keys never carry host bits: the decoders and the configuration
+ * clear or reject them); prefixes of one length whose n differ only in the
+ * low 4 bits share a block of 16 slots holding row + 1 (0: none), and a small
+ * open-addressed directory maps (n >> 4, L) to the block. A full table
+ * arrives in address order, so consecutive prefixes fall into the same block
+ * (the last block found is remembered, which skips the directory) and their
+ * rows into consecutive cells: the hot path touches memory in sequence
+ * instead of one cache miss per prefix into a large hash table. Blocks live
+ * in never-copied chunks; only the directory (one entry per 16 dense
+ * prefixes) doubles as it grows.
  */
 class NumIndex implements PrefixIndex {
-  private addrs = new Int32Array(MIN_CAPACITY);
-  private tagged = new Int32Array(MIN_CAPACITY).fill(FREE);
-  private mask = MIN_CAPACITY - 1;
+  private dirHigh = new Int32Array(MIN_CAPACITY);
+  private dirTag = new Int32Array(MIN_CAPACITY).fill(FREE);
+  private dirMask = MIN_CAPACITY - 1;
+  private dirCount = 0;
+  /** row + 1 per block cell, 0 where no prefix. */
+  private readonly cells = new Column(0);
+  private readonly freeBlocks: number[] = [];
+  private nextBlock = 0;
+  private lastHigh = -1;
+  private lastLength = -1;
+  private lastBlock = -1;
   private count = 0;
   private readonly r = new Rows();
 
@@ -121,37 +152,30 @@ class NumIndex implements PrefixIndex {
 
   find(k: PrefixKey): number {
     const key = k as number;
-    const length = key % 64;
-    const address = ((key - length) / 64) | 0;
-    const addrs = this.addrs;
-    const tagged = this.tagged;
-    let i = hash(address, length) & this.mask;
-    for (;;) {
-      const t = tagged[i]!;
-      if (t === FREE) return -1;
-      if (addrs[i] === address && (t & 63) === length) return t >>> 6;
-      i = (i + 1) & this.mask;
-    }
+    // Not key % 64: on a double that is a call into the C library, here it is two instructions.
+    const address = Math.floor(key / 64);
+    const length = key - address * 64;
+    const n = prefixNumber(address >>> 0, length);
+    const block = this.blockOf(n >>> BLOCK_SHIFT, length);
+    if (block < 0) return -1;
+    return this.cells.get(block * BLOCK + (n & BLOCK_MASK)) - 1;
   }
 
   rowOf(k: PrefixKey): number {
     const key = k as number;
-    const length = key % 64;
-    const address = ((key - length) / 64) | 0;
-    if ((this.count + 1) * 2 > this.tagged.length) this.grow();
-    const addrs = this.addrs;
-    const tagged = this.tagged;
-    let i = hash(address, length) & this.mask;
-    for (;;) {
-      const t = tagged[i]!;
-      if (t === FREE) break;
-      if (addrs[i] === address && (t & 63) === length) return t >>> 6;
-      i = (i + 1) & this.mask;
-    }
+    // Not key % 64: on a double that is a call into the C library, here it is two instructions.
+    const address = Math.floor(key / 64);
+    const length = key - address * 64;
+    const n = prefixNumber(address >>> 0, length);
+    const high = n >>> BLOCK_SHIFT;
+    let block = this.blockOf(high, length);
+    if (block < 0) block = this.addBlock(high, length);
+    const cell = block * BLOCK + (n & BLOCK_MASK);
+    const cells = this.cells.writable(cell);
+    const v = cells[cell & CHUNK_MASK]!;
+    if (v > 0) return v - 1;
     const row = this.r.take();
-    if (row >= MAX_V4_ROWS) throw new Error("IPv4 prefix index full");
-    addrs[i] = address;
-    tagged[i] = row * 64 + length;
+    cells[cell & CHUNK_MASK] = row + 1;
     this.count++;
     return row;
   }
@@ -163,16 +187,82 @@ class NumIndex implements PrefixIndex {
   drop(k: PrefixKey, row: number): void {
     if (this.r.refs.add(row, -1) > 0) return;
     const key = k as number;
-    const length = key % 64;
-    this.remove(((key - length) / 64) | 0, length, row * 64 + length);
+    // Not key % 64: on a double that is a call into the C library, here it is two instructions.
+    const address = Math.floor(key / 64);
+    const length = key - address * 64;
+    const n = prefixNumber(address >>> 0, length);
+    const high = n >>> BLOCK_SHIFT;
+    const block = this.blockOf(high, length);
+    if (block < 0) return;
+    const base = block * BLOCK;
+    this.cells.set(base + (n & BLOCK_MASK), 0);
+    this.count--;
     this.r.release(row);
+    for (let i = 0; i < BLOCK; i++) if (this.cells.get(base + i) !== 0) return;
+    this.removeBlock(high, length, block);
   }
 
-  private remove(address: number, length: number, tag: number): void {
-    const addrs = this.addrs;
-    const tagged = this.tagged;
-    const mask = this.mask;
-    let i = hash(address, length) & mask;
+  each(fn: (key: PrefixKey, row: number) => void): void {
+    const high = this.dirHigh;
+    const tagged = this.dirTag;
+    for (let d = 0; d < tagged.length; d++) {
+      const t = tagged[d]!;
+      if (t === FREE) continue;
+      const length = t & 63;
+      const base = (t >>> 6) * BLOCK;
+      const first = high[d]! * BLOCK;
+      for (let i = 0; i < BLOCK; i++) {
+        const v = this.cells.get(base + i);
+        if (v === 0) continue;
+        const address = length === 0 ? 0 : ((first + i) << (32 - length)) >>> 0;
+        fn(address * 64 + length, v - 1);
+      }
+    }
+  }
+
+  /** The block of (high, length), or -1. */
+  private blockOf(high: number, length: number): number {
+    if (high === this.lastHigh && length === this.lastLength) return this.lastBlock;
+    const dirHigh = this.dirHigh;
+    const tagged = this.dirTag;
+    const mask = this.dirMask;
+    let i = hash(high, length) & mask;
+    for (;;) {
+      const t = tagged[i]!;
+      if (t === FREE) return -1;
+      if (dirHigh[i] === high && (t & 63) === length) {
+        this.lastHigh = high;
+        this.lastLength = length;
+        this.lastBlock = t >>> 6;
+        return this.lastBlock;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  private addBlock(high: number, length: number): number {
+    const block = this.freeBlocks.pop() ?? this.nextBlock++;
+    if (block >= MAX_BLOCKS) throw new Error("IPv4 prefix index full");
+    if ((this.dirCount + 1) * 2 > this.dirTag.length) this.grow();
+    const mask = this.dirMask;
+    let i = hash(high, length) & mask;
+    while (this.dirTag[i] !== FREE) i = (i + 1) & mask;
+    this.dirHigh[i] = high;
+    this.dirTag[i] = block * 64 + length;
+    this.dirCount++;
+    this.lastHigh = high;
+    this.lastLength = length;
+    this.lastBlock = block;
+    return block;
+  }
+
+  /** Takes an empty block out of the directory (backward-shift deletion) and frees it. */
+  private removeBlock(high: number, length: number, block: number): void {
+    const dirHigh = this.dirHigh;
+    const tagged = this.dirTag;
+    const mask = this.dirMask;
+    const tag = block * 64 + length;
+    let i = hash(high, length) & mask;
     for (;;) {
       const t = tagged[i]!;
       if (t === tag) break;
@@ -184,46 +274,43 @@ class NumIndex implements PrefixIndex {
       j = (j + 1) & mask;
       const t = tagged[j]!;
       if (t === FREE) break;
-      const home = hash(addrs[j]!, t & 63) & mask;
+      const home = hash(dirHigh[j]!, t & 63) & mask;
       // Move slot j back to i unless its home lies cyclically in (i, j].
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (between) continue;
-      addrs[i] = addrs[j]!;
+      dirHigh[i] = dirHigh[j]!;
       tagged[i] = t;
       i = j;
     }
     tagged[i] = FREE;
-    this.count--;
-  }
-
-  each(fn: (key: PrefixKey, row: number) => void): void {
-    const addrs = this.addrs;
-    const tagged = this.tagged;
-    for (let i = 0; i < tagged.length; i++) {
-      const t = tagged[i]!;
-      if (t !== FREE) fn((addrs[i]! >>> 0) * 64 + (t & 63), t >>> 6);
+    this.dirCount--;
+    this.freeBlocks.push(block);
+    if (this.lastBlock === block) {
+      this.lastHigh = -1;
+      this.lastLength = -1;
+      this.lastBlock = -1;
     }
   }
 
   private grow(): void {
-    const oldAddrs = this.addrs;
-    const oldTagged = this.tagged;
+    const oldHigh = this.dirHigh;
+    const oldTagged = this.dirTag;
     const cap = oldTagged.length * 2;
-    const addrs = new Int32Array(cap);
+    const dirHigh = new Int32Array(cap);
     const tagged = new Int32Array(cap).fill(FREE);
     const mask = cap - 1;
     for (let o = 0; o < oldTagged.length; o++) {
       const t = oldTagged[o]!;
       if (t === FREE) continue;
-      const a = oldAddrs[o]!;
-      let i = hash(a, t & 63) & mask;
+      const h = oldHigh[o]!;
+      let i = hash(h, t & 63) & mask;
       while (tagged[i] !== FREE) i = (i + 1) & mask;
-      addrs[i] = a;
+      dirHigh[i] = h;
       tagged[i] = t;
     }
-    this.addrs = addrs;
-    this.tagged = tagged;
-    this.mask = mask;
+    this.dirHigh = dirHigh;
+    this.dirTag = tagged;
+    this.dirMask = mask;
   }
 }
 

@@ -3,7 +3,7 @@
 // and writes every table by row (getRow/setRow/deleteRow); everything else
 // goes through the key-based KeyTable methods.
 import type { KeyTable } from "./key-table";
-import { Column, type PrefixIndex } from "./prefix-index";
+import { CHUNK_MASK, Column, type PrefixIndex } from "./prefix-index";
 import type { PrefixKey } from "./prefix-key";
 
 export class RowTable implements KeyTable {
@@ -48,14 +48,17 @@ export class RowTable implements KeyTable {
 
   /** Like set, for a row from the index (`rowOf` or `find`); returns the previous value or -1. */
   setRow(row: number, val: number, aux: number): number {
-    const prev = this.vals.get(row);
+    const o = row & CHUNK_MASK;
+    const vals = this.vals.writable(row);
+    const auxs = this.auxs.writable(row);
+    const prev = vals[o]!;
     if (prev < 0) {
       this.index.hold(row);
       this.count++;
       this.prevAux = -1;
-    } else this.prevAux = this.auxs.get(row);
-    this.vals.set(row, val);
-    this.auxs.set(row, aux);
+    } else this.prevAux = auxs[o]!;
+    vals[o] = val;
+    auxs[o] = aux;
     return prev;
   }
 

@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
+import { AGENT_NODE_FLAGS } from "../../../src/cli/node-flags";
 import { controlRequest } from "../control-client";
 import type { LabProcess, Netns } from "../netns";
 import { waitFor } from "../wait";
@@ -164,7 +165,16 @@ export class FlatrouteAgent {
     writeFileSync(this.configPath, stringify(this.config));
     return this.ns.spawn(
       process.execPath,
-      [AGENT_CLI, "agent", "--config", this.configPath, "--control-socket", this.socket, ...extraArgs],
+      [
+        ...AGENT_NODE_FLAGS,
+        AGENT_CLI,
+        "agent",
+        "--config",
+        this.configPath,
+        "--control-socket",
+        this.socket,
+        ...extraArgs,
+      ],
       { logName: "flatroute", cwd: REPO_ROOT },
     );
   }

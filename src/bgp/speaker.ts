@@ -105,12 +105,27 @@ export class Speaker implements SpeakerApi {
     this.rib = new Rib(new RibSettings(config), {
       onConverged: () => {
         this.grLocal.restarting = false;
+        if (this.rib.exporter.held) {
+          this.log.info("selection deferral over; sending every peer its table and End-of-RIB");
+          this.rib.exporter.release();
+        }
       },
       fib: options.fib,
       log,
       resolveNextHop: options.resolveNextHop,
       onMaxPrefix: (peer, afi, count) => this.onMaxPrefix(peer, afi, count),
     });
+    // RFC 4724 4.1: a restarting speaker defers its exports until End-of-RIB from every
+    // peer (or convergenceTimeout), so peers keep the routes they hold for us as stale
+    // rather than seeing a partial table. The kernel side waits for the same moment
+    // (FibSink.converged) before it removes preserved routes.
+    if (this.grLocal.restarting) {
+      this.rib.exporter.hold();
+      log.info(
+        { convergenceTimeout: this.rib.settings.convergenceTimeoutMs / 1000 },
+        "restarting: deferring exports until End-of-RIB from every peer",
+      );
+    }
   }
 
   async start(): Promise<void> {

@@ -33,6 +33,13 @@ export class Exporter {
   private readonly dirty: KeyTable[] = AFIS.map(newKeyTable);
   private timer: NodeJS.Timeout | undefined;
   private readonly selfHops = new Map<RibPeer, Map<Afi, { nextHop?: string; linkLocal?: string }>>();
+  /**
+   * RFC 4724 4.1 selection deferral: after a restart with forwarding state
+   * kept, nothing goes out (not even End-of-RIB) until the table has
+   * converged, so peers keep our preserved routes instead of seeing a partial
+   * table and withdrawals. `release()` then sends every peer its table.
+   */
+  private holding = false;
 
   constructor(private readonly rib: Rib) {}
 
@@ -44,8 +51,28 @@ export class Exporter {
     );
   }
 
+  /** Holds every export until `release()` (the restarting speaker's selection deferral). */
+  hold(): void {
+    this.holding = true;
+    this.stop();
+  }
+
+  get held(): boolean {
+    return this.holding;
+  }
+
+  /** Ends the deferral: each established peer gets its whole table, then End-of-RIB. */
+  release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    for (const afi of AFIS) this.dirty[afi - 1]!.clear();
+    for (const peer of this.rib.allPeers()) if (peer.target) this.initialTable(peer);
+  }
+
   /** The best path for `key` changed: queue it if any peer could be affected. */
   changed(afi: Afi, key: PrefixKey, local: boolean): void {
+    // Deferred: release() sends whole tables, built from the Loc-RIB as it is then.
+    if (this.holding) return;
     let relevant = local;
     if (!relevant) {
       for (const p of this.rib.allPeers()) {
@@ -92,6 +119,7 @@ export class Exporter {
     const hops = new Map<Afi, { nextHop?: string; linkLocal?: string }>();
     for (const afi of AFIS) hops.set(afi, target.selfNextHop(afi));
     this.selfHops.set(peer, hops);
+    if (this.holding) return;
     for (const afi of target.families) {
       this.sync(peer, afi, this.rib.loc[afi - 1]!.best.keyList());
       target.sendEndOfRib(afi);
@@ -100,7 +128,7 @@ export class Exporter {
 
   /** Export rules or policy changed for `peer`: diff its whole Adj-RIB-Out against what it should get now. */
   resync(peer: RibPeer): void {
-    if (!peer.target) return;
+    if (!peer.target || this.holding) return;
     for (const afi of peer.target.families) {
       const keys = new Set<PrefixKey>(this.rib.loc[afi - 1]!.best.keyList());
       for (const k of peer.outTable(afi).keyList()) keys.add(k);
@@ -110,7 +138,8 @@ export class Exporter {
 
   /** ROUTE-REFRESH from the peer: send its Adj-RIB-Out for the family again. */
   refresh(peer: RibPeer, afi: Afi): void {
-    if (!peer.exportsFamily(afi)) return;
+    // While deferring, release() sends the whole table anyway.
+    if (!peer.exportsFamily(afi) || this.holding) return;
     const groups = new Map<number, PrefixKey[]>();
     peer.outTable(afi).each((key, id) => {
       const g = groups.get(id);

@@ -85,6 +85,8 @@ export interface AgentYaml {
   clusterCidrs?: string[];
   routeReflector?: { clusterId: string };
   maxPaths?: number;
+  /** Seconds before the table counts as converged without every peer's End-of-RIB. */
+  convergenceTimeout?: number;
   policies?: Record<string, PolicyYaml>;
 }
 

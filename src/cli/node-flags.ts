@@ -1,4 +1,4 @@
-// Node/V8 flags the agent is run with (the container's ENTRYPOINT, the
+// Node/V8 flags the agent is run with (the `flatroute` bin's shebang, the container's ENTRYPOINT, the
 // benchmarks and the interop lab all pass these). They have to be on the
 // node command line: V8 sizes its heap when the process starts, and
 // v8.setFlagsFromString from inside the agent no longer changes it.

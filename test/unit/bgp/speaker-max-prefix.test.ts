@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import pino from "pino";
-import { Afi, Safi } from "../../../src/bgp/codec/types";
-import type { PeerConfig, SpeakerConfig } from "../../../src/bgp/config";
-import { parsePrefix } from "../../../src/bgp/prefix";
+import type { PeerConfig } from "../../../src/bgp/config";
 import { Speaker } from "../../../src/bgp/speaker";
 import { waitFor } from "../../lab/wait";
+import { loopbackPeer, loopbackSpeakerConfig } from "../../support/loopback-speakers";
 
 // Max-prefix warning threshold over loopback (127.0.0.1 and 127.0.0.2): B
 // limits A to LIMIT prefixes and warns at 75 %; the warning is a log line,
@@ -12,7 +11,6 @@ import { waitFor } from "../../lab/wait";
 // as long as the count is within the limit.
 const LIMIT = 5;
 const WARNING_PERCENT = 75; // ceil(5 * 0.75) = 4 prefixes
-const families = [{ afi: Afi.IPv4, safi: Safi.Unicast }];
 
 interface LogLine {
   msg: string;
@@ -21,15 +19,7 @@ interface LogLine {
   limit?: number;
 }
 
-function peer(
-  name: string,
-  address: string,
-  asn: number,
-  port: number,
-  extra: Partial<PeerConfig>,
-): PeerConfig {
-  return { name, address, asn, port, holdTime: 9, passive: false, families, ...extra };
-}
+const peer = loopbackPeer;
 
 function config(
   routerId: string,
@@ -39,15 +29,7 @@ function config(
   prefixes: string[],
   peers: PeerConfig[],
 ) {
-  const c: SpeakerConfig = {
-    routerId,
-    asn,
-    listen: [{ address: listen, port }],
-    prefixes: prefixes.map(parsePrefix),
-    peers,
-    gracefulRestart: { enabled: false, restartTime: 120 },
-  };
-  return c;
+  return loopbackSpeakerConfig({ routerId, asn, listen, port, prefixes, peers });
 }
 
 const own = (n: number) => Array.from({ length: n }, (_, i) => `10.244.${i + 1}.0/24`);

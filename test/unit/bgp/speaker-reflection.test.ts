@@ -1,21 +1,20 @@
 import assert from "node:assert/strict";
 import pino from "pino";
-import { Afi, Safi } from "../../../src/bgp/codec/types";
 import type { PeerConfig, SpeakerConfig } from "../../../src/bgp/config";
 import { parsePrefix } from "../../../src/bgp/prefix";
 import { Speaker } from "../../../src/bgp/speaker";
 import { holdsFor, waitFor } from "../../lab/wait";
+import { loopbackPeer } from "../../support/loopback-speakers";
 
 // Three iBGP speakers on loopback (127.0.0.1 hub, .2 and .3 spokes): turning
 // the hub into a route reflector at run time makes .2's prefix reach .3
 // without any session restarting, and turning it off withdraws it again.
 const log = pino({ level: "silent" });
 const ASN = 65001;
-const families = [{ afi: Afi.IPv4, safi: Safi.Unicast }];
 const X = "10.244.2.0/24";
 
 function peer(name: string, address: string, port: number, extra: Partial<PeerConfig> = {}): PeerConfig {
-  return { name, address, asn: ASN, port, holdTime: 9, passive: false, families, ...extra };
+  return loopbackPeer(name, address, ASN, port, extra);
 }
 
 describe("speaker: route reflection switched on and off at run time", function () {

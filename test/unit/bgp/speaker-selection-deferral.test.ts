@@ -1,30 +1,20 @@
 import assert from "node:assert/strict";
 import pino from "pino";
-import { Afi, Safi } from "../../../src/bgp/codec/types";
 import type { PeerConfig, SpeakerConfig } from "../../../src/bgp/config";
 import { parsePrefix } from "../../../src/bgp/prefix";
 import { Speaker } from "../../../src/bgp/speaker";
 import { holdsFor, waitFor } from "../../lab/wait";
+import { loopbackPeer } from "../../support/loopback-speakers";
 
 // RFC 4724 4.1 over loopback: A starts as a restarting speaker with B and a
 // second peer that never answers (127.0.0.3, nothing listens there). A holds
 // its exports, End-of-RIB included, until convergenceTimeout, since the
 // silent peer never sends End-of-RIB; without --restarting it sends at once.
-const families = [{ afi: Afi.IPv4, safi: Safi.Unicast }];
 const log = pino({ level: "silent" });
 const CONVERGENCE_TIMEOUT_S = 3;
 
 function peer(name: string, address: string, port: number, extra: Partial<PeerConfig>): PeerConfig {
-  return {
-    name,
-    address,
-    asn: name === "to_a" ? 65001 : 65002,
-    port,
-    holdTime: 9,
-    passive: false,
-    families,
-    ...extra,
-  };
+  return loopbackPeer(name, address, name === "to_a" ? 65001 : 65002, port, extra);
 }
 
 describe("speaker selection deferral (restarting speaker)", function () {

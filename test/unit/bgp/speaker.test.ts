@@ -1,37 +1,16 @@
 import assert from "node:assert/strict";
 import pino from "pino";
-import { Afi, Safi } from "../../../src/bgp/codec/types";
-import type { PeerConfig, SpeakerConfig } from "../../../src/bgp/config";
+import type { PeerConfig } from "../../../src/bgp/config";
 import { parsePrefix } from "../../../src/bgp/prefix";
 import { Speaker } from "../../../src/bgp/speaker";
 import { waitFor } from "../../lab/wait";
+import { DUAL_STACK, loopbackPeer, loopbackSpeakerConfig } from "../../support/loopback-speakers";
 
 // Two speakers on loopback addresses of this host (127.0.0.1 and 127.0.0.2):
 // the whole speaker (listener, sessions, origination, Adj-RIB-In) without namespaces.
 const log = pino({ level: "silent" });
-const families = [
-  { afi: Afi.IPv4, safi: Safi.Unicast },
-  { afi: Afi.IPv6, safi: Safi.Unicast },
-];
-
-function peer(
-  name: string,
-  address: string,
-  asn: number,
-  port: number,
-  extra: Partial<PeerConfig> = {},
-): PeerConfig {
-  return {
-    name,
-    address,
-    asn,
-    port,
-    localAddress: undefined,
-    holdTime: 9,
-    passive: false,
-    families,
-    ...extra,
-  };
+function peer(name: string, address: string, asn: number, port: number, extra: Partial<PeerConfig> = {}) {
+  return loopbackPeer(name, address, asn, port, { families: DUAL_STACK, ...extra });
 }
 
 function speaker(
@@ -42,15 +21,10 @@ function speaker(
   prefixes: string[],
   peers: PeerConfig[],
 ) {
-  const config: SpeakerConfig = {
-    routerId,
-    asn,
-    listen: [{ address: listen, port }],
-    prefixes: prefixes.map(parsePrefix),
-    peers,
-    gracefulRestart: { enabled: true, restartTime: 120 },
-  };
-  return new Speaker(config, log);
+  return new Speaker(
+    loopbackSpeakerConfig({ routerId, asn, listen, port, prefixes, peers, gracefulRestart: true }),
+    log,
+  );
 }
 
 describe("speaker over loopback", function () {

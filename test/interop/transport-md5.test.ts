@@ -6,12 +6,19 @@
 // BIRD applies GTSM only to accepted sockets, after the handshake, so the
 // refusal direction is tested against our listener, not against BIRD's.
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { JsonLines, NetnsPair, run, type Side, waitFor } from "../lab/transport-netns";
+import { JsonLines } from "../lab/json-lines";
+import { tcpExtCounter } from "../lab/kernel-counters";
+import { Lab, type LabProcess, type Netns } from "../lab/netns";
+import { BirdPeer } from "../lab/peers/bird";
+import type { AddressFamily } from "../lab/peers/types";
+import { addressPair, pairTopology } from "../lab/topology";
+import { waitFor } from "../lab/wait";
 
 const PROBE = join(__dirname, "..", "lab", "transport-probe.js");
 const OPEN_HEAD_BYTES = 19;
+const V4 = addressPair(0, "ipv4");
+const V6 = addressPair(0, "ipv6");
 
 /** 16-byte all-ones marker, 2-byte length, type 1 (OPEN). */
 function assertOpen(hex: unknown): void {
@@ -24,75 +31,71 @@ function assertOpen(hex: unknown): void {
   assert.equal(bytes[18], 1, `type byte in ${hex}`);
 }
 
-function birdConfig(o: {
-  self: string;
-  peer: string;
-  password: string;
-  passive: boolean;
-  gtsm?: boolean;
-}): string {
-  const v6 = o.peer.includes(":");
-  return `router id 10.77.0.2;
-protocol device { scan time 1; }
-protocol bgp to_flat {
-  local ${o.self} as 65002;
-  neighbor ${o.peer} as 65001;
-  password "${o.password}";
-  ${o.passive ? "passive on;" : "connect delay time 1; connect retry time 1;"}
-  ${o.gtsm ? "ttl security on;" : ""}
-  ${v6 ? "ipv6" : "ipv4"} { import none; export none; };
-}
-`;
-}
+/** Our address in A ("left") and BIRD's in B ("right") for one family. */
+const pairOf = (family: AddressFamily) => (family === "ipv4" ? V4 : V6);
 
 describe("transport against BIRD 2 in namespaces", function () {
   this.timeout(60_000);
-  let lab: NetnsPair;
-  let bird: { pid: number; socket: string } | undefined;
-  const probes: ChildProcess[] = [];
+  let lab: Lab;
+  let a: Netns;
+  let b: Netns;
+  let bird: BirdPeer | undefined;
+  const probes: LabProcess[] = [];
 
   before(async () => {
-    lab = await NetnsPair.create();
+    lab = Lab.create();
+    ({ left: a, right: b } = await pairTopology(lab, "a", "b", [V4, V6]));
   });
   after(async () => {
-    await lab?.destroy();
+    await lab?.teardown();
   });
   afterEach(async () => {
-    for (const p of probes.splice(0)) p.kill("SIGKILL");
-    if (bird) await stopBird(bird.pid);
+    for (const p of probes.splice(0)) {
+      p.signal("SIGKILL");
+      await p.exited;
+    }
+    await bird?.stop();
     bird = undefined;
   });
 
-  async function stopBird(pid: number): Promise<void> {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      return;
-    }
-    await waitFor(`BIRD pid ${pid} to exit`, async () => {
-      const state = await run("ps", ["-o", "stat=", "-p", String(pid)]).catch(() => "");
-      return state === "" || state.startsWith("Z") ? true : undefined;
-    });
-  }
-
-  async function startBird(config: string): Promise<void> {
-    bird = await lab.startBird(lab.b, `bird${Date.now()}`, config);
+  /** BIRD in B (AS 65002) with one neighbor: us in A (AS 65001), password "secret". */
+  async function startBird(o: { family?: AddressFamily; passive: boolean; gtsm?: boolean }): Promise<void> {
+    const family = o.family ?? "ipv4";
+    const pair = pairOf(family);
+    const spec = {
+      routerId: V4.right,
+      asn: 65002,
+      routes: [],
+      neighbors: [
+        {
+          name: "to_flat",
+          address: pair.left,
+          localAddress: pair.right,
+          asn: 65001,
+          password: "secret",
+          passive: o.passive,
+          families: [family],
+        },
+      ],
+    };
+    bird = await BirdPeer.start(b, spec, { ttlSecurity: o.gtsm });
   }
 
   async function waitBirdListening(): Promise<void> {
-    await waitFor("BIRD listening on port 179", async () => {
-      const out = await lab.exec(lab.b, "ss", ["-Htln", "sport = :179"]);
-      return out.trim() ? true : undefined;
+    await waitFor(async () => (await b.exec("ss", ["-Htln", "sport = :179"])).stdout.trim(), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: "BIRD listening on port 179",
     });
   }
 
   function probe(command: Record<string, unknown>): JsonLines {
-    const child = lab.spawn(lab.a, process.execPath, [
-      PROBE,
-      JSON.stringify({ bytes: OPEN_HEAD_BYTES, ...command }),
-    ]);
-    probes.push(child);
-    return new JsonLines(child);
+    const proc = a.spawn(process.execPath, [PROBE, JSON.stringify({ bytes: OPEN_HEAD_BYTES, ...command })], {
+      pipeStdio: true,
+      logName: "transport-probe",
+    });
+    probes.push(proc);
+    return new JsonLines(proc.child);
   }
 
   async function listenInA(keys: Record<string, string>, minTtl?: number): Promise<JsonLines> {
@@ -102,27 +105,51 @@ describe("transport against BIRD 2 in namespaces", function () {
     return out;
   }
 
-  async function counterRises(side: Side, name: string, action: () => Promise<void>): Promise<void> {
-    const before = await lab.tcpExtCounter(side, name);
+  function connectFromA(family: AddressFamily, password: string, more: Record<string, unknown>): JsonLines {
+    return probe({
+      mode: "connect",
+      remoteAddress: pairOf(family).right,
+      remotePort: 179,
+      password,
+      ...more,
+    });
+  }
+
+  /** Starts a passive BIRD, connects to it from A with the same key and checks that it sends an OPEN. */
+  async function readOpenFromPassiveBird(
+    family: AddressFamily,
+    o: { gtsm?: boolean; ttl?: number; minTtl?: number } = {},
+  ): Promise<void> {
+    await startBird({ family, passive: true, gtsm: o.gtsm });
+    await waitBirdListening();
+    const out = connectFromA(family, "secret", { ttl: o.ttl, minTtl: o.minTtl, timeoutMs: 5000 });
+    const done = await out.next("connect result", (m) => m.event === "bytes" || m.event === "error");
+    assert.equal(done.event, "bytes", JSON.stringify(out.seen));
+    assertOpen(done.hex);
+  }
+
+  async function counterRises(ns: Netns, name: string, action: () => Promise<void>): Promise<void> {
+    const before = await tcpExtCounter(ns, name);
     await action();
-    await waitFor(`${name} in ${side.ns} to rise above ${before}`, async () =>
-      (await lab.tcpExtCounter(side, name)) > before ? true : undefined,
-    );
+    await waitFor(() => tcpExtCounter(ns, name), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: `${name} in ${ns.name} to rise above ${before}`,
+      until: (n) => n > before,
+    });
   }
 
   it("accepts BIRD's MD5-signed connection when the listener has the same key", async () => {
-    const out = await listenInA({ [lab.b.v4]: "secret" });
-    await startBird(birdConfig({ self: lab.b.v4, peer: lab.a.v4, password: "secret", passive: false }));
+    const out = await listenInA({ [V4.right]: "secret" });
+    await startBird({ passive: false });
     const got = await out.next("BIRD's OPEN", (m) => m.event === "bytes");
-    assert.equal(got.remote, lab.b.v4);
+    assert.equal(got.remote, V4.right);
     assertOpen(got.hex);
   });
 
   it("never accepts BIRD's connection when the listener's key differs", async () => {
-    const out = await listenInA({ [lab.b.v4]: "not-the-secret" });
-    await counterRises(lab.a, "TCPMD5Failure", () =>
-      startBird(birdConfig({ self: lab.b.v4, peer: lab.a.v4, password: "secret", passive: false })),
-    );
+    const out = await listenInA({ [V4.right]: "not-the-secret" });
+    await counterRises(a, "TCPMD5Failure", () => startBird({ passive: false }));
     assert.deepEqual(
       out.seen.filter((m) => m.event === "connection"),
       [],
@@ -130,47 +157,19 @@ describe("transport against BIRD 2 in namespaces", function () {
   });
 
   it("connects to a passive BIRD with the same key and reads its OPEN", async () => {
-    await startBird(birdConfig({ self: lab.b.v4, peer: lab.a.v4, password: "secret", passive: true }));
-    await waitBirdListening();
-    const out = probe({
-      mode: "connect",
-      remoteAddress: lab.b.v4,
-      remotePort: 179,
-      password: "secret",
-      timeoutMs: 5000,
-    });
-    const done = await out.next("connect result", (m) => m.event === "bytes" || m.event === "error");
-    assert.equal(done.event, "bytes", JSON.stringify(out.seen));
-    assertOpen(done.hex);
+    await readOpenFromPassiveBird("ipv4");
   });
 
   it("connects to a passive BIRD over IPv6 with the same key", async () => {
-    await startBird(birdConfig({ self: lab.b.v6, peer: lab.a.v6, password: "secret", passive: true }));
-    await waitBirdListening();
-    const out = probe({
-      mode: "connect",
-      remoteAddress: lab.b.v6,
-      remotePort: 179,
-      password: "secret",
-      timeoutMs: 5000,
-    });
-    const done = await out.next("connect result", (m) => m.event === "bytes" || m.event === "error");
-    assert.equal(done.event, "bytes", JSON.stringify(out.seen));
-    assertOpen(done.hex);
+    await readOpenFromPassiveBird("ipv6");
   });
 
   it("gets no connection to a passive BIRD with a different key", async () => {
-    await startBird(birdConfig({ self: lab.b.v4, peer: lab.a.v4, password: "secret", passive: true }));
+    await startBird({ passive: true });
     await waitBirdListening();
     let out: JsonLines | undefined;
-    await counterRises(lab.b, "TCPMD5Failure", async () => {
-      out = probe({
-        mode: "connect",
-        remoteAddress: lab.b.v4,
-        remotePort: 179,
-        password: "wrong",
-        timeoutMs: 3000,
-      });
+    await counterRises(b, "TCPMD5Failure", async () => {
+      out = connectFromA("ipv4", "wrong", { timeoutMs: 3000 });
     });
     const done = await out!.next("connect result", (m) => m.event === "bytes" || m.event === "error");
     assert.equal(done.event, "error");
@@ -179,19 +178,15 @@ describe("transport against BIRD 2 in namespaces", function () {
 
   describe("GTSM (RFC 5082)", () => {
     it("accepts BIRD's TTL-255 connection on a listener requiring 255", async () => {
-      const out = await listenInA({ [lab.b.v4]: "secret" }, 255);
-      await startBird(
-        birdConfig({ self: lab.b.v4, peer: lab.a.v4, password: "secret", passive: false, gtsm: true }),
-      );
+      const out = await listenInA({ [V4.right]: "secret" }, 255);
+      await startBird({ passive: false, gtsm: true });
       assertOpen((await out.next("BIRD's OPEN", (m) => m.event === "bytes")).hex);
     });
 
     // Without GTSM BIRD sends to a directly connected eBGP peer with TTL 1.
     it("never accepts BIRD's TTL-1 connection on a listener requiring 255", async () => {
-      const out = await listenInA({ [lab.b.v4]: "secret" }, 255);
-      await counterRises(lab.a, "TCPMinTTLDrop", () =>
-        startBird(birdConfig({ self: lab.b.v4, peer: lab.a.v4, password: "secret", passive: false })),
-      );
+      const out = await listenInA({ [V4.right]: "secret" }, 255);
+      await counterRises(a, "TCPMinTTLDrop", () => startBird({ passive: false }));
       assert.deepEqual(
         out.seen.filter((m) => m.event === "connection"),
         [],
@@ -199,22 +194,7 @@ describe("transport against BIRD 2 in namespaces", function () {
     });
 
     it("connects to a passive GTSM BIRD with TTL 255 and minimum 255", async () => {
-      await startBird(
-        birdConfig({ self: lab.b.v4, peer: lab.a.v4, password: "secret", passive: true, gtsm: true }),
-      );
-      await waitBirdListening();
-      const out = probe({
-        mode: "connect",
-        remoteAddress: lab.b.v4,
-        remotePort: 179,
-        password: "secret",
-        ttl: 255,
-        minTtl: 255,
-        timeoutMs: 5000,
-      });
-      const done = await out.next("connect result", (m) => m.event === "bytes" || m.event === "error");
-      assert.equal(done.event, "bytes", JSON.stringify(out.seen));
-      assertOpen(done.hex);
+      await readOpenFromPassiveBird("ipv4", { gtsm: true, ttl: 255, minTtl: 255 });
     });
   });
 });

@@ -68,6 +68,8 @@ export interface SpawnOptions {
   /** Log file name inside the lab directory; default derived from the command. */
   logName?: string;
   cwd?: string;
+  /** Pipe stdin and stdout to the caller (a probe that reports on stdout); stderr still goes to the log. */
+  pipeStdio?: boolean;
 }
 
 export class LabProcess {
@@ -238,7 +240,7 @@ export class Lab {
     const fd = openSync(logPath, "a");
     // `ip netns exec` execs the command in place, so the pid we track is the daemon's.
     const child = spawn("ip", ["netns", "exec", ns.name, cmd, ...args], {
-      stdio: ["ignore", fd, fd],
+      stdio: opts.pipeStdio ? ["pipe", "pipe", fd] : ["ignore", fd, fd],
       env: opts.env ?? process.env,
       cwd: opts.cwd,
     });

@@ -21,6 +21,8 @@ export interface BirdOptions {
   gracefulRestartTime?: number;
   /** Start with `-R`: BIRD comes back from a restart and advertises the R and F bits. */
   restarting?: boolean;
+  /** `ttl security on` for every neighbor: GTSM (RFC 5082), send with TTL 255 and require it. */
+  ttlSecurity?: boolean;
 }
 
 /** BIRD protocol names must not be keywords ("bgp", "r", ...), so every name gets a prefix. */
@@ -43,6 +45,7 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}):
     lines.push("  graceful restart on;", `  graceful restart time ${opts.gracefulRestartTime};`);
   }
   if (n.passive) lines.push("  passive on;");
+  if (opts.ttlSecurity) lines.push("  ttl security on;");
   if (n.holdTime !== undefined) lines.push(`  hold time ${n.holdTime};`);
   if (n.multihop !== undefined) lines.push(`  multihop ${n.multihop};`);
   else if (ibgp) lines.push("  direct;");

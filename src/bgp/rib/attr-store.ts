@@ -105,6 +105,10 @@ export class AttrStore {
     this.get(id).refs++;
   }
 
+  refMany(id: number, n: number): void {
+    this.get(id).refs += n;
+  }
+
   unref(id: number): void {
     const e = this.get(id);
     if (--e.refs > 0) return;

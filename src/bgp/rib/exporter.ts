@@ -89,6 +89,34 @@ export class Exporter {
     this.schedule();
   }
 
+  /**
+   * Whether a changed best path learned from a peer (not our own) concerns
+   * any peer whatever its prefix: true when some peer takes learned routes,
+   * false when none could (and none holds anything in Adj-RIB-Out to
+   * withdraw), undefined when it depends on what each peer was sent.
+   */
+  learnedRelevance(afi: Afi): boolean | undefined {
+    if (this.holding) return false;
+    let sent = false;
+    for (const p of this.rib.allPeers()) {
+      if (!p.established) continue;
+      if (this.exportsLearned(p)) return true;
+      if (p.outTable(afi).size > 0) sent = true;
+    }
+    return sent ? undefined : false;
+  }
+
+  /** `changed` for a learned path with `learnedRelevance` already asked. */
+  changedLearned(afi: Afi, key: PrefixKey, relevance: boolean | undefined): void {
+    if (relevance === false) return;
+    if (relevance === undefined) {
+      this.changed(afi, key, false);
+      return;
+    }
+    this.dirty[afi - 1]!.set(key, 0);
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {

@@ -44,6 +44,17 @@ export class ImportBatch {
   private memo = -2;
   /** Ids this batch holds a reference to, released at the end. */
   private readonly held: number[] = [];
+  /**
+   * Table references taken for `refId` and not yet added to the store: a
+   * batch hands the same id to most of its prefixes, so the store's entry
+   * is touched once per run of one id instead of once per prefix. The batch
+   * itself holds every id it hands out, so a pending count never decides
+   * whether an id lives; it is added before any unref of that id and at release.
+   */
+  refId = -1;
+  private refCount = 0;
+  /** Whether a changed learned best path concerns the exporter; null: not asked yet (see Exporter.learnedRelevance). */
+  exportRelevance: boolean | undefined | null = null;
   /** Arrival time of the UPDATE (seconds since the RIB started), stored with each route. */
   readonly receivedAt: number;
 
@@ -92,7 +103,22 @@ export class ImportBatch {
     return id;
   }
 
+  /** One more table reference to `id` (one the batch holds). */
+  addRef(id: number): void {
+    if (id !== this.refId) {
+      this.flushRefs();
+      this.refId = id;
+    }
+    this.refCount++;
+  }
+
+  flushRefs(): void {
+    if (this.refCount > 0) this.rib.store.refMany(this.refId, this.refCount);
+    this.refCount = 0;
+  }
+
   release(): void {
+    this.flushRefs();
     for (const id of this.held) this.rib.store.unref(id);
     this.held.length = 0;
   }

@@ -208,16 +208,21 @@ export class Rib {
     const id = batch.resultFor(key);
     if (id < 0) {
       peer.counters.filtered++;
+      // The withdrawal may unref the id whose references are pending.
+      batch.flushRefs();
       this.withdraw(peer, batch.afi, key);
       return;
     }
     const afi = batch.afi;
     // One probe finds the prefix's row for every table; the rest is column reads and writes.
     const row = this.indexes[afi - 1]!.rowOf(key);
-    this.store.ref(id);
     const prev = peer.adjIn[afi - 1]!.setRow(row, id, batch.receivedAt);
+    // Same set again: the table's reference stays as it was.
+    if (prev === id) return;
+    batch.addRef(id);
+    // prev differs from id, the only id with pending references.
     if (prev >= 0) this.store.unref(prev);
-    if (prev !== id) this.recomputeRow(afi, key, row);
+    this.recomputeRow(afi, key, row, batch);
   }
 
   endImport(batch: ImportBatch): void {
@@ -320,7 +325,7 @@ export class Rib {
   }
 
   /** recompute for the row of `key`; the row may be freed by the time this returns. */
-  private recomputeRow(afi: Afi, key: PrefixKey, row: number): void {
+  private recomputeRow(afi: Afi, key: PrefixKey, row: number, batch?: ImportBatch): void {
     let members: number[];
     const loc = this.loc[afi - 1]!;
     const originated = this.originated[afi - 1]!;
@@ -336,7 +341,14 @@ export class Rib {
         const change = loc.setSingleRow(key, row, slot, attr);
         if (change === 0) return;
         if (this.options.fib) this.notifyFib(afi, key, [slot, attr]);
-        if (change === 2) this.exporter.changed(afi, key, false);
+        if (change === 2) {
+          if (batch === undefined) this.exporter.changed(afi, key, false);
+          else {
+            // Nothing an UPDATE's import does changes which peers take learned routes: ask once per batch.
+            if (batch.exportRelevance === null) batch.exportRelevance = this.exporter.learnedRelevance(afi);
+            this.exporter.changedLearned(afi, key, batch.exportRelevance);
+          }
+        }
         return;
       }
       members = n === 0 ? [] : this.decide(afi, this.candSlots.slice(0, n), this.candAttrs.slice(0, n));

@@ -7,9 +7,13 @@ import { CHUNK_MASK, Column, type PrefixIndex } from "./prefix-index";
 import type { PrefixKey } from "./prefix-key";
 
 export class RowTable implements KeyTable {
-  /** -1 where this table has no entry; values are >= 0. */
-  private vals = new Column(-1);
-  private auxs = new Column(-1);
+  /**
+   * value + 1, 0 where this table has no entry (values are >= 0): a fresh
+   * chunk is already all "no entry", so allocating one needs no fill pass.
+   * The aux column is only read where a value is present.
+   */
+  private vals = new Column(0);
+  private auxs = new Column(0);
   private count = 0;
   prevAux = -1;
 
@@ -21,12 +25,12 @@ export class RowTable implements KeyTable {
 
   get(key: PrefixKey): number {
     const row = this.index.find(key);
-    return row < 0 ? -1 : this.vals.get(row);
+    return row < 0 ? -1 : this.vals.get(row) - 1;
   }
 
   aux(key: PrefixKey): number {
     const row = this.index.find(key);
-    return row < 0 || this.vals.get(row) < 0 ? -1 : this.auxs.get(row);
+    return row < 0 || this.vals.get(row) === 0 ? -1 : this.auxs.get(row);
   }
 
   set(key: PrefixKey, val: number, aux = 0): number {
@@ -39,9 +43,10 @@ export class RowTable implements KeyTable {
   }
 
   getRow(row: number): number {
-    return this.vals.get(row);
+    return this.vals.get(row) - 1;
   }
 
+  /** The aux of `row`; meaningful only where getRow finds a value. */
   auxRow(row: number): number {
     return this.auxs.get(row);
   }
@@ -51,22 +56,22 @@ export class RowTable implements KeyTable {
     const o = row & CHUNK_MASK;
     const vals = this.vals.writable(row);
     const auxs = this.auxs.writable(row);
-    const prev = vals[o]!;
+    const prev = vals[o]! - 1;
     if (prev < 0) {
       this.index.hold(row);
       this.count++;
       this.prevAux = -1;
     } else this.prevAux = auxs[o]!;
-    vals[o] = val;
+    vals[o] = val + 1;
     auxs[o] = aux;
     return prev;
   }
 
   /** Like delete, for the row of `key`; returns the removed value or -1. */
   deleteRow(key: PrefixKey, row: number): number {
-    const prev = this.vals.get(row);
+    const prev = this.vals.get(row) - 1;
     if (prev < 0) return -1;
-    this.vals.set(row, -1);
+    this.vals.set(row, 0);
     this.count--;
     this.index.drop(key, row);
     return prev;
@@ -76,7 +81,7 @@ export class RowTable implements KeyTable {
   each(fn: (key: PrefixKey, val: number, aux: number) => void): void {
     if (this.count === 0) return;
     this.index.each((key, row) => {
-      const v = this.vals.get(row);
+      const v = this.vals.get(row) - 1;
       if (v >= 0) fn(key, v, this.auxs.get(row));
     });
   }
@@ -93,14 +98,14 @@ export class RowTable implements KeyTable {
     const keys: PrefixKey[] = [];
     const rows: number[] = [];
     this.index.each((key, row) => {
-      if (this.vals.get(row) >= 0) {
+      if (this.vals.get(row) !== 0) {
         keys.push(key);
         rows.push(row);
       }
     });
     for (let i = 0; i < keys.length; i++) this.deleteRow(keys[i]!, rows[i]!);
-    // Every cell is -1 again: fresh columns give the chunks back.
-    this.vals = new Column(-1);
-    this.auxs = new Column(-1);
+    // Every cell is empty again: fresh columns give the chunks back.
+    this.vals = new Column(0);
+    this.auxs = new Column(0);
   }
 }

@@ -1,7 +1,9 @@
 // The running agent: one speaker, the control socket, the HTTP endpoint for
 // metrics and probes, and config reloads. Signal handling and process exit
 // live in flatroute.ts, so tests can drive an Agent in-process with a fake speaker.
+
 import { hostname } from "node:os";
+import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { SpeakerConfig } from "../bgp/config";
 import type { SpeakerHooks } from "../bgp/speaker";
@@ -253,6 +255,13 @@ export class Agent {
     if (a.enabled !== b.enabled || a.address !== b.address || a.port !== b.port) {
       this.log.warn({ running: a, configured: b }, "metrics changes take effect after a restart");
       out.metrics = a;
+    }
+    if (!isDeepStrictEqual(this.config.kernel, next.kernel)) {
+      this.log.warn(
+        { running: this.config.kernel, configured: next.kernel },
+        "kernel changes take effect after a restart",
+      );
+      out.kernel = this.config.kernel;
     }
     return out;
   }

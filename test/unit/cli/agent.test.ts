@@ -228,3 +228,36 @@ describe("agent HTTP endpoint and injected layers", () => {
     assert.equal(status.http, undefined);
   });
 });
+
+describe("agent reload of settings bound to open sockets", () => {
+  it("keeps the running kernel and metrics settings and says they need a restart", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "flatroute-agent-"));
+    const configPath = join(dir, "config.yaml");
+    const lines: { msg: string; running?: unknown; configured?: unknown }[] = [];
+    const log = pino({}, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const base = GOOD.replace("listen: []\n", "listen: []\nkernel: {enabled: false, metric: 20}\n");
+    await writeFile(configPath, base);
+    const agent = await Agent.start(
+      { configPath, controlSocket: join(dir, "ctl.sock") },
+      await loadConfigFile(configPath),
+      log,
+      () => new FakeSpeaker(),
+    );
+    try {
+      await writeFile(
+        configPath,
+        base.replace("metric: 20", "metric: 50").replace("port: 0", "port: 0, enabled: false"),
+      );
+      await agent.configure(false);
+      const warned = lines.map((l) => l.msg);
+      assert.ok(warned.includes("kernel changes take effect after a restart"), warned.join("\n"));
+      assert.ok(warned.includes("metrics changes take effect after a restart"), warned.join("\n"));
+      const kernel = lines.find((l) => l.msg === "kernel changes take effect after a restart")!;
+      assert.deepEqual((kernel.running as { metric: number }).metric, 20);
+      assert.deepEqual((kernel.configured as { metric: number }).metric, 50);
+    } finally {
+      await agent.stop("test over");
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

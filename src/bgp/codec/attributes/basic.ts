@@ -28,22 +28,33 @@ export const ORIGIN: AttrDescriptor = {
   },
 };
 
-export const NEXT_HOP: AttrDescriptor = {
-  code: AttrType.NextHop,
-  name: "NEXT_HOP",
-  flags: WELL_KNOWN,
-  onMalformed: ErrorAction.TreatAsWithdraw,
-  subcode: UpdateSubcode.AttributeLengthError,
-  decode(v, s) {
-    wantLength(v, 4, "NEXT_HOP");
-    s.attrs.nextHop = formatIPv4(v);
-  },
-  encode(a, _s, w) {
-    if (a.nextHop === undefined) return false;
-    w.bytes(ipv4ToBytes(a.nextHop));
-    return true;
-  },
-};
+/** An attribute whose value is one IPv4 address (NEXT_HOP, ORIGINATOR_ID). */
+function ipv4Attribute(
+  code: AttrType,
+  name: string,
+  flags: number,
+  key: "nextHop" | "originatorId",
+): AttrDescriptor {
+  return {
+    code,
+    name,
+    flags,
+    onMalformed: ErrorAction.TreatAsWithdraw,
+    subcode: UpdateSubcode.AttributeLengthError,
+    decode(v, s) {
+      wantLength(v, 4, name);
+      s.attrs[key] = formatIPv4(v);
+    },
+    encode(a, _s, w) {
+      const value = a[key];
+      if (value === undefined) return false;
+      w.bytes(ipv4ToBytes(value));
+      return true;
+    },
+  };
+}
+
+export const NEXT_HOP = ipv4Attribute(AttrType.NextHop, "NEXT_HOP", WELL_KNOWN, "nextHop");
 
 function u32Attribute(code: AttrType, name: string, flags: number, key: "med" | "localPref"): AttrDescriptor {
   return {
@@ -88,22 +99,12 @@ export const ATOMIC_AGGREGATE: AttrDescriptor = {
   },
 };
 
-export const ORIGINATOR_ID: AttrDescriptor = {
-  code: AttrType.OriginatorId,
-  name: "ORIGINATOR_ID",
-  flags: OPTIONAL_NON_TRANSITIVE,
-  onMalformed: ErrorAction.TreatAsWithdraw,
-  subcode: UpdateSubcode.AttributeLengthError,
-  decode(v, s) {
-    wantLength(v, 4, "ORIGINATOR_ID");
-    s.attrs.originatorId = formatIPv4(v);
-  },
-  encode(a, _s, w) {
-    if (a.originatorId === undefined) return false;
-    w.bytes(ipv4ToBytes(a.originatorId));
-    return true;
-  },
-};
+export const ORIGINATOR_ID = ipv4Attribute(
+  AttrType.OriginatorId,
+  "ORIGINATOR_ID",
+  OPTIONAL_NON_TRANSITIVE,
+  "originatorId",
+);
 
 export const CLUSTER_LIST: AttrDescriptor = {
   code: AttrType.ClusterList,

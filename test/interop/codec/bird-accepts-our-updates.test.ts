@@ -25,6 +25,7 @@ import {
   type Prefix,
   type SessionCaps,
 } from "../../../src/bgp/codec";
+import { waitFor } from "../../lab/wait";
 
 const run = promisify(execFile);
 
@@ -36,19 +37,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  return waitFor(probe, {
+    what,
+    timeoutMs: deadlineMs,
+    intervalMs: 50,
+    until: (v) => v !== undefined,
+  }) as Promise<T>;
 }
 
 function v4(i: number): Prefix {

@@ -6,6 +6,7 @@ import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { controlRequest } from "../../../src/control/client";
+import { waitFor } from "../../lab/wait";
 
 const BIN = resolve(__dirname, "../../../src/cli/flatroute.js");
 // The agent runs in the host's network namespace here: its kernel FIB stays off, its HTTP endpoint on loopback.
@@ -35,23 +36,8 @@ function start(args: string[]): Running {
 }
 
 /** Polls `probe` until it returns a value, or fails after the deadline. */
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  return waitFor(probe, { what, timeoutMs, intervalMs: 50, until: (v) => v !== undefined }) as Promise<T>;
 }
 
 async function protocolNames(socket: string): Promise<string[]> {

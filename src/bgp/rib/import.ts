@@ -103,13 +103,29 @@ export class ImportBatch {
     return id;
   }
 
+  /**
+   * The id every prefix of the batch gets when the policy does not look at
+   * prefixes (the batch keeps the reference); -1 when the set is rejected or
+   * the answer differs by prefix (ask resultFor per prefix).
+   */
+  uniformId(): number {
+    if (this.baseId < 0 || this.perPrefix) return -1;
+    // The key is not looked at by a policy without prefix lists.
+    return this.resultFor(0);
+  }
+
   /** One more table reference to `id` (one the batch holds). */
   addRef(id: number): void {
+    this.addRefs(id, 1);
+  }
+
+  /** `n` more table references to `id`. */
+  addRefs(id: number, n: number): void {
     if (id !== this.refId) {
       this.flushRefs();
       this.refId = id;
     }
-    this.refCount++;
+    this.refCount += n;
   }
 
   flushRefs(): void {

@@ -13,6 +13,15 @@ import type { Rib } from "./rib";
 
 export class RibUpdateVisitor implements UpdateVisitor {
   private batch: ImportBatch | undefined;
+  /**
+   * The UPDATE's announced prefixes, collected as numbers and imported as
+   * one run at its end (Rib.importIpv4Run): what is the same for all of them
+   * is then worked out once. Withdrawals precede announcements on the wire,
+   * so deferring the announcements to the end keeps the UPDATE's order.
+   */
+  private addresses = new Int32Array(1024);
+  private lengths = new Uint8Array(1024);
+  private runLength = 0;
   /** null: the set has no usable next hop (the UPDATE's routes are treated as withdrawn). */
   private readonly bases = new WeakMap<PathAttributes, RouteAttrs | null>();
 
@@ -35,17 +44,35 @@ export class RibUpdateVisitor implements UpdateVisitor {
       base = importBase(attrs, attrs.nextHop) ?? null;
       this.bases.set(attrs, base);
     }
+    this.runLength = 0;
     this.batch = this.rib.beginImport(this.peer, Afi.IPv4, base ?? undefined);
   }
 
   announce(address: number, length: number): void {
-    if (this.batch !== undefined) this.rib.importPrefix(this.batch, ipv4Key(address, length));
+    if (this.batch === undefined) return;
+    const n = this.runLength;
+    if (n === this.addresses.length) this.growRun();
+    this.addresses[n] = address;
+    this.lengths[n] = length;
+    this.runLength = n + 1;
   }
 
   end(): void {
     const batch = this.batch;
     if (batch === undefined) return;
     this.batch = undefined;
+    const n = this.runLength;
+    this.runLength = 0;
+    if (n > 0) this.rib.importIpv4Run(batch, this.addresses, this.lengths, n);
     this.rib.endImport(batch);
+  }
+
+  private growRun(): void {
+    const addresses = new Int32Array(this.addresses.length * 2);
+    const lengths = new Uint8Array(this.lengths.length * 2);
+    addresses.set(this.addresses);
+    lengths.set(this.lengths);
+    this.addresses = addresses;
+    this.lengths = lengths;
   }
 }

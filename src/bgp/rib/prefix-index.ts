@@ -131,7 +131,7 @@ function prefixNumber(address: number, length: number): number {
  * in never-copied chunks; only the directory (one entry per 16 dense
  * prefixes) doubles as it grows.
  */
-class NumIndex implements PrefixIndex {
+export class NumIndex implements PrefixIndex {
   private dirHigh = new Int32Array(MIN_CAPACITY);
   private dirTag = new Int32Array(MIN_CAPACITY).fill(FREE);
   private dirMask = MIN_CAPACITY - 1;
@@ -165,8 +165,12 @@ class NumIndex implements PrefixIndex {
     const key = k as number;
     // Not key % 64: on a double that is a call into the C library, here it is two instructions.
     const address = Math.floor(key / 64);
-    const length = key - address * 64;
-    const n = prefixNumber(address >>> 0, length);
+    return this.rowOfPrefix(address >>> 0, key - address * 64);
+  }
+
+  /** rowOf for the prefix (address, length) without its key (`address` unsigned, host bits clear). */
+  rowOfPrefix(address: number, length: number): number {
+    const n = prefixNumber(address, length);
     const high = n >>> BLOCK_SHIFT;
     let block = this.blockOf(high, length);
     if (block < 0) block = this.addBlock(high, length);

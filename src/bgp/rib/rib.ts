@@ -11,8 +11,8 @@ import { Exporter } from "./exporter";
 import { ImportBatch, importBase } from "./import";
 import { LOCAL_SLOT, LocRib } from "./loc-rib";
 import { AFIS, type ExportTarget, RibPeer } from "./peer";
-import { newPrefixIndex, type PrefixIndex } from "./prefix-index";
-import { keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
+import { NumIndex, newPrefixIndex, type PrefixIndex } from "./prefix-index";
+import { ipv4Key, keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
 import { RowTable } from "./row-table";
 import type { RibSettings } from "./settings";
 
@@ -45,7 +45,8 @@ const REACHABLE: NextHopResolution = { reachable: true, cost: 0 };
 export class Rib {
   readonly store = new AttrStore();
   /** Per family: prefix key -> row, shared by the Loc-RIB, the originated set and every Adj-RIB-In. */
-  readonly indexes: readonly PrefixIndex[] = AFIS.map(newPrefixIndex);
+  private readonly ipv4Index = new NumIndex();
+  readonly indexes: readonly PrefixIndex[] = [this.ipv4Index, newPrefixIndex(Afi.IPv6)];
   readonly loc = LocRib.forFamilies(this.indexes);
   readonly originated: RowTable[] = this.indexes.map((index) => new RowTable(index));
   /** Indexed by slot; LOCAL_SLOT stays empty. */
@@ -223,6 +224,57 @@ export class Rib {
     // prev differs from id, the only id with pending references.
     if (prev >= 0) this.store.unref(prev);
     this.recomputeRow(afi, key, row, batch);
+  }
+
+  /**
+   * importPrefix for a run of IPv4 prefixes from one UPDATE, as the walker
+   * found them (`addresses` as int32 with host bits clear, `lengths`): what is
+   * the same for every prefix of the run (the policy's answer, the tables,
+   * the next hop's reachability, whether exports care) is worked out once,
+   * and a prefix whose only path is this one gets it without the general
+   * decision, which is what that decision would choose. Everything else
+   * (policies that look at prefixes, rejected sets, unreachable next hops,
+   * several paths, the node's own prefixes) takes importPrefix's way.
+   */
+  importIpv4Run(batch: ImportBatch, addresses: Int32Array, lengths: Uint8Array, count: number): void {
+    const id = batch.afi === Afi.IPv4 ? batch.uniformId() : -1;
+    const slot = batch.peer.slot;
+    if (id < 0 || !this.path(slot, id, Afi.IPv4).reachable) {
+      for (let i = 0; i < count; i++) this.importPrefix(batch, ipv4Key(addresses[i]! >>> 0, lengths[i]!));
+      return;
+    }
+    const peer = batch.peer;
+    peer.counters.received += count;
+    const index = this.ipv4Index;
+    const adjIn = peer.adjIn[0]!;
+    const loc = this.loc[0]!;
+    const originated = this.originated[0]!;
+    const fib = this.options.fib;
+    const receivedAt = batch.receivedAt;
+    if (batch.exportRelevance === null) batch.exportRelevance = this.exporter.learnedRelevance(Afi.IPv4);
+    const relevance = batch.exportRelevance;
+    let refs = 0;
+    for (let i = 0; i < count; i++) {
+      const address = addresses[i]! >>> 0;
+      const length = lengths[i]!;
+      const row = index.rowOfPrefix(address, length);
+      const prev = adjIn.setRow(row, id, receivedAt);
+      // Same set again: the table's reference stays as it was.
+      if (prev === id) continue;
+      refs++;
+      // prev differs from id, the only id with pending references.
+      if (prev >= 0) this.store.unref(prev);
+      // A prefix with one path has no multipath entry either: that takes two candidates.
+      if ((originated.size > 0 && originated.getRow(row) >= 0) || this.candidates(Afi.IPv4, row) !== 1) {
+        this.recomputeRow(Afi.IPv4, ipv4Key(address, length), row, batch);
+        continue;
+      }
+      const change = loc.best.setRow(row, id, slot) !== id || loc.best.prevAux !== slot;
+      if (!change) continue;
+      if (fib) this.notifyFib(Afi.IPv4, ipv4Key(address, length), [slot, id]);
+      if (relevance !== false) this.exporter.changedLearned(Afi.IPv4, ipv4Key(address, length), relevance);
+    }
+    batch.addRefs(id, refs);
   }
 
   endImport(batch: ImportBatch): void {

@@ -15,7 +15,7 @@ import { chooseNextHop } from "./next-hop";
 import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
 import type { ExportTarget, RibPeer } from "./rib/peer";
-import { type NextHopResolution, Rib } from "./rib/rib";
+import { type NextHopResolution, Rib, type RibOptions } from "./rib/rib";
 import { RibSettings } from "./rib/settings";
 import { routeViews } from "./route-view";
 import { refuseConnection } from "./session/connection";
@@ -27,6 +27,7 @@ import { capabilityNames } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
 import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
 import { BgpListener } from "./transport";
+import { warmUpIngest } from "./warm-up";
 
 interface PeerRuntime {
   config: PeerConfig;
@@ -54,6 +55,8 @@ export interface SpeakerOptions {
   restarting?: boolean;
   /** Every session state change (see SpeakerHooks). */
   peerState?: SpeakerHooks["peerState"];
+  /** Run a synthetic table through the ingestion path first, so the first real one meets optimized code (warm-up.ts). */
+  warmUp?: boolean;
 }
 
 /** One change of a peer's session state, for the agent's structured log. */
@@ -102,7 +105,7 @@ export class Speaker implements SpeakerApi {
       this.grLocal.restarting = true;
       this.grLocal.forwardingPreserved = true;
     }
-    this.rib = new Rib(new RibSettings(config), {
+    const ribOptions: RibOptions = {
       onConverged: () => {
         this.grLocal.restarting = false;
         if (this.rib.exporter.held) {
@@ -114,7 +117,13 @@ export class Speaker implements SpeakerApi {
       log,
       resolveNextHop: options.resolveNextHop,
       onMaxPrefix: (peer, afi, count) => this.onMaxPrefix(peer, afi, count),
-    });
+    };
+    if (options.warmUp) {
+      const started = performance.now();
+      const prefixes = warmUpIngest(config, ribOptions);
+      log.debug({ prefixes, ms: Math.round(performance.now() - started) }, "ingestion path warmed up");
+    }
+    this.rib = new Rib(new RibSettings(config), ribOptions);
     // RFC 4724 4.1: a restarting speaker defers its exports until End-of-RIB from every
     // peer (or convergenceTimeout), so peers keep the routes they hold for us as stale
     // rather than seeing a partial table. The kernel side waits for the same moment

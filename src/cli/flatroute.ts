@@ -54,7 +54,7 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   }
   // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
   const createSpeaker: SpeakerFactory = (c, l, hooks) =>
-    new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib });
+    new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib, warmUp: true });
   let agent: Agent;
   try {
     agent = await Agent.start(options, config, log, createSpeaker, fib ? { fib } : {});

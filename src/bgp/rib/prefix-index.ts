@@ -10,7 +10,7 @@
 import { Afi } from "../codec/types";
 import type { PrefixKey } from "./prefix-key";
 
-const CHUNK_SHIFT = 14;
+export const CHUNK_SHIFT = 14;
 const CHUNK = 1 << CHUNK_SHIFT;
 export const CHUNK_MASK = CHUNK - 1;
 
@@ -75,20 +75,53 @@ export interface PrefixIndex {
   rowOf(key: PrefixKey): number;
   /** One more table holds `row`. */
   hold(row: number): void;
+  /**
+   * The chunk of holder counts that has `row` at `row & CHUNK_MASK`, for
+   * tables that hold a run of rows: incrementing it there is `hold(row)`.
+   */
+  holdersChunk(row: number): Uint16Array;
   /** A table let go of `row` (whose key is `key`); the last one frees it. */
   drop(key: PrefixKey, row: number): void;
   /** Visits every (key, row). The callback must not add or free rows. */
   each(fn: (key: PrefixKey, row: number) => void): void;
 }
 
+/**
+ * How many tables hold each row, as uint16 (half the memory of an int32
+ * column): a row is held by the Loc-RIB, the originated set and at most two
+ * tables per peer (Adj-RIB-In and stale routes), so MAX_PEERS keeps it in range.
+ */
+class HolderCounts {
+  private readonly chunks: Uint16Array[] = [];
+
+  /** Adds `delta` and returns the new count. */
+  add(row: number, delta: number): number {
+    const c = this.writable(row);
+    const o = row & CHUNK_MASK;
+    const v = c[o]! + delta;
+    c[o] = v;
+    return v;
+  }
+
+  /** The chunk holding `row` (at `row & CHUNK_MASK`). Rows are dense from 0, so every chunk below is needed too. */
+  writable(row: number): Uint16Array {
+    const i = row >>> CHUNK_SHIFT;
+    while (this.chunks.length <= i) this.chunks.push(new Uint16Array(CHUNK));
+    return this.chunks[i]!;
+  }
+}
+
+/** Peers a RIB may hold: two tables each, plus the Loc-RIB and the originated set, fit a uint16 holder count. */
+export const MAX_PEERS = 32_000;
+
 /** Row numbers and their holder counts, shared by both index kinds. */
 class Rows {
-  readonly refs = new Column(0);
+  readonly refs = new HolderCounts();
   private readonly free: number[] = [];
   private next = 0;
 
   take(): number {
-    return this.free.pop() ?? this.next++;
+    return this.free.length > 0 ? this.free.pop()! : this.next++;
   }
 
   release(row: number): void {
@@ -168,6 +201,38 @@ export class NumIndex implements PrefixIndex {
     return this.rowOfPrefix(address >>> 0, key - address * 64);
   }
 
+  /**
+   * rowOfPrefix for each of `count` prefixes (addresses as int32), into
+   * `rows`. A run's prefixes mostly share blocks and cell chunks, so the
+   * chunk is looked up once per chunk rather than once per prefix.
+   */
+  rowsOf(addresses: Int32Array, lengths: Uint8Array, count: number, rows: Int32Array): void {
+    let chunk = -1;
+    let cells: Int32Array | undefined;
+    for (let i = 0; i < count; i++) {
+      const length = lengths[i]!;
+      const n = prefixNumber(addresses[i]! >>> 0, length);
+      const high = n >>> BLOCK_SHIFT;
+      let block = this.blockOf(high, length);
+      if (block < 0) block = this.addBlock(high, length);
+      const cell = block * BLOCK + (n & BLOCK_MASK);
+      if (cell >>> CHUNK_SHIFT !== chunk || cells === undefined) {
+        chunk = cell >>> CHUNK_SHIFT;
+        cells = this.cells.writable(cell);
+      }
+      const o = cell & CHUNK_MASK;
+      const v = cells[o]!;
+      if (v > 0) {
+        rows[i] = v - 1;
+        continue;
+      }
+      const row = this.r.take();
+      cells[o] = row + 1;
+      this.count++;
+      rows[i] = row;
+    }
+  }
+
   /** rowOf for the prefix (address, length) without its key (`address` unsigned, host bits clear). */
   rowOfPrefix(address: number, length: number): number {
     const n = prefixNumber(address, length);
@@ -186,6 +251,10 @@ export class NumIndex implements PrefixIndex {
 
   hold(row: number): void {
     this.r.refs.add(row, 1);
+  }
+
+  holdersChunk(row: number): Uint16Array {
+    return this.r.refs.writable(row);
   }
 
   drop(k: PrefixKey, row: number): void {
@@ -342,6 +411,10 @@ class StringIndex implements PrefixIndex {
 
   hold(row: number): void {
     this.r.refs.add(row, 1);
+  }
+
+  holdersChunk(row: number): Uint16Array {
+    return this.r.refs.writable(row);
   }
 
   drop(key: PrefixKey, row: number): void {

@@ -11,7 +11,7 @@ import { Exporter } from "./exporter";
 import { ImportBatch, importBase } from "./import";
 import { LOCAL_SLOT, LocRib } from "./loc-rib";
 import { AFIS, type ExportTarget, RibPeer } from "./peer";
-import { NumIndex, newPrefixIndex, type PrefixIndex } from "./prefix-index";
+import { MAX_PEERS, NumIndex, newPrefixIndex, type PrefixIndex } from "./prefix-index";
 import { ipv4Key, keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
 import { RowTable } from "./row-table";
 import type { RibSettings } from "./settings";
@@ -59,6 +59,12 @@ export class Rib {
   // Scratch arrays for collecting candidates without allocating per prefix.
   private readonly candSlots: number[] = [];
   private readonly candAttrs: number[] = [];
+  // Scratch for importIpv4Run: each prefix's row (-1 once dealt with), its previous
+  // Adj-RIB-In value, and its previous best (attribute set and peer slot).
+  private runRows = new Int32Array(1024);
+  private runPrevs = new Int32Array(1024);
+  private runPrevBest = new Int32Array(1024);
+  private runPrevSlots = new Int32Array(1024);
 
   constructor(
     public settings: RibSettings,
@@ -95,6 +101,7 @@ export class Rib {
   addPeer(config: RibPeer["config"]): RibPeer {
     let slot = this.peers.indexOf(undefined, 1);
     if (slot < 0) slot = this.peers.length;
+    if (slot > MAX_PEERS) throw new Error(`a RIB holds at most ${MAX_PEERS} peers`);
     const peer = new RibPeer(slot, config, this.settings.asn, this.indexes);
     this.settings.resolvePolicies(peer);
     this.peers[slot] = peer;
@@ -245,36 +252,64 @@ export class Rib {
     }
     const peer = batch.peer;
     peer.counters.received += count;
-    const index = this.ipv4Index;
-    const adjIn = peer.adjIn[0]!;
     const loc = this.loc[0]!;
     const originated = this.originated[0]!;
     const fib = this.options.fib;
-    const receivedAt = batch.receivedAt;
     if (batch.exportRelevance === null) batch.exportRelevance = this.exporter.learnedRelevance(Afi.IPv4);
     const relevance = batch.exportRelevance;
+    if (this.runRows.length < count) {
+      this.runRows = new Int32Array(count);
+      this.runPrevs = new Int32Array(count);
+      this.runPrevBest = new Int32Array(count);
+      this.runPrevSlots = new Int32Array(count);
+    }
+    const rows = this.runRows;
+    const prevs = this.runPrevs;
+    this.ipv4Index.rowsOf(addresses, lengths, count, rows);
+    peer.adjIn[0]!.setRun(rows, count, id, batch.receivedAt, prevs);
     let refs = 0;
     for (let i = 0; i < count; i++) {
-      const address = addresses[i]! >>> 0;
-      const length = lengths[i]!;
-      const row = index.rowOfPrefix(address, length);
-      const prev = adjIn.setRow(row, id, receivedAt);
-      // Same set again: the table's reference stays as it was.
-      if (prev === id) continue;
+      const prev = prevs[i]!;
+      // Same set again: the table's reference stays as it was, and so does the choice.
+      if (prev === id) {
+        rows[i] = -1;
+        continue;
+      }
       refs++;
       // prev differs from id, the only id with pending references.
       if (prev >= 0) this.store.unref(prev);
+      const row = rows[i]!;
       // A prefix with one path has no multipath entry either: that takes two candidates.
-      if ((originated.size > 0 && originated.getRow(row) >= 0) || this.candidates(Afi.IPv4, row) !== 1) {
-        this.recomputeRow(Afi.IPv4, ipv4Key(address, length), row, batch);
-        continue;
+      if ((originated.size > 0 && originated.getRow(row) >= 0) || this.heldByOthers(Afi.IPv4, row, peer)) {
+        this.recomputeRow(Afi.IPv4, ipv4Key(addresses[i]! >>> 0, lengths[i]!), row, batch);
+        rows[i] = -1;
       }
-      const change = loc.best.setRow(row, id, slot) !== id || loc.best.prevAux !== slot;
-      if (!change) continue;
-      if (fib) this.notifyFib(Afi.IPv4, ipv4Key(address, length), [slot, id]);
-      if (relevance !== false) this.exporter.changedLearned(Afi.IPv4, ipv4Key(address, length), relevance);
     }
     batch.addRefs(id, refs);
+    // The rows left have this path alone: it becomes their best.
+    const prevBest = this.runPrevBest;
+    const prevSlots = this.runPrevSlots;
+    loc.best.setRun(rows, count, id, slot, prevBest, prevSlots);
+    if (fib === undefined && relevance === false) return;
+    for (let i = 0; i < count; i++) {
+      if (rows[i]! < 0 || (prevBest[i] === id && prevSlots[i] === slot)) continue;
+      const key = ipv4Key(addresses[i]! >>> 0, lengths[i]!);
+      if (fib) this.notifyFib(Afi.IPv4, key, [slot, id]);
+      if (relevance !== false) this.exporter.changedLearned(Afi.IPv4, key, relevance);
+    }
+  }
+
+  /** Whether a peer other than `peer` has a route for `row` (fresh or stale). */
+  private heldByOthers(afi: Afi, row: number, peer: RibPeer): boolean {
+    const peers = this.active;
+    for (let i = 0; i < peers.length; i++) {
+      const other = peers[i]!;
+      if (other === peer) continue;
+      if (other.adjIn[afi - 1]!.getRow(row) >= 0) return true;
+      const stale = other.stale[afi - 1];
+      if (stale && stale.getRow(row) >= 0) return true;
+    }
+    return false;
   }
 
   endImport(batch: ImportBatch): void {

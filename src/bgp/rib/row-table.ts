@@ -3,7 +3,7 @@
 // and writes every table by row (getRow/setRow/deleteRow); everything else
 // goes through the key-based KeyTable methods.
 import type { KeyTable } from "./key-table";
-import { CHUNK_MASK, Column, type PrefixIndex } from "./prefix-index";
+import { CHUNK_MASK, CHUNK_SHIFT, Column, type PrefixIndex } from "./prefix-index";
 import type { PrefixKey } from "./prefix-key";
 
 export class RowTable implements KeyTable {
@@ -65,6 +65,55 @@ export class RowTable implements KeyTable {
     vals[o] = val + 1;
     auxs[o] = aux;
     return prev;
+  }
+
+  /**
+   * setRow(rows[i], val, aux) for i below `count`, with each previous value
+   * (or -1) in prevs[i] and, when asked, the previous aux in prevAuxs[i]
+   * (meaningful where there was a value). Negative rows are skipped. A run's
+   * rows mostly share a chunk, so each column's chunk is looked up once per
+   * chunk rather than once per row.
+   */
+  setRun(
+    rows: Int32Array,
+    count: number,
+    val: number,
+    aux: number,
+    prevs: Int32Array,
+    prevAuxs?: Int32Array,
+  ): void {
+    const stored = val + 1;
+    let chunk = -1;
+    let vals: Int32Array | undefined;
+    let auxs: Int32Array | undefined;
+    let holders: Uint16Array | undefined;
+    let added = 0;
+    for (let i = 0; i < count; i++) {
+      const row = rows[i]!;
+      if (row < 0) continue;
+      if (
+        row >>> CHUNK_SHIFT !== chunk ||
+        vals === undefined ||
+        auxs === undefined ||
+        holders === undefined
+      ) {
+        chunk = row >>> CHUNK_SHIFT;
+        vals = this.vals.writable(row);
+        auxs = this.auxs.writable(row);
+        holders = this.index.holdersChunk(row);
+      }
+      const o = row & CHUNK_MASK;
+      const prev = vals[o]! - 1;
+      if (prev < 0) {
+        holders[o]!++;
+        added++;
+      }
+      if (prevAuxs !== undefined) prevAuxs[i] = auxs[o]!;
+      vals[o] = stored;
+      auxs[o] = aux;
+      prevs[i] = prev;
+    }
+    this.count += added;
   }
 
   /** Like delete, for the row of `key`; returns the removed value or -1. */

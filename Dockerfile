@@ -16,6 +16,7 @@ WORKDIR /opt/flatroute
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
-# The node flags of src/cli/node-flags.ts (V8 reads them only at start-up).
+# The node flags and environment of src/cli/node-flags.ts (read only at start-up).
+ENV MALLOC_ARENA_MAX=1
 ENTRYPOINT ["node", "--max-semi-space-size=1", "dist/src/cli/flatroute.js"]
 CMD ["agent", "--config", "/etc/flatroute/flatroute.yaml"]

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
-import { AGENT_NODE_FLAGS } from "../../src/cli/node-flags";
+import { AGENT_ENV, AGENT_NODE_FLAGS } from "../../src/cli/node-flags";
 import type { LabProcess, Netns } from "../../test/lab/netns";
 import type { Endpoints } from "../ingest/receivers/types";
 
@@ -48,7 +48,7 @@ export const startFlatroute: KernelReceiverFactory = (ns, e) => {
       "--control-socket",
       ns.lab.path("flatroute.sock"),
     ],
-    { logName: "flatroute", cwd: REPO_ROOT },
+    { logName: "flatroute", cwd: REPO_ROOT, env: { ...process.env, ...AGENT_ENV } },
   );
   return { label: "flatroute (kernel FIB, proto 186)", protocol: 186, proc };
 };

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
-import { AGENT_NODE_FLAGS } from "../../../src/cli/node-flags";
+import { AGENT_ENV, AGENT_NODE_FLAGS } from "../../../src/cli/node-flags";
 import { ControlConnection } from "../../../src/control/client";
 import type { Netns } from "../../../test/lab/netns";
 import { waitFor } from "../../../test/lab/wait";
@@ -41,7 +41,7 @@ export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver>
   const proc = ns.spawn(
     process.execPath,
     [...AGENT_NODE_FLAGS, ...nodeArgs, AGENT_CLI, "agent", "--config", conf, "--control-socket", socket],
-    { logName: "flatroute", cwd: REPO_ROOT },
+    { logName: "flatroute", cwd: REPO_ROOT, env: { ...process.env, ...AGENT_ENV } },
   );
   const failed = () =>
     proc.running ? undefined : `flatroute ${proc.exitStatus}: ${proc.log().slice(-2000)}`;

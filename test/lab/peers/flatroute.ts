@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
-import { AGENT_NODE_FLAGS } from "../../../src/cli/node-flags";
+import { AGENT_ENV, AGENT_NODE_FLAGS } from "../../../src/cli/node-flags";
 import { controlRequest } from "../control-client";
 import type { LabProcess, Netns } from "../netns";
 import { waitFor } from "../wait";
@@ -177,7 +177,7 @@ export class FlatrouteAgent {
         this.socket,
         ...extraArgs,
       ],
-      { logName: "flatroute", cwd: REPO_ROOT },
+      { logName: "flatroute", cwd: REPO_ROOT, env: { ...process.env, ...AGENT_ENV } },
     );
   }
 

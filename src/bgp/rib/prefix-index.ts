@@ -41,15 +41,6 @@ export class Column {
     this.writable(row)[row & CHUNK_MASK] = value;
   }
 
-  /** Adds `delta` and returns the new value. */
-  add(row: number, delta: number): number {
-    const c = this.writable(row);
-    const o = row & CHUNK_MASK;
-    const v = c[o]! + delta;
-    c[o] = v;
-    return v;
-  }
-
   /** The chunk holding `row` (at `row & CHUNK_MASK`), allocated if need be: one lookup for a read and a write. */
   writable(row: number): Int32Array {
     const i = row >>> CHUNK_SHIFT;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Afi } from "../../../../src/bgp/codec/types";
-import { Column, newPrefixIndex } from "../../../../src/bgp/rib/prefix-index";
+import { Column, NumIndex, newPrefixIndex } from "../../../../src/bgp/rib/prefix-index";
 import { ipv4Key, ipv6Key, type PrefixKey } from "../../../../src/bgp/rib/prefix-key";
 import { RowTable } from "../../../../src/bgp/rib/row-table";
 
@@ -99,6 +99,52 @@ describe("RowTable over a shared PrefixIndex", () => {
     assert.equal(c.get(99_999), -1);
     assert.equal(c.get(5), -1);
     assert.equal(new Column(-1).get(100_000), -1, "a fresh column does not see another's writes");
-    assert.equal(c.add(100_000, 2), 9);
+  });
+
+  it("NumIndex.rowsOf finds the rows rowOf would, across blocks and column chunks", () => {
+    const runs = new NumIndex();
+    const single = new NumIndex();
+    // /24s and /32s, consecutive and scattered, enough for several 16,384-cell chunks; some twice.
+    const prefixes: [number, number][] = [];
+    for (let i = 0; i < 40_000; i++) prefixes.push([((20 << 24) + i * 256) >>> 0, 24]);
+    for (let i = 0; i < 3000; i++) prefixes.push([((10 << 24) + i * 7919) >>> 0, 32]);
+    for (let i = 0; i < 500; i++) prefixes.push(prefixes[i * 13]!);
+    const addresses = Int32Array.from(prefixes, ([a]) => a | 0);
+    const lengths = Uint8Array.from(prefixes, ([, l]) => l);
+    const rows = new Int32Array(prefixes.length);
+    runs.rowsOf(addresses, lengths, prefixes.length, rows);
+    prefixes.forEach(([a, l], i) => {
+      assert.equal(rows[i], single.rowOf(ipv4Key(a, l)), `prefix ${i}`);
+      single.hold(rows[i]!);
+    });
+    assert.equal(runs.size, 43_000);
+  });
+
+  it("RowTable.setRun is setRow over each row of the run, negative rows skipped", () => {
+    const index = new NumIndex();
+    const runTable = new RowTable(index);
+    const rowTable = new RowTable(index);
+    const rows = Int32Array.from({ length: 20_000 }, (_, i) => index.rowOf(ipv4Key(i * 256, 24)));
+    for (let i = 0; i < rows.length; i += 3) {
+      runTable.setRow(rows[i]!, 4, 9);
+      rowTable.setRow(rows[i]!, 4, 9);
+    }
+    rows[7] = -1;
+    const prevs = new Int32Array(rows.length);
+    const prevAuxs = new Int32Array(rows.length);
+    runTable.setRun(rows, rows.length, 5, 1, prevs, prevAuxs);
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i]! < 0) continue;
+      const prev = rowTable.setRow(rows[i]!, 5, 1);
+      assert.equal(prevs[i], prev, `row ${i}`);
+      if (prev >= 0) assert.equal(prevAuxs[i], 9);
+    }
+    assert.equal(runTable.size, rowTable.size);
+    assert.equal(runTable.getRow(rows[8]!), 5);
+    assert.equal(runTable.getRow(index.find(ipv4Key(7 * 256, 24))), -1, "the skipped row stays empty");
+    // Both tables hold the same rows, so taking them out of one leaves every row to the other
+    // (and the skipped prefix's row, which this test made with rowOf and no table took).
+    runTable.clear();
+    assert.equal(index.size, rowTable.size + 1);
   });
 });

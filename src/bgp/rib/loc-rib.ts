@@ -20,7 +20,8 @@ export class LocRib {
     readonly afi: Afi,
     index: PrefixIndex = newPrefixIndex(afi),
   ) {
-    this.best = new RowTable(index);
+    // The aux is the peer slot, below MAX_PEERS: a uint16 column.
+    this.best = new RowTable(index, true);
   }
 
   get size(): number {

@@ -78,14 +78,18 @@ export interface PrefixIndex {
 }
 
 /**
- * How many tables hold each row, as uint16 (half the memory of an int32
- * column): a row is held by the Loc-RIB, the originated set and at most two
- * tables per peer (Adj-RIB-In and stale routes), so MAX_PEERS keeps it in range.
+ * A uint16 per row, 0 where never written: half the memory of a Column, for
+ * values known to stay small (holder counts, peer slots).
  */
-class HolderCounts {
+export class SmallColumn {
   private readonly chunks: Uint16Array[] = [];
 
-  /** Adds `delta` and returns the new count. */
+  get(row: number): number {
+    const i = row >>> CHUNK_SHIFT;
+    return i < this.chunks.length ? this.chunks[i]![row & CHUNK_MASK]! : 0;
+  }
+
+  /** Adds `delta` and returns the new value. */
   add(row: number, delta: number): number {
     const c = this.writable(row);
     const o = row & CHUNK_MASK;
@@ -102,12 +106,17 @@ class HolderCounts {
   }
 }
 
-/** Peers a RIB may hold: two tables each, plus the Loc-RIB and the originated set, fit a uint16 holder count. */
+/** Peers a RIB may hold: their slots and the holder counts of rows stay within a SmallColumn. */
 export const MAX_PEERS = 32_000;
 
-/** Row numbers and their holder counts, shared by both index kinds. */
+/**
+ * Row numbers and their holder counts (how many tables hold each row), shared
+ * by both index kinds. A row is held by the Loc-RIB, the originated set and
+ * at most two tables per peer (Adj-RIB-In and stale routes), so MAX_PEERS
+ * keeps a count within a SmallColumn.
+ */
 class Rows {
-  readonly refs = new HolderCounts();
+  readonly refs = new SmallColumn();
   private readonly free: number[] = [];
   private next = 0;
 

@@ -3,7 +3,7 @@
 // and writes every table by row (getRow/setRow/deleteRow); everything else
 // goes through the key-based KeyTable methods.
 import type { KeyTable } from "./key-table";
-import { CHUNK_MASK, CHUNK_SHIFT, Column, type PrefixIndex } from "./prefix-index";
+import { CHUNK_MASK, CHUNK_SHIFT, Column, type PrefixIndex, SmallColumn } from "./prefix-index";
 import type { PrefixKey } from "./prefix-key";
 
 export class RowTable implements KeyTable {
@@ -13,11 +13,17 @@ export class RowTable implements KeyTable {
    * The aux column is only read where a value is present.
    */
   private vals = new Column(0);
-  private auxs = new Column(0);
+  private auxs: Column | SmallColumn;
   private count = 0;
   prevAux = -1;
 
-  constructor(readonly index: PrefixIndex) {}
+  /** `smallAux`: aux values stay below 65,536 (peer slots), kept as uint16. */
+  constructor(
+    readonly index: PrefixIndex,
+    private readonly smallAux = false,
+  ) {
+    this.auxs = smallAux ? new SmallColumn() : new Column(0);
+  }
 
   get size(): number {
     return this.count;
@@ -85,7 +91,7 @@ export class RowTable implements KeyTable {
     const stored = val + 1;
     let chunk = -1;
     let vals: Int32Array | undefined;
-    let auxs: Int32Array | undefined;
+    let auxs: Int32Array | Uint16Array | undefined;
     let holders: Uint16Array | undefined;
     let added = 0;
     for (let i = 0; i < count; i++) {
@@ -155,6 +161,6 @@ export class RowTable implements KeyTable {
     for (let i = 0; i < keys.length; i++) this.deleteRow(keys[i]!, rows[i]!);
     // Every cell is empty again: fresh columns give the chunks back.
     this.vals = new Column(0);
-    this.auxs = new Column(0);
+    this.auxs = this.smallAux ? new SmallColumn() : new Column(0);
   }
 }

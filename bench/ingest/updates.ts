@@ -12,6 +12,7 @@ import {
   type Prefix,
   Safi,
 } from "../../src/bgp/codec/types";
+import { ipv4Prefix } from "../../src/bgp/prefix";
 
 /** First prefix: 20.0.0.0/24; 1,000,000 /24s end below 36.0.0.0, clear of the lab's 10.77.0.0/24. */
 export const FIRST_PREFIX = 20 << 24;
@@ -25,14 +26,7 @@ export interface Payload {
 
 export function ingestPrefixes(count: number): Prefix[] {
   const out: Prefix[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const a = (FIRST_PREFIX + i * 256) >>> 0;
-    out[i] = {
-      afi: Afi.IPv4,
-      length: 24,
-      address: Uint8Array.of(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, 0),
-    };
-  }
+  for (let i = 0; i < count; i++) out[i] = ipv4Prefix(FIRST_PREFIX + i * 256, 24);
   return out;
 }
 

@@ -1,18 +1,14 @@
 // The latency run's prefixes: one new IPv4 /32 per UPDATE, counted up from
 // 21.0.0.0 (clear of the lab's 10.77.0.0/24 and of bench/ingest's 20/8).
-import { Afi, type Prefix } from "../../src/bgp/codec/types";
+import type { Prefix } from "../../src/bgp/codec/types";
+import { ipv4Prefix } from "../../src/bgp/prefix";
 
 export const FIRST_ADDRESS = 21 << 24;
 /** Room for this many distinct /32s. */
 export const MAX_PREFIXES = 1 << 24;
 
 export function latencyPrefix(i: number): Prefix {
-  const a = (FIRST_ADDRESS + i) >>> 0;
-  return {
-    afi: Afi.IPv4,
-    length: 32,
-    address: Uint8Array.of(a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255),
-  };
+  return ipv4Prefix(FIRST_ADDRESS + i, 32);
 }
 
 /** The index of a /32 in the run, or -1 if it is not one of ours. */

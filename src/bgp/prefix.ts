@@ -18,6 +18,16 @@ export function formatAddress(bytes: Uint8Array): string {
   throw new Error(`address of ${bytes.length} bytes`);
 }
 
+/** The IPv4 prefix of `address` (an unsigned 32-bit integer, host bits clear) and `length`. */
+export function ipv4Prefix(address: number, length: number): Prefix {
+  const a = address >>> 0;
+  return {
+    afi: Afi.IPv4,
+    length,
+    address: Uint8Array.of(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff),
+  };
+}
+
 /** Parses "10.244.1.0/24" or "fd00::/64"; rejects host bits set, so typos do not silently widen. */
 export function parsePrefix(text: string): Prefix {
   const slash = text.indexOf("/");

@@ -19,6 +19,7 @@ import {
 } from "./codec/types";
 import type { SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
+import { ipv4Prefix } from "./prefix";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
 import { Rib, type RibOptions } from "./rib/rib";
 import { RibSettings } from "./rib/settings";
@@ -53,14 +54,8 @@ function syntheticTable(count: number): Uint8Array[] {
   const frames: Uint8Array[] = [];
   for (let first = 0; first < count; first += GROUP) {
     const group: Prefix[] = [];
-    for (let i = first; i < Math.min(count, first + GROUP); i++) {
-      const a = (FIRST_ADDRESS + i * 256) >>> 0;
-      group.push({
-        afi: Afi.IPv4,
-        length: 24,
-        address: Uint8Array.of(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, 0),
-      });
-    }
+    for (let i = first; i < Math.min(count, first + GROUP); i++)
+      group.push(ipv4Prefix(FIRST_ADDRESS + i * 256, 24));
     frames.push(...encodeAnnouncements(family, group, attrs, FOUR_OCTET_CAPS));
   }
   return frames;

@@ -3,7 +3,7 @@
 // string). IPv6: a 17-character string (16 address bytes, then the length)
 // for now; it is a primitive Map key at least.
 import { Afi, type Prefix } from "../codec/types";
-import { formatPrefix } from "../prefix";
+import { formatPrefix, ipv4Prefix } from "../prefix";
 
 export type PrefixKey = number | string;
 
@@ -36,12 +36,7 @@ export function prefixKey(p: Prefix): PrefixKey {
 export function keyPrefix(afi: Afi, key: PrefixKey): Prefix {
   if (afi === Afi.IPv4) {
     const k = key as number;
-    const a = ipv4KeyAddress(k);
-    return {
-      afi,
-      length: ipv4KeyLength(k),
-      address: Uint8Array.of(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff),
-    };
+    return ipv4Prefix(ipv4KeyAddress(k), ipv4KeyLength(k));
   }
   const s = key as string;
   const address = new Uint8Array(16);

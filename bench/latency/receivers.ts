@@ -4,15 +4,10 @@
 // needs them up; the sender says when the session is established.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { stringify } from "yaml";
-import { AGENT_ENV, AGENT_NODE_FLAGS } from "../../src/cli/node-flags";
 import type { LabProcess, Netns } from "../../test/lab/netns";
+import { spawnAgent } from "../../test/lab/peers/flatroute";
 import type { Endpoints } from "../ingest/receivers/types";
-
-/** Repository root, from dist/bench/latency. */
-const REPO_ROOT = resolve(__dirname, "..", "..", "..");
-const AGENT_CLI = process.env.FLATROUTE_AGENT_CLI ?? resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");
 
 export interface KernelReceiver {
   label: string;
@@ -37,19 +32,7 @@ export const startFlatroute: KernelReceiverFactory = (ns, e) => {
       log: { level: "warn" },
     }),
   );
-  const proc = ns.spawn(
-    process.execPath,
-    [
-      ...AGENT_NODE_FLAGS,
-      AGENT_CLI,
-      "agent",
-      "--config",
-      conf,
-      "--control-socket",
-      ns.lab.path("flatroute.sock"),
-    ],
-    { logName: "flatroute", cwd: REPO_ROOT, env: { ...process.env, ...AGENT_ENV } },
-  );
+  const proc = spawnAgent(ns, ["--config", conf, "--control-socket", ns.lab.path("flatroute.sock")]);
   return { label: "flatroute (kernel FIB, proto 186)", protocol: 186, proc };
 };
 

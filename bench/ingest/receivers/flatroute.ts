@@ -3,17 +3,13 @@
 // over one persistent connection. FLATROUTE_BENCH_NODE_ARGS adds node flags
 // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") for profiling runs.
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { stringify } from "yaml";
-import { AGENT_ENV, AGENT_NODE_FLAGS } from "../../../src/cli/node-flags";
 import { ControlConnection } from "../../../src/control/client";
 import type { Netns } from "../../../test/lab/netns";
+import { spawnAgent } from "../../../test/lab/peers/flatroute";
 import { waitFor } from "../../../test/lab/wait";
 import type { Endpoints, Receiver } from "./types";
 
-/** Repository root, from dist/bench/ingest/receivers. */
-const REPO_ROOT = resolve(__dirname, "..", "..", "..", "..");
-const AGENT_CLI = process.env.FLATROUTE_AGENT_CLI ?? resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");
 const PEER = "sender";
 
 interface ProtocolRow {
@@ -38,11 +34,7 @@ export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver>
     }),
   );
   const nodeArgs = (process.env.FLATROUTE_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-  const proc = ns.spawn(
-    process.execPath,
-    [...AGENT_NODE_FLAGS, ...nodeArgs, AGENT_CLI, "agent", "--config", conf, "--control-socket", socket],
-    { logName: "flatroute", cwd: REPO_ROOT, env: { ...process.env, ...AGENT_ENV } },
-  );
+  const proc = spawnAgent(ns, ["--config", conf, "--control-socket", socket], nodeArgs);
   const failed = () =>
     proc.running ? undefined : `flatroute ${proc.exitStatus}: ${proc.log().slice(-2000)}`;
   const control = await waitFor(() => ControlConnection.connect(socket, { timeoutMs: 1000 }), {

@@ -15,6 +15,18 @@ export const REPO_ROOT = resolve(__dirname, "..", "..", "..", "..");
 export const AGENT_CLI =
   process.env.FLATROUTE_AGENT_CLI ?? resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");
 
+/**
+ * Starts `flatroute agent ARGS` in `ns` the way the bin and the image run it
+ * (AGENT_NODE_FLAGS, AGENT_ENV), with `nodeArgs` added to node's own (e.g. --cpu-prof).
+ */
+export function spawnAgent(ns: Netns, args: string[], nodeArgs: string[] = []): LabProcess {
+  return ns.spawn(process.execPath, [...AGENT_NODE_FLAGS, ...nodeArgs, AGENT_CLI, "agent", ...args], {
+    logName: "flatroute",
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...AGENT_ENV },
+  });
+}
+
 /** The YAML config file, in the documented camelCase keys. */
 export interface AgentPeerYaml {
   name: string;
@@ -165,20 +177,7 @@ export class FlatrouteAgent {
 
   private spawn(extraArgs: string[] = []): LabProcess {
     writeFileSync(this.configPath, stringify(this.config));
-    return this.ns.spawn(
-      process.execPath,
-      [
-        ...AGENT_NODE_FLAGS,
-        AGENT_CLI,
-        "agent",
-        "--config",
-        this.configPath,
-        "--control-socket",
-        this.socket,
-        ...extraArgs,
-      ],
-      { logName: "flatroute", cwd: REPO_ROOT, env: { ...process.env, ...AGENT_ENV } },
-    );
+    return spawnAgent(this.ns, ["--config", this.configPath, "--control-socket", this.socket, ...extraArgs]);
   }
 
   private async waitReady(): Promise<void> {

@@ -70,7 +70,6 @@ function syntheticTable(count: number): Uint8Array[] {
 export function warmUpIngest(config: SpeakerConfig, options: RibOptions, o: WarmUpOptions = {}): number {
   const frames = syntheticTable(o.prefixes ?? 4096);
   const rounds = o.rounds ?? 4;
-  const caps = { ...FOUR_OCTET_CAPS };
   let imported = 0;
   for (let r = 0; r < rounds; r++) {
     const rib = new Rib(new RibSettings(config), {
@@ -91,7 +90,7 @@ export function warmUpIngest(config: SpeakerConfig, options: RibOptions, o: Warm
       importPolicy: { name: "warm-up", terms: [], defaultAction: "accept" },
     });
     const path = new UpdateFastPath(new RibUpdateVisitor(rib, peer, () => false), true);
-    for (const frame of frames) path.walk(frame, caps);
+    for (const frame of frames) path.walk(frame, FOUR_OCTET_CAPS);
     imported += rib.loc[Afi.IPv4 - 1]!.size;
     rib.removePeer(peer);
     rib.stop();

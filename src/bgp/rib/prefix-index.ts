@@ -198,53 +198,43 @@ export class NumIndex implements PrefixIndex {
     const key = k as number;
     // Not key % 64: on a double that is a call into the C library, here it is two instructions.
     const address = Math.floor(key / 64);
-    return this.rowOfPrefix(address >>> 0, key - address * 64);
+    const cell = this.cellOf(address >>> 0, key - address * 64);
+    return this.rowIn(this.cells.writable(cell), cell & CHUNK_MASK);
   }
 
   /**
-   * rowOfPrefix for each of `count` prefixes (addresses as int32), into
-   * `rows`. A run's prefixes mostly share blocks and cell chunks, so the
+   * rowOf for each of `count` prefixes (addresses as int32, host bits clear),
+   * into `rows`. A run's prefixes mostly share blocks and cell chunks, so the
    * chunk is looked up once per chunk rather than once per prefix.
    */
   rowsOf(addresses: Int32Array, lengths: Uint8Array, count: number, rows: Int32Array): void {
     let chunk = -1;
     let cells: Int32Array | undefined;
     for (let i = 0; i < count; i++) {
-      const length = lengths[i]!;
-      const n = prefixNumber(addresses[i]! >>> 0, length);
-      const high = n >>> BLOCK_SHIFT;
-      let block = this.blockOf(high, length);
-      if (block < 0) block = this.addBlock(high, length);
-      const cell = block * BLOCK + (n & BLOCK_MASK);
+      const cell = this.cellOf(addresses[i]! >>> 0, lengths[i]!);
       if (cell >>> CHUNK_SHIFT !== chunk || cells === undefined) {
         chunk = cell >>> CHUNK_SHIFT;
         cells = this.cells.writable(cell);
       }
-      const o = cell & CHUNK_MASK;
-      const v = cells[o]!;
-      if (v > 0) {
-        rows[i] = v - 1;
-        continue;
-      }
-      const row = this.r.take();
-      cells[o] = row + 1;
-      this.count++;
-      rows[i] = row;
+      rows[i] = this.rowIn(cells, cell & CHUNK_MASK);
     }
   }
 
-  /** rowOf for the prefix (address, length) without its key (`address` unsigned, host bits clear). */
-  rowOfPrefix(address: number, length: number): number {
+  /** The cell of the prefix (address, length), its block added when new. */
+  private cellOf(address: number, length: number): number {
     const n = prefixNumber(address, length);
     const high = n >>> BLOCK_SHIFT;
     let block = this.blockOf(high, length);
     if (block < 0) block = this.addBlock(high, length);
-    const cell = block * BLOCK + (n & BLOCK_MASK);
-    const cells = this.cells.writable(cell);
-    const v = cells[cell & CHUNK_MASK]!;
+    return block * BLOCK + (n & BLOCK_MASK);
+  }
+
+  /** The row in cell `o` of a cells chunk, a new one (not yet held) when the cell is empty. */
+  private rowIn(cells: Int32Array, o: number): number {
+    const v = cells[o]!;
     if (v > 0) return v - 1;
     const row = this.r.take();
-    cells[cell & CHUNK_MASK] = row + 1;
+    cells[o] = row + 1;
     this.count++;
     return row;
   }

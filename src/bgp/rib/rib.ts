@@ -304,12 +304,17 @@ export class Rib {
     const peers = this.active;
     for (let i = 0; i < peers.length; i++) {
       const other = peers[i]!;
-      if (other === peer) continue;
-      if (other.adjIn[afi - 1]!.getRow(row) >= 0) return true;
-      const stale = other.stale[afi - 1];
-      if (stale && stale.getRow(row) >= 0) return true;
+      if (other !== peer && this.routeOf(other, afi, row) >= 0) return true;
     }
     return false;
+  }
+
+  /** The attribute set id of `peer`'s route for `row`: its fresh one, else a stale one, else -1. */
+  private routeOf(peer: RibPeer, afi: Afi, row: number): number {
+    const id = peer.adjIn[afi - 1]!.getRow(row);
+    if (id >= 0) return id;
+    const stale = peer.stale[afi - 1];
+    return stale ? stale.getRow(row) : -1;
   }
 
   endImport(batch: ImportBatch): void {
@@ -391,11 +396,7 @@ export class Rib {
     const peers = this.active;
     for (let i = 0; i < peers.length; i++) {
       const peer = peers[i]!;
-      let id = peer.adjIn[afi - 1]!.getRow(row);
-      if (id < 0) {
-        const stale = peer.stale[afi - 1];
-        if (stale) id = stale.getRow(row);
-      }
+      const id = this.routeOf(peer, afi, row);
       if (id >= 0) {
         this.candSlots[n] = peer.slot;
         this.candAttrs[n] = id;

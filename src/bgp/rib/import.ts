@@ -53,8 +53,8 @@ export class ImportBatch {
    */
   refId = -1;
   private refCount = 0;
-  /** Whether a changed learned best path concerns the exporter; null: not asked yet (see Exporter.learnedRelevance). */
-  exportRelevance: boolean | undefined | null = null;
+  /** exportRelevance's answer; null: not asked yet. */
+  private relevance: boolean | undefined | null = null;
   /** Arrival time of the UPDATE (seconds since the RIB started), stored with each route. */
   readonly receivedAt: number;
 
@@ -112,6 +112,16 @@ export class ImportBatch {
     if (this.baseId < 0 || this.perPrefix) return -1;
     // The key is not looked at by a policy without prefix lists.
     return this.resultFor(0);
+  }
+
+  /**
+   * Whether a changed learned best path concerns the exporter (see
+   * Exporter.learnedRelevance), asked once per batch: nothing an UPDATE's
+   * import does changes which peers take learned routes.
+   */
+  exportRelevance(): boolean | undefined {
+    if (this.relevance === null) this.relevance = this.rib.exporter.learnedRelevance(this.afi);
+    return this.relevance;
   }
 
   /** One more table reference to `id` (one the batch holds). */

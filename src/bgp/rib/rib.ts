@@ -255,8 +255,7 @@ export class Rib {
     const loc = this.loc[0]!;
     const originated = this.originated[0]!;
     const fib = this.options.fib;
-    if (batch.exportRelevance === null) batch.exportRelevance = this.exporter.learnedRelevance(Afi.IPv4);
-    const relevance = batch.exportRelevance;
+    const relevance = batch.exportRelevance();
     if (this.runRows.length < count) {
       this.runRows = new Int32Array(count);
       this.runPrevs = new Int32Array(count);
@@ -431,11 +430,7 @@ export class Rib {
         if (this.options.fib) this.notifyFib(afi, key, [slot, attr]);
         if (change === 2) {
           if (batch === undefined) this.exporter.changed(afi, key, false);
-          else {
-            // Nothing an UPDATE's import does changes which peers take learned routes: ask once per batch.
-            if (batch.exportRelevance === null) batch.exportRelevance = this.exporter.learnedRelevance(afi);
-            this.exporter.changedLearned(afi, key, batch.exportRelevance);
-          }
+          else this.exporter.changedLearned(afi, key, batch.exportRelevance());
         }
         return;
       }

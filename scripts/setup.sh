@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(bird2 frr gobgpd exabgp iproute2 containernetworking-plugins tcpdump)
+# The Kubernetes tests check the fake API server against a real kubectl: any
+# kubectl on the PATH will do, else Debian's kubernetes-client.
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

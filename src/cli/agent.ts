@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { SpeakerConfig } from "../bgp/config";
-import type { SpeakerHooks } from "../bgp/speaker";
+import type { PeerStateChange, SpeakerHooks } from "../bgp/speaker";
 import type { SpeakerApi } from "../bgp/speaker-api";
 import { type AgentConfig, ConfigError, loadConfigFile } from "../config/load";
 import type { LogLevel } from "../config/schema";
@@ -15,7 +15,7 @@ import { HealthState } from "../control/health";
 import { ControlHttpServer } from "../control/http";
 import { fibSyncProblem, type KernelSource, kernelDifferences } from "../control/kernel-diff";
 import { createMetrics, type ReloadStats } from "../control/metrics";
-import type { AgentInfo, ReloadData } from "../control/protocol";
+import type { AgentInfo, KubernetesStatusData, ReloadData } from "../control/protocol";
 import { ControlServer } from "../control/server";
 import { SessionStateLog } from "../control/state-log";
 import { VERSION } from "./version";
@@ -30,11 +30,34 @@ export interface AgentOptions {
 
 export type SpeakerFactory = (config: SpeakerConfig, log: Logger, hooks: SpeakerHooks) => SpeakerApi;
 
+/**
+ * A second source of configuration beside the file: the cluster in
+ * Kubernetes mode (src/k8s KubernetesMode). It composes the speaker config
+ * from the file's and its own state; the agent applies the result through
+ * the same serialized reconfigure path as a file reload.
+ */
+export interface ClusterSource {
+  readonly nodeName: string;
+  /** The speaker config for this file config; undefined while the cluster does not know this node. */
+  compose(file: AgentConfig): SpeakerConfig | undefined;
+  /** Called when the cluster state changed and compose() may answer differently. */
+  onChange(listener: () => void): void;
+  attach(ctx: { speaker: SpeakerApi; routesProgrammed: () => boolean; version: string }): void;
+  peerState(change: PeerStateChange): void;
+  info(): KubernetesStatusData;
+  readinessProblems(): string[];
+  stop(): void;
+}
+
 /** Layers other than the speaker, injected so the agent runs (and is tested) without them. */
 export interface AgentLayers {
   /** The kernel FIB (KernelFib), when kernel sync is enabled: readiness, FIB metrics, show kernel. */
   fib?: KernelSource;
   bfd?: BfdView;
+  /** Kubernetes mode. */
+  cluster?: ClusterSource;
+  /** Further readiness reasons of layers the agent does not know (the CNI config writer). */
+  readiness?: () => string[];
 }
 
 export class Agent {
@@ -46,6 +69,8 @@ export class Agent {
   private http: ControlHttpServer | undefined;
   private readonly health: HealthState;
   private stopping: Promise<void> | undefined;
+  /** The speaker config last applied, so an unchanged cluster state costs nothing. */
+  private applied: SpeakerConfig;
 
   private constructor(
     private readonly options: AgentOptions,
@@ -53,11 +78,15 @@ export class Agent {
     readonly speaker: SpeakerApi,
     private readonly log: Logger,
     private readonly layers: AgentLayers,
+    applied: SpeakerConfig,
   ) {
     const fib = layers.fib;
+    const cluster = layers.cluster;
+    this.applied = applied;
     this.health = new HealthState({
       speaker,
       ...(fib ? { fibProblem: () => fibSyncProblem(fib.stats()) } : {}),
+      extraProblems: () => [...(cluster?.readinessProblems() ?? []), ...(layers.readiness?.() ?? [])],
     });
   }
 
@@ -70,9 +99,32 @@ export class Agent {
     layers: AgentLayers = {},
   ): Promise<Agent> {
     const stateLog = new SessionStateLog(log);
-    const speaker = createSpeaker(config.speaker, log, { peerState: (c) => stateLog.record(c) });
-    const agent = new Agent(options, config, speaker, log, layers);
+    const cluster = layers.cluster;
+    const initial = cluster ? cluster.compose(config) : config.speaker;
+    if (!initial) throw new Error(`node "${cluster?.nodeName}" is not known to the cluster`);
+    const speaker = createSpeaker(initial, log, {
+      peerState: (c) => {
+        stateLog.record(c);
+        cluster?.peerState(c);
+      },
+    });
+    const agent = new Agent(options, config, speaker, log, layers, initial);
     await speaker.start();
+    if (cluster) {
+      const fib = layers.fib;
+      cluster.onChange(() => {
+        agent
+          .applyCluster()
+          .catch((e: unknown) => log.error({ err: e }, "applying the cluster state failed"));
+      });
+      cluster.attach({
+        speaker,
+        routesProgrammed: () => (fib ? fibSyncProblem(fib.stats()) === undefined : true),
+        version: VERSION,
+      });
+      // Changes that arrived while the speaker started.
+      await agent.applyCluster();
+    }
     try {
       agent.control = await ControlServer.listen(
         agent.controlPath,
@@ -132,10 +184,39 @@ export class Agent {
     return run;
   }
 
+  /**
+   * Composes the speaker config from the running file config and the current
+   * cluster state and applies it if it changed; serialized with reloads.
+   */
+  applyCluster(): Promise<void> {
+    const run = this.reloads.then(async () => {
+      const cluster = this.layers.cluster;
+      if (!cluster || this.stopping) return;
+      const next = cluster.compose(this.config);
+      if (!next) {
+        this.log.warn(
+          { node: cluster.nodeName },
+          "this node vanished from the cluster; keeping the running configuration",
+        );
+        return;
+      }
+      if (isDeepStrictEqual(next, this.applied)) return;
+      await this.speaker.reconfigure(next);
+      this.applied = next;
+      this.log.info(
+        { peers: next.peers.length, prefixes: next.prefixes.length },
+        "applied the cluster's configuration",
+      );
+    });
+    this.reloads = run.catch(() => undefined);
+    return run;
+  }
+
   /** Sends a Cease with `message` to every peer, closes the control socket and the HTTP endpoint. Idempotent. */
   stop(message: string): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ message }, "flatroute agent stopping");
+      this.layers.cluster?.stop();
       try {
         await this.speaker.stop(message);
       } finally {
@@ -182,11 +263,13 @@ export class Agent {
   }
 
   private info(): AgentInfo {
+    const cluster = this.layers.cluster;
     const out: AgentInfo = {
       configFile: this.options.configPath,
-      node: hostname(),
+      node: cluster?.nodeName ?? hostname(),
       reloads: { ...this.reloadStats },
     };
+    if (cluster) out.kubernetes = cluster.info();
     if (this.lastReconfigure) out.lastReconfigure = this.lastReconfigure;
     const http = this.httpAddress;
     if (http) out.http = http;
@@ -221,8 +304,13 @@ export class Agent {
     }
     if (check) return `Reading configuration from ${path}\nConfiguration OK`;
 
+    const cluster = this.layers.cluster;
+    const speakerConfig = cluster ? cluster.compose(next) : next.speaker;
     try {
-      await this.speaker.reconfigure(next.speaker);
+      if (speakerConfig) {
+        await this.speaker.reconfigure(speakerConfig);
+        this.applied = speakerConfig;
+      }
     } catch (e) {
       this.noteReload((e as Error).message);
       this.log.error({ config: path, err: e }, "reconfiguration failed");
@@ -262,6 +350,14 @@ export class Agent {
         "kernel changes take effect after a restart",
       );
       out.kernel = this.config.kernel;
+    }
+    if (!isDeepStrictEqual(this.config.kubernetes, next.kubernetes)) {
+      this.log.warn(
+        { running: this.config.kubernetes, configured: next.kubernetes },
+        "kubernetes changes take effect after a restart",
+      );
+      if (this.config.kubernetes) out.kubernetes = this.config.kubernetes;
+      else delete out.kubernetes;
     }
     return out;
   }

@@ -9,7 +9,7 @@ import { ConfigError, loadConfigFile } from "../config/load";
 import { LOG_LEVELS, type LogLevel } from "../config/schema";
 import { startAgentFib } from "../kernel/agent-fib";
 import type { KernelFib } from "../kernel/kernel-fib";
-import { Agent, type AgentOptions, type SpeakerFactory } from "./agent";
+import { Agent, type AgentOptions, type ClusterSource, type SpeakerFactory } from "./agent";
 import { VERSION } from "./version";
 
 /** Exit codes: 1 failed at start-up or forced exit, 2 invalid configuration. */
@@ -43,6 +43,24 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   }
 
   const log = pino({ level: flags.logLevel ?? config.log.level, timestamp: pino.stdTimeFunctions.isoTime });
+  // Kubernetes mode connects before anything else opens: without its node
+  // there is no router ID, no ASN and no Pod CIDR to route.
+  let cluster: ClusterSource | undefined;
+  if (config.kubernetes) {
+    // Loaded only in this mode: the client library is large and ESM.
+    const k8s = await import("../k8s/mode.js");
+    const { KubernetesSetupError } = await import("../k8s/client.js");
+    try {
+      cluster = await k8s.KubernetesMode.connect(config.kubernetes, log);
+    } catch (e) {
+      if (e instanceof KubernetesSetupError) {
+        process.stderr.write(`flatroute: ${e.message}\n`);
+        process.exit(EXIT_BAD_CONFIG);
+      }
+      log.fatal({ err: e }, "flatroute agent cannot sync with the Kubernetes API");
+      process.exit(EXIT_FAILED);
+    }
+  }
   // The kernel FIB opens first: it adopts the routes a previous run left, so
   // nothing is removed while the sessions come back (graceful restart).
   let fib: KernelFib | undefined;
@@ -57,7 +75,10 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib, warmUp: true });
   let agent: Agent;
   try {
-    agent = await Agent.start(options, config, log, createSpeaker, fib ? { fib } : {});
+    agent = await Agent.start(options, config, log, createSpeaker, {
+      ...(fib ? { fib } : {}),
+      ...(cluster ? { cluster } : {}),
+    });
   } catch (e) {
     log.fatal({ err: e }, "flatroute agent failed to start");
     await fib?.stop({ keepRoutes: true });

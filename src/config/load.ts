@@ -5,20 +5,44 @@ import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { ZodError } from "zod";
 import { Afi, type Family, Safi } from "../bgp/codec/types";
-import type { PeerConfig, SpeakerConfig } from "../bgp/config";
-import type { Policy, PolicyTerm } from "../bgp/policy/types";
+import type { GracefulRestartConfig, ListenConfig, PeerConfig, SpeakerConfig } from "../bgp/config";
+import type { Policy } from "../bgp/policy/types";
+import type { KubernetesSettings } from "../k8s/settings";
 import type { KernelSettings } from "../kernel/agent-fib";
+import { compilePolicies } from "./compile-policy";
 import { ConfigError, closest, formatPath, problem, valueAt } from "./errors";
-import { type ConfigFile, configFileSchema, KNOWN_KEYS, type LogLevel, type PeerFile } from "./schema";
+import {
+  type ConfigFile,
+  configFileSchema,
+  DEFAULT_LISTEN,
+  KNOWN_KEYS,
+  type LogLevel,
+  type PeerFile,
+} from "./schema";
 import { crossCheck } from "./validate";
 
 export interface AgentConfig {
   speaker: SpeakerConfig;
   kernel: KernelSettings;
   log: { level: LogLevel };
+  /** Every named policy in the file, compiled (Kubernetes peers may refer to them by name). */
+  policies: Map<string, Policy>;
   control: { socket: string };
   /** The HTTP endpoint for Prometheus and the kubelet probes. */
   metrics: { enabled: boolean; address: string; port: number };
+  /** Present when Kubernetes mode is on: the cluster supplies identity, prefixes and peers. */
+  kubernetes?: KubernetesSettings;
+  /**
+   * What the file itself set of the keys Kubernetes mode may supply. Outside
+   * Kubernetes mode `speaker` is complete; in it, `speaker.routerId` and
+   * `speaker.asn` are placeholders the cluster's values replace.
+   */
+  explicit: {
+    routerId?: string;
+    asn?: number;
+    listen?: ListenConfig[];
+    gracefulRestart?: GracefulRestartConfig;
+  };
 }
 
 export { ConfigError } from "./errors";
@@ -54,15 +78,34 @@ export async function parseConfigText(
   }
   const raw: unknown = doc.toJS();
   if (raw === null || raw === undefined) {
-    throw new ConfigError(where.file, ["the file is empty; routerId and asn are required"]);
+    throw new ConfigError(where.file, [
+      "the file is empty; routerId and asn are required (or kubernetes: {enabled: true})",
+    ]);
   }
   const parsed = configFileSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(where.file, describeIssues(parsed.error, raw));
+  if (!parsed.success) {
+    throw new ConfigError(where.file, [...describeIssues(parsed.error, raw), ...missingIdentity(raw)]);
+  }
 
   const problems = crossCheck(parsed.data);
   const passwords = await readPasswordFiles(parsed.data.peers, where.baseDir, problems);
   if (problems.length > 0) throw new ConfigError(where.file, problems);
   return compile(parsed.data, passwords);
+}
+
+/**
+ * routerId and asn are required outside Kubernetes mode, a rule crossCheck
+ * applies; when the schema already failed, crossCheck does not run, so the
+ * missing keys are reported here with the rest.
+ */
+function missingIdentity(raw: unknown): string[] {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return [];
+  const r = raw as Record<string, unknown>;
+  const kube = r.kubernetes as { enabled?: unknown } | undefined;
+  if (kube?.enabled === true) return [];
+  return (["routerId", "asn"] as const)
+    .filter((k) => r[k] === undefined)
+    .map((k) => problem([k], "required"));
 }
 
 function describeIssues(error: ZodError, raw: unknown): string[] {
@@ -89,6 +132,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefine
   if (
     (section === "gracefulRestart" ||
       section === "kernel" ||
+      section === "kubernetes" ||
       section === "log" ||
       section === "control" ||
       section === "metrics") &&
@@ -141,26 +185,14 @@ const FAMILIES: Record<"ipv4" | "ipv6", Family> = {
   ipv6: { afi: Afi.IPv6, safi: Safi.Unicast },
 };
 
-/** The named policy as the core's model; crossCheck has made sure the name exists. */
-function compilePolicy(name: string, file: ConfigFile): Policy {
-  const p = file.policies?.[name];
-  if (!p) throw new Error(`policy ${name} vanished after validation`);
-  const terms: PolicyTerm[] = p.terms.map((t) => {
-    const match: PolicyTerm["match"] = {};
-    const m = t.match;
-    if (m.prefixes) match.prefixes = m.prefixes.map((x) => ({ ...x }));
-    if (m.communities) match.communities = m.communities;
-    if (m.largeCommunities) match.largeCommunities = m.largeCommunities;
-    if (m.source) match.source = [...m.source];
-    if (m.reflected !== undefined) match.reflected = m.reflected;
-    const term: PolicyTerm = { match, action: t.action };
-    if (t.set) term.set = { ...t.set };
-    return term;
-  });
-  return { name, terms, defaultAction: p.defaultAction };
-}
-
 function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig {
+  const policies = compilePolicies(file.policies);
+  // crossCheck has made sure every referenced name exists.
+  const policy = (name: string): Policy => {
+    const p = policies.get(name);
+    if (!p) throw new Error(`policy ${name} vanished after validation`);
+    return p;
+  };
   const peers = file.peers.map((p, i): PeerConfig => {
     const peer: PeerConfig = {
       name: p.name,
@@ -183,18 +215,20 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     if (p.role !== undefined) peer.role = p.role;
     if (p.routeReflectorClient !== undefined) peer.routeReflectorClient = p.routeReflectorClient;
     if (p.nextHopSelf !== undefined) peer.nextHopSelf = p.nextHopSelf;
-    if (p.importPolicy !== undefined) peer.importPolicy = compilePolicy(p.importPolicy, file);
-    if (p.exportPolicy !== undefined) peer.exportPolicy = compilePolicy(p.exportPolicy, file);
+    if (p.importPolicy !== undefined) peer.importPolicy = policy(p.importPolicy);
+    if (p.exportPolicy !== undefined) peer.exportPolicy = policy(p.exportPolicy);
     if (p.maxPrefixes !== undefined) peer.maxPrefixes = { ...p.maxPrefixes };
     return peer;
   });
+  const listen = file.listen?.map((l) => ({ address: l.address, port: l.port }));
   const speaker: SpeakerConfig = {
-    routerId: file.routerId,
-    asn: file.asn,
-    listen: file.listen.map((l) => ({ address: l.address, port: l.port })),
+    // crossCheck has required both unless Kubernetes mode supplies them.
+    routerId: file.routerId ?? "0.0.0.0",
+    asn: file.asn ?? 0,
+    listen: listen ?? DEFAULT_LISTEN.map((l) => ({ ...l })),
     prefixes: file.prefixes,
     peers,
-    gracefulRestart: { ...file.gracefulRestart },
+    gracefulRestart: file.gracefulRestart ? { ...file.gracefulRestart } : { enabled: true, restartTime: 120 },
   };
   if (file.clusterCidrs !== undefined) speaker.clusterCidrs = file.clusterCidrs;
   if (file.acceptDefaultRouteFromTor !== undefined)
@@ -205,6 +239,25 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
   if (file.exportDelayMs !== undefined) speaker.exportDelayMs = file.exportDelayMs;
   if (file.convergenceTimeout !== undefined) speaker.convergenceTimeout = file.convergenceTimeout;
   const k = file.kernel;
+  const explicit: AgentConfig["explicit"] = {};
+  if (file.routerId !== undefined) explicit.routerId = file.routerId;
+  if (file.asn !== undefined) explicit.asn = file.asn;
+  if (listen !== undefined) explicit.listen = listen;
+  if (file.gracefulRestart !== undefined) explicit.gracefulRestart = { ...file.gracefulRestart };
+  const kube = file.kubernetes;
+  const kubernetes: KubernetesSettings | undefined = kube?.enabled
+    ? {
+        status: kube.status,
+        statusIntervalMs: Math.round(kube.statusInterval * 1000),
+        events: kube.events,
+        nodeCondition: kube.nodeCondition,
+        networkUnavailableAfterMs: kube.networkUnavailableAfter * 1000,
+        syncTimeoutMs: kube.syncTimeout * 1000,
+        ...(kube.nodeName !== undefined ? { nodeName: kube.nodeName } : {}),
+        ...(kube.kubeconfig !== undefined ? { kubeconfig: kube.kubeconfig } : {}),
+        ...(kube.namespace !== undefined ? { namespace: kube.namespace } : {}),
+      }
+    : undefined;
   return {
     speaker,
     kernel: {
@@ -216,7 +269,10 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
       staleTimeoutSeconds: k.staleTimeout,
     },
     log: { level: file.log.level },
+    policies,
     control: { socket: file.control.socket },
     metrics: { ...file.metrics },
+    explicit,
+    ...(kubernetes ? { kubernetes } : {}),
   };
 }

@@ -95,6 +95,33 @@ const kernelShape = {
   staleTimeout: intIn(1, 3600).default(120),
 };
 
+// Kubernetes mode (src/k8s): node, Pod CIDRs, peers and settings come from the cluster.
+const kubernetesShape = {
+  enabled: z.boolean(says("expected true or false")).default(false),
+  /** Default: $NODE_NAME (downward API), else the host name. */
+  nodeName: z.string(says("expected a node name")).min(1, says("expected a node name")).optional(),
+  /** Default: in-cluster service account, else $KUBECONFIG, else ~/.kube/config. */
+  kubeconfig: z.string(says("expected a file path")).min(1, says("expected a file path")).optional(),
+  /** Where password Secrets live. Default: $POD_NAMESPACE, else "flatroute-system". */
+  namespace: z
+    .string(says("expected a namespace name"))
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, says("expected a namespace name"))
+    .max(63, says("expected a namespace name"))
+    .optional(),
+  /** Write a BGPNodeStatus for this node. */
+  status: z.boolean(says("expected true or false")).default(true),
+  /** Least seconds between two status writes (changes in between are batched). */
+  statusInterval: numberIn(0.1, 3600, "expected a number of seconds 0.1..3600").default(10),
+  /** Kubernetes Events on session up/down. */
+  events: z.boolean(says("expected true or false")).default(true),
+  /** Keep the Node's NetworkUnavailable condition. */
+  nodeCondition: z.boolean(says("expected true or false")).default(true),
+  /** Seconds every session must stay down before NetworkUnavailable turns True; 0: never. */
+  networkUnavailableAfter: intIn(0, 86400).default(60),
+  /** Seconds to wait for the first sync at start-up before giving up. */
+  syncTimeout: intIn(1, 3600).default(30),
+};
+
 const logShape = {
   level: z.enum(LOG_LEVELS, says(`expected one of ${LOG_LEVELS.join(", ")}`)).default("info"),
 };
@@ -116,20 +143,23 @@ const controlShape = {
     .default(DEFAULT_CONTROL_SOCKET),
 };
 
+/** Where the agent listens when the file says nothing outside Kubernetes mode. */
+export const DEFAULT_LISTEN = [{ address: "0.0.0.0", port: 179 }];
+
 const rootShape = {
-  routerId,
-  asn,
+  // Required unless kubernetes.enabled (validate.ts): the cluster supplies them.
+  routerId: routerId.optional(),
+  asn: asn.optional(),
   listen: z
     .array(
       z.strictObject(listenShape, says("expected a mapping with address and port")),
       says("expected a list"),
     )
-    .default([{ address: "0.0.0.0", port: 179 }]),
+    .optional(),
   prefixes: z.array(prefixSchema, says("expected a list of CIDR prefixes")).default([]),
   peers: z.array(z.strictObject(peerShape, says("expected a mapping")), says("expected a list")).default([]),
-  gracefulRestart: z
-    .strictObject(gracefulRestartShape, says("expected a mapping"))
-    .default({ enabled: true, restartTime: 120 }),
+  // Absent: enabled, 120 s (in Kubernetes mode the cluster's BGPConfiguration may say otherwise).
+  gracefulRestart: z.strictObject(gracefulRestartShape, says("expected a mapping")).optional(),
   clusterCidrs: z.array(prefixSchema, says("expected a list of CIDR prefixes")).optional(),
   acceptDefaultRouteFromTor: z.boolean(says("expected true or false")).optional(),
   routeReflector: z
@@ -148,6 +178,7 @@ const rootShape = {
     localRoutes: "blackhole",
     staleTimeout: 120,
   }),
+  kubernetes: z.strictObject(kubernetesShape, says("expected a mapping")).optional(),
   log: z.strictObject(logShape, says("expected a mapping")).default({ level: "info" }),
   control: z
     .strictObject(controlShape, says("expected a mapping"))
@@ -168,6 +199,7 @@ export const KNOWN_KEYS = {
   peers: Object.keys(peerShape),
   gracefulRestart: Object.keys(gracefulRestartShape),
   kernel: Object.keys(kernelShape),
+  kubernetes: Object.keys(kubernetesShape),
   log: Object.keys(logShape),
   control: Object.keys(controlShape),
   metrics: Object.keys(metricsShape),

@@ -11,10 +11,16 @@ const RETRY_MAX_DEFAULT = 60;
 
 export function crossCheck(config: ConfigFile): string[] {
   const problems: string[] = [];
+  const kubernetes = config.kubernetes?.enabled === true;
+  if (!kubernetes) {
+    if (config.routerId === undefined) problems.push(problem(["routerId"], "required"));
+    if (config.asn === undefined) problems.push(problem(["asn"], "required"));
+  }
+  const listen = config.listen ?? [];
 
   firstSeen(
-    config.listen.map((l) => `${canonicalAddress(l.address)} port ${l.port}`),
-    (i, j) => problems.push(problem(["listen", i], `duplicates listen[${j}]`, config.listen[i])),
+    listen.map((l) => `${canonicalAddress(l.address)} port ${l.port}`),
+    (i, j) => problems.push(problem(["listen", i], `duplicates listen[${j}]`, listen[i])),
   );
   firstSeen(
     config.prefixes.map((p) => formatPrefix(p)),
@@ -83,7 +89,7 @@ export function crossCheck(config: ConfigFile): string[] {
     if (peer.routeReflectorClient && config.routeReflector === undefined) {
       problems.push(problem(at("routeReflectorClient"), "needs routeReflector.clusterId at the top level"));
     }
-    if (peer.routeReflectorClient && peer.asn !== config.asn) {
+    if (peer.routeReflectorClient && config.asn !== undefined && peer.asn !== config.asn) {
       problems.push(
         problem(at("routeReflectorClient"), "only iBGP peers (asn equal to ours) can be clients"),
       );

@@ -54,6 +54,8 @@ export interface HealthOptions {
    * the `fibSynced` flag alone decides.
    */
   fibProblem?: () => string | undefined;
+  /** Further reasons from other layers (Kubernetes mode: no Pod CIDR yet, API not synced). */
+  extraProblems?: () => string[];
 }
 
 export class HealthState {
@@ -66,12 +68,14 @@ export class HealthState {
   private readonly stallThresholdMs: number;
   private readonly loopLag: () => number;
   private readonly fibProblem: (() => string | undefined) | undefined;
+  private readonly extraProblems: (() => string[]) | undefined;
   private readonly monitor?: LoopDriftMonitor;
 
   constructor(o: HealthOptions) {
     this.speaker = o.speaker;
     this.stallThresholdMs = o.stallThresholdMs ?? DEFAULT_STALL_THRESHOLD_MS;
     this.fibProblem = o.fibProblem;
+    this.extraProblems = o.extraProblems;
     if (o.loopLag) {
       this.loopLag = o.loopLag;
     } else {
@@ -95,6 +99,7 @@ export class HealthState {
     if (!this.configLoaded) reasons.push("config not loaded");
     const fib = this.fibSynced ? this.fibProblem?.() : "";
     if (fib !== undefined) reasons.push(fib === "" ? "FIB not synced" : `FIB not synced: ${fib}`);
+    if (this.extraProblems) reasons.push(...this.extraProblems());
     for (const p of this.speaker.peers()) {
       // state "down" is an administratively disabled peer: the operator asked for it to be down.
       if (p.state === "down" || p.bgpState === "Established") continue;

@@ -35,6 +35,24 @@ export interface ReloadData {
   lastError?: string;
 }
 
+/** Kubernetes mode as "show status" reports it. */
+export interface KubernetesStatusData {
+  node: string;
+  namespace: string;
+  /** API server URL. */
+  server: string;
+  connected: boolean;
+  synced: boolean;
+  /** ISO time of the last message from the API server. */
+  lastSync?: string;
+  crdsInstalled: boolean;
+  lastError?: string;
+  /** Why the node is not fully configured yet. */
+  waiting: string[];
+  /** Cluster objects ignored as invalid. */
+  problems: string[];
+}
+
 /** Facts the agent adds to "show status" (the speaker does not know them). */
 export interface AgentInfo {
   /** ISO time of the last successful configure/SIGHUP, absent if none since start. */
@@ -45,6 +63,8 @@ export interface AgentInfo {
   reloads?: ReloadData;
   /** Where /metrics, /healthz and /readyz are served ("address:port"); absent when disabled. */
   http?: string;
+  /** Present in Kubernetes mode. */
+  kubernetes?: KubernetesStatusData;
 }
 
 /** "show status" */

@@ -21,6 +21,16 @@ export function formatStatus(s: StatusData, o: Pick<TimeOptions, "utc">): string
   }
   if (s.configFile) lines.push(`Configuration file is ${s.configFile}`);
   if (s.http) lines.push(`Metrics and health on http://${s.http}`);
+  const k = s.kubernetes;
+  if (k) {
+    const state = k.connected ? "connected" : `disconnected${k.lastError ? ` (${k.lastError})` : ""}`;
+    lines.push(`Kubernetes mode: node ${k.node}, API ${k.server} ${state}`);
+    lines.push(
+      `  Last sync ${k.lastSync ? fullTime(k.lastSync, o) : "never"}${k.crdsInstalled ? "" : "; custom resources not installed (defaults in use)"}`,
+    );
+    for (const w of k.waiting) lines.push(`  Waiting: ${w}`);
+    for (const p of k.problems) lines.push(`  Ignored: ${p}`);
+  }
   lines.push("Daemon is up and running");
   return lines.join("\n");
 }

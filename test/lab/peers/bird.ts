@@ -144,6 +144,14 @@ export class BirdPeer implements PeerDaemon {
     if (!/Reconfigur|Configuration OK/.test(out)) throw new Error(`birdc configure failed: ${out}`);
   }
 
+  /** Changes one neighbor's TCP MD5 password and reconfigures (BIRD restarts that session). */
+  async setPassword(neighbor: string, password: string | undefined): Promise<void> {
+    const n = neighborNamed(this.spec, neighbor);
+    if (password === undefined) delete n.password;
+    else n.password = password;
+    await this.reconfigure();
+  }
+
   async addRoute(prefix: string): Promise<void> {
     this.routes.add(prefix);
     await this.reconfigure();

@@ -19,11 +19,16 @@ export const AGENT_CLI =
  * Starts `flatroute agent ARGS` in `ns` the way the bin and the image run it
  * (AGENT_NODE_FLAGS, AGENT_ENV), with `nodeArgs` added to node's own (e.g. --cpu-prof).
  */
-export function spawnAgent(ns: Netns, args: string[], nodeArgs: string[] = []): LabProcess {
+export function spawnAgent(
+  ns: Netns,
+  args: string[],
+  nodeArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): LabProcess {
   return ns.spawn(process.execPath, [...AGENT_NODE_FLAGS, ...nodeArgs, AGENT_CLI, "agent", ...args], {
     logName: "flatroute",
     cwd: REPO_ROOT,
-    env: { ...process.env, ...AGENT_ENV },
+    env: { ...process.env, ...AGENT_ENV, ...env },
   });
 }
 

@@ -237,7 +237,9 @@ describe("config loading", () => {
     assert.deepEqual(await problemsOf("routerId: 1.2.3.4\nrouterId: 1.2.3.5\n"), [
       "line 2, column 1: Map keys must be unique",
     ]);
-    assert.deepEqual(await problemsOf("# nothing\n"), ["the file is empty; routerId and asn are required"]);
+    assert.deepEqual(await problemsOf("# nothing\n"), [
+      "the file is empty; routerId and asn are required (or kubernetes: {enabled: true})",
+    ]);
     assert.deepEqual(await problemsOf("- 1\n"), ["(top level): expected a mapping of settings, got [1]"]);
   });
 

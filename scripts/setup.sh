@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(bird2 frr gobgpd exabgp iproute2 containernetworking-plugins tcpdump)
+packages=(bird2 frr gobgpd exabgp iproute2 containernetworking-plugins tcpdump iputils-ping)
 # The Kubernetes tests check the fake API server against a real kubectl: any
 # kubectl on the PATH will do, else Debian's kubernetes-client.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)

@@ -5,8 +5,10 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import pino, { type Logger } from "pino";
 import { Speaker } from "../bgp/speaker";
+import { CniConfigWriter } from "../cni/writer";
 import { ConfigError, loadConfigFile } from "../config/load";
 import { LOG_LEVELS, type LogLevel } from "../config/schema";
+import type { KubernetesMode } from "../k8s/mode";
 import { startAgentFib } from "../kernel/agent-fib";
 import type { KernelFib } from "../kernel/kernel-fib";
 import { Agent, type AgentOptions, type ClusterSource, type SpeakerFactory } from "./agent";
@@ -46,12 +48,15 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   // Kubernetes mode connects before anything else opens: without its node
   // there is no router ID, no ASN and no Pod CIDR to route.
   let cluster: ClusterSource | undefined;
+  // Held apart from `cluster` (the agent's view of it): the CNI writer needs its Pod CIDRs.
+  let kube: KubernetesMode | undefined;
   if (config.kubernetes) {
     // Loaded only in this mode: the client library is large and ESM.
     const k8s = await import("../k8s/mode.js");
     const { KubernetesSetupError } = await import("../k8s/client.js");
     try {
-      cluster = await k8s.KubernetesMode.connect(config.kubernetes, log);
+      kube = await k8s.KubernetesMode.connect(config.kubernetes, log);
+      cluster = kube;
     } catch (e) {
       if (e instanceof KubernetesSetupError) {
         process.stderr.write(`flatroute: ${e.message}\n`);
@@ -61,6 +66,10 @@ async function runAgent(flags: AgentFlags): Promise<void> {
       process.exit(EXIT_FAILED);
     }
   }
+  // The node's CNI config follows its Pod CIDRs, so kubelet gives pods the addresses we advertise.
+  const cni = config.cni && kube ? new CniConfigWriter(config.cni, log) : undefined;
+  // update() never rejects: failures become the writer's problem() (/readyz).
+  if (cni) kube?.onPodCidrs((cidrs) => void cni.update(cidrs));
   // The kernel FIB opens first: it adopts the routes a previous run left, so
   // nothing is removed while the sessions come back (graceful restart).
   let fib: KernelFib | undefined;
@@ -78,6 +87,7 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     agent = await Agent.start(options, config, log, createSpeaker, {
       ...(fib ? { fib } : {}),
       ...(cluster ? { cluster } : {}),
+      ...(cni ? { readiness: () => cniReadiness(cni) } : {}),
     });
   } catch (e) {
     log.fatal({ err: e }, "flatroute agent failed to start");
@@ -85,6 +95,11 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     process.exit(EXIT_FAILED);
   }
   handleSignals(agent, fib, log);
+}
+
+function cniReadiness(writer: CniConfigWriter): string[] {
+  const p = writer.problem();
+  return p ? [`CNI: ${p}`] : [];
 }
 
 function handleSignals(agent: Agent, fib: KernelFib | undefined, log: Logger): void {

@@ -7,6 +7,7 @@ import type { ZodError } from "zod";
 import { Afi, type Family, Safi } from "../bgp/codec/types";
 import type { GracefulRestartConfig, ListenConfig, PeerConfig, SpeakerConfig } from "../bgp/config";
 import type { Policy } from "../bgp/policy/types";
+import type { CniSettings } from "../cni/settings";
 import type { KubernetesSettings } from "../k8s/settings";
 import type { KernelSettings } from "../kernel/agent-fib";
 import { compilePolicies } from "./compile-policy";
@@ -32,6 +33,8 @@ export interface AgentConfig {
   metrics: { enabled: boolean; address: string; port: number };
   /** Present when Kubernetes mode is on: the cluster supplies identity, prefixes and peers. */
   kubernetes?: KubernetesSettings;
+  /** Present when Kubernetes mode is on and cni.enabled: the node's CNI config follows its Pod CIDRs. */
+  cni?: CniSettings;
   /**
    * What the file itself set of the keys Kubernetes mode may supply. Outside
    * Kubernetes mode `speaker` is complete; in it, `speaker.routerId` and
@@ -133,6 +136,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefine
     (section === "gracefulRestart" ||
       section === "kernel" ||
       section === "kubernetes" ||
+      section === "cni" ||
       section === "log" ||
       section === "control" ||
       section === "metrics") &&
@@ -258,6 +262,7 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
         ...(kube.namespace !== undefined ? { namespace: kube.namespace } : {}),
       }
     : undefined;
+  const cni = kubernetes && file.cni.enabled ? cniSettings(file.cni) : undefined;
   return {
     speaker,
     kernel: {
@@ -266,6 +271,7 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
       protocol: k.protocol,
       metric: k.metric,
       localRoutes: k.localRoutes,
+      localMetric: k.localMetric,
       staleTimeoutSeconds: k.staleTimeout,
     },
     log: { level: file.log.level },
@@ -274,5 +280,24 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     metrics: { ...file.metrics },
     explicit,
     ...(kubernetes ? { kubernetes } : {}),
+    ...(cni ? { cni } : {}),
+  };
+}
+
+/** Where kubelet looks for CNI configs unless told otherwise. */
+export const DEFAULT_CNI_CONF_DIR = "/etc/cni/net.d";
+
+function cniSettings(c: ConfigFile["cni"]): CniSettings {
+  // $NETCONFPATH is how the CNI tools (cnitool) name a config directory; honouring it
+  // lets a node run the agent on a config of only `kubernetes: {enabled: true}` elsewhere.
+  const fromEnv = process.env.NETCONFPATH;
+  return {
+    confDir: c.confDir ?? (fromEnv?.startsWith("/") ? fromEnv : DEFAULT_CNI_CONF_DIR),
+    fileName: c.fileName,
+    networkName: c.networkName,
+    bridge: c.bridge,
+    overwrite: c.overwrite,
+    ...(c.mtu !== undefined ? { mtu: c.mtu } : {}),
+    ...(c.ipamDataDir !== undefined ? { ipamDataDir: c.ipamDataDir } : {}),
   };
 }

@@ -92,6 +92,8 @@ const kernelShape = {
   localRoutes: z
     .enum(["blackhole", "unreachable"], says('expected "blackhole" or "unreachable"'))
     .default("blackhole"),
+  // Above a CNI bridge's connected route over the same Pod CIDR (IPv6 puts those at 256).
+  localMetric: intIn(0, 4294967295).default(4096),
   staleTimeout: intIn(1, 3600).default(120),
 };
 
@@ -120,6 +122,33 @@ const kubernetesShape = {
   networkUnavailableAfter: intIn(0, 86400).default(60),
   /** Seconds to wait for the first sync at start-up before giving up. */
   syncTimeout: intIn(1, 3600).default(30),
+};
+
+// The node's CNI config (src/cni), written in Kubernetes mode: bridge + host-local over the Pod CIDRs.
+const absolutePath = z
+  .string(says("expected an absolute path"))
+  .regex(/^\//, says("expected an absolute path"));
+const cniShape = {
+  enabled: z.boolean(says("expected true or false")).default(true),
+  // Absent: $NETCONFPATH (the CNI tools' own variable) if set, else /etc/cni/net.d.
+  confDir: absolutePath.optional(),
+  // .conflist: the file holds a plugin list; no "/" and no leading dot (libcni lists the directory).
+  fileName: z
+    .string(says("expected a file name ending in .conflist"))
+    .regex(/^[^/.][^/]*\.conflist$/, says("expected a file name ending in .conflist"))
+    .default("10-flatroute.conflist"),
+  // The CNI spec's network name syntax.
+  networkName: z
+    .string(says("expected a network name of letters, digits, _ . and -"))
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, says("expected a network name of letters, digits, _ . and -"))
+    .default("flatroute"),
+  bridge: z
+    .string(says("expected an interface name of at most 15 characters"))
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/, says("expected an interface name of at most 15 characters"))
+    .default("cni0"),
+  mtu: intIn(576, 65535).optional(),
+  ipamDataDir: absolutePath.optional(),
+  overwrite: z.boolean(says("expected true or false")).default(false),
 };
 
 const logShape = {
@@ -176,9 +205,12 @@ const rootShape = {
     protocol: 186,
     metric: 20,
     localRoutes: "blackhole",
+    localMetric: 4096,
     staleTimeout: 120,
   }),
   kubernetes: z.strictObject(kubernetesShape, says("expected a mapping")).optional(),
+  // prefault: an absent section gets the defaults above (enabled), parsed like an empty mapping.
+  cni: z.strictObject(cniShape, says("expected a mapping")).prefault({}),
   log: z.strictObject(logShape, says("expected a mapping")).default({ level: "info" }),
   control: z
     .strictObject(controlShape, says("expected a mapping"))
@@ -200,6 +232,7 @@ export const KNOWN_KEYS = {
   gracefulRestart: Object.keys(gracefulRestartShape),
   kernel: Object.keys(kernelShape),
   kubernetes: Object.keys(kubernetesShape),
+  cni: Object.keys(cniShape),
   log: Object.keys(logShape),
   control: Object.keys(controlShape),
   metrics: Object.keys(metricsShape),

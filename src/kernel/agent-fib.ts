@@ -11,8 +11,9 @@ export interface KernelSettings {
   table: number;
   protocol: number;
   metric: number;
-  /** How the node's own Pod CIDRs are installed. */
+  /** How the node's own Pod CIDRs are installed, and at which metric (above a CNI bridge's connected route). */
   localRoutes: "blackhole" | "unreachable";
+  localMetric: number;
   /** Stale routes of a previous run are swept after this long if End-of-RIB never comes from every peer. */
   staleTimeoutSeconds: number;
 }
@@ -23,6 +24,7 @@ export const KERNEL_DEFAULTS: KernelSettings = {
   protocol: 186,
   metric: 20,
   localRoutes: "blackhole",
+  localMetric: 4096,
   staleTimeoutSeconds: 120,
 };
 
@@ -39,6 +41,7 @@ export async function startAgentFib(
     protocol: settings.protocol,
     metric: settings.metric,
     localRouteType: settings.localRoutes,
+    localMetric: settings.localMetric,
     gracefulRestart,
     staleTimeoutMs: settings.staleTimeoutSeconds * 1000,
     log: { debug: (m) => child.debug(m), info: (m) => child.info(m), warn: (m) => child.warn(m) },

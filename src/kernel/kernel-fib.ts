@@ -24,6 +24,9 @@ export interface FibLog {
   warn(msg: string): void;
 }
 
+/** See KernelFibOptions.localMetric. */
+export const DEFAULT_LOCAL_METRIC = 4096;
+
 export interface KernelFibOptions {
   backend: RouteBackend;
   /** Routing table id (default 254, main). */
@@ -34,6 +37,12 @@ export interface KernelFibOptions {
   metric?: number;
   /** How the node's own Pod CIDRs are installed (default blackhole). */
   localRouteType?: "blackhole" | "unreachable";
+  /**
+   * Metric of those local routes (default 4096). Weaker than the connected
+   * route of a CNI bridge over the same Pod CIDR (IPv4 metric 0, IPv6 256),
+   * so the blackhole only catches what no pod owns.
+   */
+  localMetric?: number;
   /** Keep routes in the kernel on stop() (default false). */
   gracefulRestart?: boolean;
   /** Sweep stale routes from a previous run after this long if converged() never comes (default 120 s). */
@@ -84,6 +93,7 @@ export class KernelFib implements FibSink {
   readonly table: number;
   readonly protocol: number;
   readonly metric: number;
+  readonly localMetric: number;
   private readonly backend: RouteBackend;
   private readonly log: FibLog;
   private readonly resolver: NextHopResolver;
@@ -119,6 +129,7 @@ export class KernelFib implements FibSink {
     this.table = options.table ?? 254;
     this.protocol = options.protocol ?? 186;
     this.metric = options.metric ?? 20;
+    this.localMetric = options.localMetric ?? DEFAULT_LOCAL_METRIC;
     this.log = options.log ?? silent;
     this.resolver = new NextHopResolver({
       lookup: (a) => this.backend.lookup(a),
@@ -390,7 +401,19 @@ export class KernelFib implements FibSink {
   }
 
   private route(prefix: Prefix, type: KernelRoute["type"], nextHops: KernelNextHop[]): KernelRoute {
-    return { prefix, table: this.table, protocol: this.protocol, metric: this.metric, type, nextHops };
+    return {
+      prefix,
+      table: this.table,
+      protocol: this.protocol,
+      metric: this.metricOf(type),
+      type,
+      nextHops,
+    };
+  }
+
+  /** Local routes (the node's own Pod CIDRs) sit at their own, weaker metric. */
+  private metricOf(type: KernelRoute["type"]): number {
+    return type === "unicast" ? this.metric : this.localMetric;
   }
 
   private plan(key: string): Planned | null {
@@ -471,7 +494,7 @@ export class KernelFib implements FibSink {
     for (const r of routes) {
       const key = prefixKey(r.prefix);
       if (r.protocol === this.protocol) {
-        if (r.metric === this.metric) mine.set(key, r);
+        if (r.metric === this.metricOf(r.type)) mine.set(key, r);
         else orphans.push(r);
       } else if (r.metric === this.metric) foreign.add(key);
     }
@@ -516,7 +539,8 @@ export class KernelFib implements FibSink {
       this.needRefresh = true;
       this.scheduleSettled();
     }
-    if (r.table !== this.table || r.metric !== this.metric) return;
+    if (r.table !== this.table) return;
+    if (r.protocol === this.protocol ? r.metric !== this.metricOf(r.type) : r.metric !== this.metric) return;
     const key = prefixKey(r.prefix);
     if (r.protocol === this.protocol) {
       if (op === "del" && this.installed.has(key)) {

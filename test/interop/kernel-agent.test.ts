@@ -109,7 +109,7 @@ describe("kernel FIB through the agent, with two BIRD peers", function () {
     assert.deepEqual(rows, [
       `${SHARED} via ${[gw1, gw2].sort().join(",")} metric 20`,
       `${ONLY_B1} via ${gw1} metric 20`,
-      `blackhole ${OWN} metric 20`,
+      `blackhole ${OWN} metric 4096`,
     ]);
   });
 
@@ -141,7 +141,7 @@ describe("kernel FIB through the agent, with two BIRD peers", function () {
     assert.deepEqual(gaps, [], `${SHARED} was missing from the kernel during the restarts`);
     assert.deepEqual(await kernel(hub), [
       `${SHARED} via ${[gw1, gw2].sort().join(",")} metric 20`,
-      `blackhole ${OWN} metric 20`,
+      `blackhole ${OWN} metric 4096`,
     ]);
   });
 

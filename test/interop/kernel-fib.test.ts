@@ -97,10 +97,10 @@ describe("kernel FIB in a namespace (KernelFib over rtnetlink)", function () {
     await fib.request({ cmd: "settled" });
     assert.deepEqual(await ours(t.node), [
       "10.244.1.0/24 via 10.31.1.2@" + t.toA + " metric 20",
-      "blackhole 10.244.0.0/24 metric 20",
+      "blackhole 10.244.0.0/24 metric 4096",
     ]);
     assert.deepEqual(await ours(t.node, true), [
-      "blackhole fd00:244::/64 metric 20",
+      "blackhole fd00:244::/64 metric 4096",
       `fd00:244:1::/64 via fd31:1::2@${t.toA} metric 20`,
       `fd00:244:2::/64 via ${peerLinkLocal}@${t.toA} metric 20`,
     ]);

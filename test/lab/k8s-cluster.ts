@@ -3,7 +3,7 @@
 // Kubernetes mode against the fake API server. The fake runs in the test
 // process on a UNIX socket; a proxy in the lan namespace exposes it on
 // 10.90.0.1:6443, the address every agent's kubeconfig names.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { CLUSTER_RULES, NAMESPACE_RULES } from "../../src/k8s/rbac";
@@ -19,7 +19,7 @@ export const API_ADDRESS = "10.90.0.1";
 export const API_PORT = 6443;
 export const AGENT_NAMESPACE = "flatroute-system";
 export const AGENT_USER = `system:serviceaccount:${AGENT_NAMESPACE}:flatroute`;
-const AGENT_TOKEN = "flatroute-agent-token";
+export const AGENT_TOKEN = "flatroute-agent-token";
 
 /** Node k (from 1) on the LAN: 10.90.0.(10+k), fd00:90::(10+k). */
 export function nodeAddresses(k: number): { ipv4: string; ipv6: string } {
@@ -72,6 +72,9 @@ export class LabNode {
   /** Starts the agent and waits for its control socket. */
   async start(o: AgentOptions = {}): Promise<void> {
     const kubeconfig = this.cluster.kubeconfig;
+    // The CNI config goes to the lab, never to the host's /etc/cni/net.d.
+    const confDir = this.cluster.lab.path(`${this.name}-net.d`);
+    mkdirSync(confDir, { recursive: true });
     const config = o.minimal
       ? { kubernetes: { enabled: true } }
       : {
@@ -82,11 +85,12 @@ export class LabNode {
             statusInterval: 0.5,
             ...o.kubernetes,
           },
+          cni: { confDir },
           metrics: { enabled: false },
           ...o.extra,
         };
     writeFileSync(this.configPath, stringify(config));
-    const env = o.minimal ? { NODE_NAME: this.name, KUBECONFIG: kubeconfig } : {};
+    const env = o.minimal ? { NODE_NAME: this.name, KUBECONFIG: kubeconfig, NETCONFPATH: confDir } : {};
     this.agent = spawnAgent(this.ns, ["--config", this.configPath, "--control-socket", this.socket], [], env);
     await this.agent.waitReady(() => this.request("show status").then(() => true), {
       timeoutMs: 30_000,

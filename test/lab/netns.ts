@@ -170,6 +170,15 @@ function installExitHook(): void {
   }
 }
 
+/** A lab left running by `keep()`, as recorded for `teardownKept`. */
+export interface KeptLab {
+  token: string;
+  dir: string;
+  namespaces: string[];
+  pids: number[];
+  keptAt: string;
+}
+
 export class Lab {
   readonly token: string;
   readonly dir: string;
@@ -235,17 +244,33 @@ export class Lab {
   }
 
   spawnIn(ns: Netns, cmd: string, args: string[], opts: SpawnOptions = {}): LabProcess {
-    const base = (opts.logName ?? cmd.split("/").pop() ?? "proc").replace(/[^\w.-]/g, "_");
-    const logPath = this.path(`${ns.role}-${base}-${this.processes.length}.log`);
-    const fd = openSync(logPath, "a");
     // `ip netns exec` execs the command in place, so the pid we track is the daemon's.
-    const child = spawn("ip", ["netns", "exec", ns.name, cmd, ...args], {
+    return this.track(ns.role, ns.name, "ip", ["netns", "exec", ns.name, cmd, ...args], cmd, opts);
+  }
+
+  /** A process in the host's namespace (the lab's fake API server: loopback and a UNIX socket only). */
+  spawnHost(cmd: string, args: string[], opts: SpawnOptions = {}): LabProcess {
+    return this.track("host", "the host namespace", cmd, args, cmd, opts);
+  }
+
+  private track(
+    role: string,
+    where: string,
+    file: string,
+    argv: string[],
+    cmd: string,
+    opts: SpawnOptions,
+  ): LabProcess {
+    const base = (opts.logName ?? cmd.split("/").pop() ?? "proc").replace(/[^\w.-]/g, "_");
+    const logPath = this.path(`${role}-${base}-${this.processes.length}.log`);
+    const fd = openSync(logPath, "a");
+    const child = spawn(file, argv, {
       stdio: opts.pipeStdio ? ["pipe", "pipe", fd] : ["ignore", fd, fd],
       env: opts.env ?? process.env,
       cwd: opts.cwd,
     });
     closeSync(fd);
-    const proc = new LabProcess(child, `${cmd} in ${ns.name}`, logPath);
+    const proc = new LabProcess(child, `${cmd} in ${where}`, logPath);
     this.processes.push(proc);
     return proc;
   }
@@ -278,6 +303,56 @@ export class Lab {
     }
     liveLabs.delete(this);
     if (!process.env.FLATROUTE_KEEP_LAB) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Leaves the lab running after this process exits (`npm run demo -- --keep`):
+   * no teardown on exit; returns what `teardownKept` needs to remove it later.
+   */
+  keep(): KeptLab {
+    this.torndown = true;
+    liveLabs.delete(this);
+    for (const p of this.processes) p.child.unref();
+    return {
+      token: this.token,
+      dir: this.dir,
+      namespaces: this.namespaces.map((ns) => ns.name),
+      pids: this.processes.filter((p) => p.running).map((p) => p.pid),
+      keptAt: new Date().toISOString(),
+    };
+  }
+
+  /** Removes a kept lab: its processes by pid, whatever still runs in its namespaces, the namespaces, its files. */
+  static teardownKept(kept: KeptLab): void {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const pid of kept.pids) {
+      if (!alive(pid)) continue;
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const deadline = Date.now() + TERM_GRACE_MS;
+    while (kept.pids.some(alive) && Date.now() < deadline) execFileSync("sleep", ["0.1"]);
+    for (const pid of kept.pids.filter(alive)) process.kill(pid, "SIGKILL");
+    for (const name of kept.namespaces) {
+      try {
+        const pids = execFileSync("ip", ["netns", "pids", name], { encoding: "utf8" });
+        for (const pid of pids.split(/\s+/).filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+        execFileSync("ip", ["netns", "del", name], { stdio: "ignore" });
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(kept.dir, { recursive: true, force: true });
   }
 
   /** Last-resort synchronous cleanup (process exit handler). */

@@ -144,6 +144,12 @@ export class BirdPeer implements PeerDaemon {
     if (!/Reconfigur|Configuration OK/.test(out)) throw new Error(`birdc configure failed: ${out}`);
   }
 
+  /** Adds neighbors and reconfigures (the other sessions stay up). */
+  async addNeighbors(neighbors: NeighborSpec[]): Promise<void> {
+    this.spec.neighbors.push(...neighbors);
+    await this.reconfigure();
+  }
+
   /** Changes one neighbor's TCP MD5 password and reconfigures (BIRD restarts that session). */
   async setPassword(neighbor: string, password: string | undefined): Promise<void> {
     const n = neighborNamed(this.spec, neighbor);

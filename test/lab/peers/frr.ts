@@ -93,7 +93,8 @@ export class FrrPeer implements PeerDaemon {
     this.instances = instancesOf(spec);
   }
 
-  static async start(ns: Netns, spec: DaemonSpec): Promise<FrrPeer> {
+  /** `kernel`: bgpd hands its best routes to zebra, which installs them in the namespace's kernel table. */
+  static async start(ns: Netns, spec: DaemonSpec, opts: { kernel?: boolean } = {}): Promise<FrrPeer> {
     const conf = ns.lab.path(`${ns.role}-bgpd.conf`);
     const vtyDir = ns.lab.path(`${ns.role}-frr`);
     const zserv = `${vtyDir}/zserv.api`;
@@ -113,7 +114,20 @@ export class FrrPeer implements PeerDaemon {
       what: "FRR zebra socket",
       giveUpIf: () => zebra.exitedReason(),
     });
-    const args = ["-f", conf, "-i", `${vtyDir}/bgpd.pid`, "-S", "-n", "-u", "root", "-g", "root", ...common];
+    const noKernel = opts.kernel ? [] : ["-n"];
+    const args = [
+      "-f",
+      conf,
+      "-i",
+      `${vtyDir}/bgpd.pid`,
+      "-S",
+      ...noKernel,
+      "-u",
+      "root",
+      "-g",
+      "root",
+      ...common,
+    ];
     const proc = ns.spawn("/usr/lib/frr/bgpd", args, { logName: "bgpd" });
     const peer = new FrrPeer(ns, spec, proc, vtyDir);
     await proc.waitReady(() => peer.vtysh(["show bgp summary"]).then(() => true), {
@@ -124,8 +138,8 @@ export class FrrPeer implements PeerDaemon {
     return peer;
   }
 
-  async vtysh(commands: string[]): Promise<string> {
-    const args = ["--vty_socket", this.vtyDir, "-d", "bgpd"];
+  async vtysh(commands: string[], daemon: "bgpd" | "zebra" = "bgpd"): Promise<string> {
+    const args = ["--vty_socket", this.vtyDir, "-d", daemon];
     for (const c of commands) args.push("-c", c);
     return (await run("vtysh", args)).stdout;
   }

@@ -69,7 +69,8 @@ describe("flatroute agent in Kubernetes mode (process)", function () {
     await writeFile(
       path,
       `kubernetes: {enabled: true, kubeconfig: ${kubeconfig}, syncTimeout: 5, statusInterval: 0.2}\n` +
-        `listen: []\nkernel: {enabled: false}\nmetrics: {enabled: false}\ncontrol: {socket: ${join(dir, "s.sock")}}\n${extra}`,
+        `listen: []\nkernel: {enabled: false}\nmetrics: {enabled: false}\ncni: {confDir: ${dir}}\n` +
+        `control: {socket: ${join(dir, "s.sock")}}\n${extra}`,
     );
     return path;
   }
@@ -94,7 +95,7 @@ describe("flatroute agent in Kubernetes mode (process)", function () {
     const path = join(dir, "c.yaml");
     await writeFile(
       path,
-      "kubernetes: {enabled: true}\nkernel: {enabled: false}\nmetrics: {enabled: false}\n",
+      `kubernetes: {enabled: true}\nkernel: {enabled: false}\nmetrics: {enabled: false}\ncni: {confDir: ${dir}}\n`,
     );
     const r = run(["agent", "--config", path], { KUBECONFIG: "", HOME: dir, KUBERNETES_SERVICE_HOST: "" });
     const { code, stderr } = await r.exited;

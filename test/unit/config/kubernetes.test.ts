@@ -68,3 +68,19 @@ describe("config: the kubernetes section", () => {
     ]);
   });
 });
+
+describe("config: the CNI directory", () => {
+  it("defaults to /etc/cni/net.d, or $NETCONFPATH when set (the CNI tools' variable)", async () => {
+    const saved = process.env.NETCONFPATH;
+    try {
+      delete process.env.NETCONFPATH;
+      assert.equal((await parse("kubernetes: {enabled: true}\n")).cni?.confDir, "/etc/cni/net.d");
+      process.env.NETCONFPATH = "/tmp/lab/net.d";
+      assert.equal((await parse("kubernetes: {enabled: true}\n")).cni?.confDir, "/tmp/lab/net.d");
+      assert.equal((await parse("kubernetes: {enabled: true}\ncni: {confDir: /x}\n")).cni?.confDir, "/x");
+    } finally {
+      if (saved === undefined) delete process.env.NETCONFPATH;
+      else process.env.NETCONFPATH = saved;
+    }
+  });
+});

@@ -13,7 +13,7 @@ describe("config: kernel section", () => {
 
   it("takes every key", async () => {
     const c = await parseConfigText(
-      `${BASE}kernel: {enabled: false, table: 100, protocol: 200, metric: 5, localRoutes: unreachable, staleTimeout: 30}\n`,
+      `${BASE}kernel: {enabled: false, table: 100, protocol: 200, metric: 5, localRoutes: unreachable, localMetric: 9000, staleTimeout: 30}\n`,
       where,
     );
     assert.deepEqual(c.kernel, {
@@ -22,6 +22,7 @@ describe("config: kernel section", () => {
       protocol: 200,
       metric: 5,
       localRoutes: "unreachable",
+      localMetric: 9000,
       staleTimeoutSeconds: 30,
     });
   });

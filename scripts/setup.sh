@@ -41,4 +41,5 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
-npx tsc -p tsconfig.json
+# The build leaves the flatroute and flatroutec bins executable (package.json "build").
+npm run --silent build

@@ -87,6 +87,8 @@ export class Agent {
       speaker,
       ...(fib ? { fibProblem: () => fibSyncProblem(fib.stats()) } : {}),
       extraProblems: () => [...(cluster?.readinessProblems() ?? []), ...(layers.readiness?.() ?? [])],
+      // A node is ready when it routes: one session up is enough (see HealthOptions.peers).
+      ...(cluster ? { peers: "any" as const } : {}),
     });
   }
 

@@ -100,6 +100,11 @@ export async function main(
 }
 
 if (require.main === module) {
+  // `flatroutec show route | head`: the reader went away; stop quietly, as other CLIs do.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

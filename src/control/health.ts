@@ -56,6 +56,12 @@ export interface HealthOptions {
   fibProblem?: () => string | undefined;
   /** Further reasons from other layers (Kubernetes mode: no Pod CIDR yet, API not synced). */
   extraProblems?: () => string[];
+  /**
+   * "all": every enabled peer must be Established (a router with a fixed set of neighbours).
+   * "any": one Established session is enough (a Kubernetes node: one node being down must not make
+   * every other node's agent unready and stall a DaemonSet rollout). Default "all".
+   */
+  peers?: "all" | "any";
 }
 
 export class HealthState {
@@ -69,6 +75,7 @@ export class HealthState {
   private readonly loopLag: () => number;
   private readonly fibProblem: (() => string | undefined) | undefined;
   private readonly extraProblems: (() => string[]) | undefined;
+  private readonly peerRule: "all" | "any";
   private readonly monitor?: LoopDriftMonitor;
 
   constructor(o: HealthOptions) {
@@ -76,6 +83,7 @@ export class HealthState {
     this.stallThresholdMs = o.stallThresholdMs ?? DEFAULT_STALL_THRESHOLD_MS;
     this.fibProblem = o.fibProblem;
     this.extraProblems = o.extraProblems;
+    this.peerRule = o.peers ?? "all";
     if (o.loopLag) {
       this.loopLag = o.loopLag;
     } else {
@@ -100,12 +108,17 @@ export class HealthState {
     const fib = this.fibSynced ? this.fibProblem?.() : "";
     if (fib !== undefined) reasons.push(fib === "" ? "FIB not synced" : `FIB not synced: ${fib}`);
     if (this.extraProblems) reasons.push(...this.extraProblems());
+    const notUp: string[] = [];
+    let enabled = 0;
     for (const p of this.speaker.peers()) {
       // state "down" is an administratively disabled peer: the operator asked for it to be down.
-      if (p.state === "down" || p.bgpState === "Established") continue;
+      if (p.state === "down") continue;
+      enabled++;
+      if (p.bgpState === "Established") continue;
       const detail = p.info && p.info !== p.bgpState ? ` (${p.info})` : "";
-      reasons.push(`peer ${p.name} not established: ${p.bgpState}${detail}`);
+      notUp.push(`peer ${p.name} not established: ${p.bgpState}${detail}`);
     }
+    if (this.peerRule === "all" || (enabled > 0 && notUp.length === enabled)) reasons.push(...notUp);
     return { ok: reasons.length === 0, reasons };
   }
 

@@ -83,6 +83,19 @@ describe("health endpoints", () => {
     assert.deepEqual(await get("/readyz"), { status: 200, body: "ok\n" });
   });
 
+  it("with peers: any (Kubernetes mode) one Established session is enough, none is not", () => {
+    const node = new HealthState({ speaker, loopLag: () => 0, peers: "any" });
+    try {
+      node.configLoaded = true;
+      assert.equal(node.readiness().ok, false);
+      assert.equal(node.readiness().reasons.length, 2, "every down peer named while none is up");
+      speaker.establish("tor1", "2024-05-01T12:00:00.000Z");
+      assert.deepEqual(node.readiness(), { ok: true, reasons: [] });
+    } finally {
+      node.close();
+    }
+  });
+
   it("/readyz reports an unsynced FIB", async () => {
     health.configLoaded = true;
     speaker.peerList = [];

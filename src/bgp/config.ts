@@ -55,6 +55,18 @@ export interface PeerConfig {
   /** Export policy; absent: own prefixes and reflected routes only. */
   exportPolicy?: Policy;
   maxPrefixes?: MaxPrefixConfig;
+  /** BFD (RFC 5880/5881/5883) for this peer; absent: off. Changes apply without a session reset. */
+  bfd?: BfdConfig;
+}
+
+/** Asynchronous-mode BFD timers (docs/bfd.md). */
+export interface BfdConfig {
+  /** Required Min RX Interval, ms. */
+  minRxMs: number;
+  /** Desired Min TX Interval, ms (at least 1000 until the session is Up, RFC 5880 §6.8.3). */
+  minTxMs: number;
+  /** Detect Mult. */
+  multiplier: number;
 }
 
 export interface ListenConfig {

@@ -12,6 +12,8 @@ const PEER_ROUTING_KEYS = [
   "importPolicy",
   "exportPolicy",
   "maxPrefixes",
+  // BFD runs beside the session (src/bfd); its settings change without a BGP reset.
+  "bfd",
 ] as const;
 
 function withoutRouting(p: PeerConfig): Partial<PeerConfig> {

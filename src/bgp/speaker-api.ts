@@ -25,6 +25,8 @@ export interface PeerStatus {
   families: FamilyName[];
   routes: { imported: number; filtered: number; exported: number; received?: number };
   messages: { updatesIn: number; updatesOut: number; notificationsIn: number; notificationsOut: number };
+  /** BFD session state (Down, Init, Up, AdminDown) when the peer uses BFD. */
+  bfdState?: string;
 }
 
 export interface RouteView {

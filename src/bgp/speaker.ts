@@ -40,6 +40,8 @@ interface PeerRuntime {
   peerGr?: PeerGracefulRestart;
   /** Graceful restart helper: sweeps the stale routes when the peer does not come back in time. */
   staleTimer?: NodeJS.Timeout;
+  /** Set while the session is held down because its BFD session failed (bfdDown until bfdUp). */
+  bfdHold?: string;
 }
 
 export interface SpeakerOptions {
@@ -187,8 +189,31 @@ export class Speaker implements SpeakerApi {
   restartPeer(name: string): void {
     const p = this.mustGet(name);
     this.clearMaxPrefixDown(p);
+    // An operator's restart overrides a BFD hold; a BFD session still down takes it down again.
+    p.bfdHold = undefined;
     p.disabled = false;
     void p.session.stop({ subcode: CeaseSubcode.AdministrativeReset }).then(() => p.session.start());
+  }
+
+  /**
+   * The peer's BFD session failed (RFC 5882 §4.3): the BGP session goes down
+   * now, its routes leave the RIB (and so the kernel) with it, and it stays
+   * down (no reconnect, incoming refused) until bfdUp. Unknown names are ignored.
+   */
+  bfdDown(name: string, reason: string): void {
+    const p = this.peersByName.get(name);
+    if (!p || p.bfdHold) return;
+    p.bfdHold = reason;
+    this.log.warn({ peer: name, reason }, "BFD down: taking the BGP session down");
+    void p.session.stop({ subcode: CeaseSubcode.AdministrativeReset, message: reason });
+  }
+
+  /** The peer's BFD session is Up again, or BFD no longer applies: release the hold of bfdDown. */
+  bfdUp(name: string): void {
+    const p = this.peersByName.get(name);
+    if (!p?.bfdHold) return;
+    p.bfdHold = undefined;
+    if (!p.disabled && !p.maxPrefixDown) p.session.start();
   }
 
   refreshPeer(name: string): void {
@@ -356,7 +381,7 @@ export class Speaker implements SpeakerApi {
   private onIncoming(socket: import("node:net").Socket): void {
     const remote = normalizeAddress(socket.remoteAddress);
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
-    if (!runtime || runtime.disabled || runtime.maxPrefixDown) {
+    if (!runtime || runtime.disabled || runtime.maxPrefixDown || runtime.bfdHold) {
       // A peer configured on its side but not on ours retries every second or so:
       // a few lines per address per minute, then one line with the count left out.
       const verdict = this.rejectLog.shouldLog(remote);
@@ -503,7 +528,8 @@ export class Speaker implements SpeakerApi {
     const s = p.session;
     const established = s.state === State.Established;
     const n = s.negotiated;
-    const lastError = p.maxPrefixDown?.message ?? (s.lastDown ? describeDown(s.lastDown) : undefined);
+    const lastError =
+      p.maxPrefixDown?.message ?? p.bfdHold ?? (s.lastDown ? describeDown(s.lastDown) : undefined);
     return {
       name: p.config.name,
       address: p.config.address,

@@ -4,6 +4,8 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import pino, { type Logger } from "pino";
+import { BfdManager } from "../bfd/manager";
+import { BfdSpeaker } from "../bfd/speaker-link";
 import { Speaker } from "../bgp/speaker";
 import { CniConfigWriter } from "../cni/writer";
 import { ConfigError, loadConfigFile } from "../config/load";
@@ -80,12 +82,20 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     process.exit(EXIT_FAILED);
   }
   // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
+  // BFD runs beside the speaker: BfdSpeaker keeps its sessions in step with the
+  // peer configs and takes a BGP session down when its BFD session fails (docs/bfd.md).
+  const bfd = new BfdManager({ log: log.child({ layer: "bfd" }) });
   const createSpeaker: SpeakerFactory = (c, l, hooks) =>
-    new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib, warmUp: true });
+    new BfdSpeaker(
+      new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib, warmUp: true }),
+      bfd,
+      c,
+    );
   let agent: Agent;
   try {
     agent = await Agent.start(options, config, log, createSpeaker, {
       ...(fib ? { fib } : {}),
+      bfd,
       ...(cluster ? { cluster } : {}),
       ...(cni ? { readiness: () => cniReadiness(cni) } : {}),
     });

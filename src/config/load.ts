@@ -13,6 +13,7 @@ import type { KernelSettings } from "../kernel/agent-fib";
 import { compilePolicies } from "./compile-policy";
 import { ConfigError, closest, formatPath, problem, valueAt } from "./errors";
 import {
+  BFD_DEFAULTS,
   type ConfigFile,
   configFileSchema,
   DEFAULT_LISTEN,
@@ -222,6 +223,13 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     if (p.importPolicy !== undefined) peer.importPolicy = policy(p.importPolicy);
     if (p.exportPolicy !== undefined) peer.exportPolicy = policy(p.exportPolicy);
     if (p.maxPrefixes !== undefined) peer.maxPrefixes = { ...p.maxPrefixes };
+    if (p.bfd === true)
+      peer.bfd = {
+        minRxMs: BFD_DEFAULTS.minRx,
+        minTxMs: BFD_DEFAULTS.minTx,
+        multiplier: BFD_DEFAULTS.multiplier,
+      };
+    else if (p.bfd) peer.bfd = { minRxMs: p.bfd.minRx, minTxMs: p.bfd.minTx, multiplier: p.bfd.multiplier };
     return peer;
   });
   const listen = file.listen?.map((l) => ({ address: l.address, port: l.port }));

@@ -41,6 +41,19 @@ const listenShape = {
   port: port.default(179),
 };
 
+// BFD (docs/bfd.md): true for the defaults, or the timers in ms. A userspace
+// agent cannot keep intervals under 10 ms.
+export const BFD_DEFAULTS = { minRx: 300, minTx: 300, multiplier: 3 } as const;
+const bfdTimersShape = {
+  minRx: intIn(10, 60000).default(BFD_DEFAULTS.minRx),
+  minTx: intIn(10, 60000).default(BFD_DEFAULTS.minTx),
+  multiplier: intIn(1, 255).default(BFD_DEFAULTS.multiplier),
+};
+const bfdSchema = z.union(
+  [z.boolean(), z.strictObject(bfdTimersShape, says("expected a mapping"))],
+  says("expected true, false or a mapping {minRx, minTx, multiplier}"),
+);
+
 const peerShape = {
   name: peerName,
   address: ipAddress,
@@ -76,6 +89,7 @@ const peerShape = {
   importPolicy: z.string(says("expected a policy name")).optional(),
   exportPolicy: z.string(says("expected a policy name")).optional(),
   maxPrefixes: z.strictObject(maxPrefixesShape, says("expected a mapping with limit")).optional(),
+  bfd: bfdSchema.optional(),
 };
 
 const gracefulRestartShape = {

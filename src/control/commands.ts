@@ -184,7 +184,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "show bfd sessions",
     usage: "show bfd sessions",
-    help: "Show BFD sessions (BFD is not configured until the BFD layer exists)",
+    help: "Show BFD sessions",
     args: {},
     syntax: {},
     run: (ctx): BfdData =>

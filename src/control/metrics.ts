@@ -169,6 +169,20 @@ export function createMetrics(
       return perPeer(peers(), (p) => uptimeSeconds(p, t));
     },
   );
+  // Only peers that use BFD (src/bfd) have a series.
+  gaugeFrom(
+    registry,
+    "bfd_session_up",
+    "1 when the peer's BFD session is Up, else 0; no series for peers without BFD.",
+    ["peer", "peer_address"],
+    () =>
+      peers()
+        .filter((p) => p.bfdState !== undefined)
+        .map((p) => ({
+          labels: { peer: p.name, peer_address: p.address },
+          value: p.bfdState === "Up" ? 1 : 0,
+        })),
+  );
   // The RIB counts announcements, not held prefixes: a re-announcement counts
   // again. So these are counters; "accepted" below is the held-now gauge.
   counterFrom(

@@ -36,7 +36,9 @@ export class NetworkCondition {
 
   /** The value the condition should have now, or undefined to leave it unchanged. */
   evaluate(f: NetworkFacts, now: number): ConditionValue | undefined {
-    if (f.established > 0) {
+    // A node with no session to have (a single-node cluster, the first node) routes its own
+    // pods as soon as its routes are in: it is not unavailable.
+    if (f.established > 0 || f.sessions === 0) {
       this.downSince = now;
       if (!f.routesProgrammed) return undefined;
       return {
@@ -57,7 +59,7 @@ export class NetworkCondition {
 
   /** When evaluate() may next change its answer without a new fact (the True deadline), or undefined. */
   nextDeadline(f: NetworkFacts): number | undefined {
-    if (f.established > 0 || this.afterMs === 0) return undefined;
+    if (f.established > 0 || f.sessions === 0 || this.afterMs === 0) return undefined;
     return this.downSince + this.afterMs;
   }
 }

@@ -168,6 +168,8 @@ export interface PeerStatusLine {
   prefixesAccepted: number;
   prefixesAdvertised: number;
   lastError?: string;
+  /** BFD session state (Up, Down, Init, AdminDown) when the session uses BFD. */
+  bfd?: string;
 }
 
 export interface BGPNodeStatusStatus {

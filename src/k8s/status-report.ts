@@ -38,6 +38,7 @@ export function statusContent(i: StatusInputs): StatusContent {
     };
     if (origin?.node) line.node = origin.node;
     if (p.lastError) line.lastError = p.lastError;
+    if (p.bfdState) line.bfd = p.bfdState;
     return line;
   });
   const enabled = i.peers.filter((p) => p.state !== "down");

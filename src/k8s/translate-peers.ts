@@ -3,11 +3,11 @@
 // of them reach the speaker. The rules are listed in translate.ts.
 import { isIPv4 } from "node:net";
 import { Afi, BGP_PORT, type Family, Safi } from "../bgp/codec/types";
-import type { PeerConfig } from "../bgp/config";
+import type { BfdConfig, PeerConfig } from "../bgp/config";
 import type { Policy } from "../bgp/policy/types";
 import { formatAddress, parseAddress } from "../bgp/prefix";
 import { peerNameForNode, peerNameForResource } from "./names";
-import type { PeerFamily, Secret, SecretKeyRef } from "./resources";
+import type { BfdSpec, PeerFamily, Secret, SecretKeyRef } from "./resources";
 import { readPassword } from "./secrets";
 import type { FileSettings, PeerOrigin } from "./translate";
 import {
@@ -72,6 +72,8 @@ export function meshPeers(ctx: PeerContext, others: NodeView[], covered: Set<str
       if (config === undefined) continue;
       config.role = "node";
       if (password !== undefined) config.password = password;
+      const bfd = bfdOf(conf.bfd);
+      if (bfd) config.bfd = bfd;
       out.push({
         config,
         origin: { kind: "mesh", node: node.name },
@@ -104,6 +106,9 @@ export function reflectorPeers(ctx: PeerContext, peer: NamedPeer, selected: Node
       if (config === undefined) continue;
       applyCommon(config, common, password);
       config.role = spec.role ?? "node";
+      // The BGPPeer's own BFD settings, else the cluster default for node sessions.
+      const bfd = bfdOf(spec.bfd ?? ctx.conf.bfd);
+      if (bfd) config.bfd = bfd;
       const client =
         spec.routeReflectorClient ?? (ctx.reflector && !peerIsReflector && node.asn === ctx.self.asn);
       if (client && clientAllowed(ctx, label, config.asn)) config.routeReflectorClient = true;
@@ -139,6 +144,9 @@ export function torPeer(ctx: PeerContext, peer: NamedPeer): Candidate | undefine
   if (timers.keepalive !== undefined) config.keepalive = timers.keepalive;
   applyCommon(config, common, common.password);
   config.role = spec.role ?? "tor";
+  // Only the BGPPeer's own: the ToR must run BFD too, so the cluster default does not reach it.
+  const bfd = bfdOf(spec.bfd);
+  if (bfd) config.bfd = bfd;
   if (spec.routeReflectorClient && clientAllowed(ctx, label, config.asn)) config.routeReflectorClient = true;
   return { config, origin: { kind: "tor", resource: peer.name }, label };
 }
@@ -312,6 +320,12 @@ export function checkNamesAndAddresses(
     out.push(c.config);
   }
   return out.sort((a, b) => compare(a.name, b.name));
+}
+
+/** A BFD mapping turns BFD on unless it says enabled: false; unset timers are 300 ms × 3 (docs/bfd.md). */
+export function bfdOf(spec: BfdSpec | undefined): BfdConfig | undefined {
+  if (spec === undefined || spec.enabled === false) return undefined;
+  return { minRxMs: spec.minRx ?? 300, minTxMs: spec.minTx ?? 300, multiplier: spec.multiplier ?? 3 };
 }
 
 export function familyOf(name: PeerFamily): Family {

@@ -52,8 +52,9 @@
  *   Two peers with one address: file peers first, then the first by name is
  *   kept; a problem for each other.
  * - clusterCidrs, acceptDefaultRouteFromTor, maxPaths: the file's, else the
- *   BGPConfiguration's. BFD settings are validated but not applied (BFD is a
- *   later issue); a BGPPeer's own gracefulRestart is reported as ignored
+ *   BGPConfiguration's. BFD: a BGPPeer's spec.bfd applies to its sessions;
+ *   BGPConfiguration spec.bfd is the default for mesh and peerSelector
+ *   sessions, not ToR ones (docs/bfd.md); a BGPPeer's own gracefulRestart is reported as ignored
  *   (graceful restart is per speaker).
  * - CRDs not installed: the configuration and BGPPeers are ignored, no problems.
  *   An invalid BGPConfiguration is a problem and is ignored as a whole.

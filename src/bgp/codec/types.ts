@@ -250,6 +250,13 @@ export interface SessionCaps {
   extendedMessage: boolean;
   /** Families for which the peer may send IPv4 NLRI with an IPv6 next hop (RFC 8950). */
   extendedNextHop?: ExtendedNextHopEntry[];
+  /**
+   * The peer is in another AS (eBGP). Decoding differs: RFC 7606 sections
+   * 7.5, 7.9 and 7.10 discard a malformed LOCAL_PREF, ORIGINATOR_ID or
+   * CLUSTER_LIST from an external peer instead of withdrawing the routes, and
+   * RFC 5065 section 5.1 makes confederation segments from it malformed.
+   */
+  external?: boolean;
 }
 
 export const DEFAULT_CAPS: SessionCaps = { fourOctetAs: false, extendedMessage: false };

@@ -619,7 +619,9 @@ export class Session extends GuardedEmitter<SessionEvents> {
     }
     conn.peerOpen = open;
     conn.negotiated = negotiate(this.localOpen(), open, this.peer.keepalive);
-    conn.caps = conn.negotiated.caps;
+    // The codec's RFC 7606 choices depend on whether the peer is external (SessionCaps.external).
+    conn.caps =
+      this.peer.asn !== this.local.asn ? { ...conn.negotiated.caps, external: true } : conn.negotiated.caps;
     if (conn.caps.extendedMessage) conn.setMaxMessageLength(MAX_EXTENDED_MESSAGE_LENGTH);
 
     // RFC 4271 section 6.8: now that the peer's identifier is known, settle any collision.

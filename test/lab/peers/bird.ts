@@ -23,6 +23,8 @@ export interface BirdOptions {
   restarting?: boolean;
   /** `ttl security on` for every neighbor: GTSM (RFC 5082), send with TTL 255 and require it. */
   ttlSecurity?: boolean;
+  /** A `protocol bfd` with these timers (ms) and `bfd on` in every BGP protocol. */
+  bfd?: { minRx: number; minTx: number; multiplier: number };
 }
 
 /** BIRD protocol names must not be keywords ("bgp", "r", ...), so every name gets a prefix. */
@@ -46,6 +48,7 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}):
   }
   if (n.passive) lines.push("  passive on;");
   if (opts.ttlSecurity) lines.push("  ttl security on;");
+  if (opts.bfd) lines.push("  bfd on;");
   if (n.holdTime !== undefined) lines.push(`  hold time ${n.holdTime};`);
   if (n.multihop !== undefined) lines.push(`  multihop ${n.multihop};`);
   else if (ibgp) lines.push("  direct;");
@@ -69,6 +72,12 @@ export function birdConfig(spec: DaemonSpec, routes: Iterable<string>, opts: Bir
     const filter = "where source = RTS_BGP";
     parts.push(`protocol kernel k4 { ipv4 { export ${filter}; }; merge paths on; }`);
     parts.push(`protocol kernel k6 { ipv6 { export ${filter}; }; merge paths on; }`);
+  }
+  if (opts.bfd) {
+    const b = opts.bfd;
+    parts.push(
+      `protocol bfd {\n  interface "*" { min rx interval ${b.minRx} ms; min tx interval ${b.minTx} ms; multiplier ${b.multiplier}; };\n}`,
+    );
   }
   for (const n of spec.neighbors) parts.push(bgpProtocol(spec, n, opts));
   return `${parts.join("\n\n")}\n`;

@@ -56,6 +56,7 @@ export interface AgentPeerYaml {
     action?: "teardown" | "warn";
     restartAfter?: number;
   };
+  bfd?: boolean | { minRx?: number; minTx?: number; multiplier?: number };
 }
 
 /** A routing policy in the YAML form (docs/routing.md). */

@@ -41,7 +41,21 @@ function instancesOf(spec: DaemonSpec): Instance[] {
 const routerLine = (i: Instance): string => `router bgp ${i.asn}${i.view ? ` view ${i.view}` : ""}`;
 const afiOf = (f: AddressFamily): string => (f === "ipv4" ? "ipv4 unicast" : "ipv6 unicast");
 
-export function frrConfig(spec: DaemonSpec): string {
+export interface FrrOptions {
+  /** `kernel`: bgpd hands its best routes to zebra, which installs them in the namespace's kernel table. */
+  kernel?: boolean;
+  /** Start bfdd too, with `neighbor X bfd profile lab` on every neighbor and these timers (ms). */
+  bfd?: { minRx: number; minTx: number; multiplier: number };
+}
+
+/** bfdd's own config: the profile bgpd's neighbors name. */
+export function bfddConfig(b: NonNullable<FrrOptions["bfd"]>): string {
+  const lines = ["hostname lab", "bfd", " profile lab", `  detect-multiplier ${b.multiplier}`];
+  lines.push(`  receive-interval ${b.minRx}`, `  transmit-interval ${b.minTx}`, " exit", "exit");
+  return `${lines.join("\n")}\n`;
+}
+
+export function frrConfig(spec: DaemonSpec, opts: FrrOptions = {}): string {
   const out = ["frr defaults traditional", "hostname lab", "!"];
   for (const inst of instancesOf(spec)) {
     out.push(routerLine(inst));
@@ -60,6 +74,7 @@ export function frrConfig(spec: DaemonSpec): string {
       if (n.holdTime !== undefined)
         out.push(` neighbor ${a} timers ${Math.max(1, Math.floor(n.holdTime / 3))} ${n.holdTime}`);
       if (n.multihop !== undefined) out.push(` neighbor ${a} ebgp-multihop ${n.multihop}`);
+      if (opts.bfd) out.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile lab`);
     }
     for (const f of ["ipv4", "ipv6"] as const) {
       const members = inst.neighbors.filter((n) => n.families.includes(f));
@@ -83,6 +98,8 @@ function frrUser(): { uid: number; gid: number } {
 export class FrrPeer implements PeerDaemon {
   readonly kind = "FRR";
   private readonly instances: Instance[];
+  /** bfdd, when started with the bfd option (a freeze test stops it with bgpd). */
+  bfdd: LabProcess | undefined;
 
   private constructor(
     readonly ns: Netns,
@@ -93,8 +110,7 @@ export class FrrPeer implements PeerDaemon {
     this.instances = instancesOf(spec);
   }
 
-  /** `kernel`: bgpd hands its best routes to zebra, which installs them in the namespace's kernel table. */
-  static async start(ns: Netns, spec: DaemonSpec, opts: { kernel?: boolean } = {}): Promise<FrrPeer> {
+  static async start(ns: Netns, spec: DaemonSpec, opts: FrrOptions = {}): Promise<FrrPeer> {
     const conf = ns.lab.path(`${ns.role}-bgpd.conf`);
     const vtyDir = ns.lab.path(`${ns.role}-frr`);
     const zserv = `${vtyDir}/zserv.api`;
@@ -104,7 +120,7 @@ export class FrrPeer implements PeerDaemon {
     mkdirSync(vtyDir, { recursive: true });
     const frr = frrUser();
     chownSync(vtyDir, frr.uid, frr.gid);
-    writeFileSync(conf, frrConfig(spec));
+    writeFileSync(conf, frrConfig(spec, opts));
     writeFileSync(`${vtyDir}/zebra.conf`, "hostname lab\n");
     const common = ["-z", zserv, "--vty_socket", vtyDir, "-P", "0", "--log", "stdout"];
     const zebraArgs = ["-f", `${vtyDir}/zebra.conf`, "-i", `${vtyDir}/zebra.pid`, ...common];
@@ -114,6 +130,14 @@ export class FrrPeer implements PeerDaemon {
       what: "FRR zebra socket",
       giveUpIf: () => zebra.exitedReason(),
     });
+    let bfdd: LabProcess | undefined;
+    if (opts.bfd) {
+      // bfdd serves bgpd's `neighbor X bfd` through zebra (the same -z socket).
+      writeFileSync(`${vtyDir}/bfdd.conf`, bfddConfig(opts.bfd));
+      // Like zebra it cannot skip its privilege drop, so it runs as the frr user too.
+      const bfddArgs = ["-f", `${vtyDir}/bfdd.conf`, "-i", `${vtyDir}/bfdd.pid`, ...common];
+      bfdd = ns.spawn("/usr/lib/frr/bfdd", bfddArgs, { logName: "bfdd" });
+    }
     const noKernel = opts.kernel ? [] : ["-n"];
     const args = [
       "-f",
@@ -130,6 +154,7 @@ export class FrrPeer implements PeerDaemon {
     ];
     const proc = ns.spawn("/usr/lib/frr/bgpd", args, { logName: "bgpd" });
     const peer = new FrrPeer(ns, spec, proc, vtyDir);
+    peer.bfdd = bfdd;
     await proc.waitReady(() => peer.vtysh(["show bgp summary"]).then(() => true), {
       timeoutMs: 15_000,
       what: "FRR bgpd vty to answer",
@@ -138,7 +163,7 @@ export class FrrPeer implements PeerDaemon {
     return peer;
   }
 
-  async vtysh(commands: string[], daemon: "bgpd" | "zebra" = "bgpd"): Promise<string> {
+  async vtysh(commands: string[], daemon: "bgpd" | "zebra" | "bfdd" = "bgpd"): Promise<string> {
     const args = ["--vty_socket", this.vtyDir, "-d", daemon];
     for (const c of commands) args.push("-c", c);
     return (await run("vtysh", args)).stdout;

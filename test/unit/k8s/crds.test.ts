@@ -366,6 +366,7 @@ describe("custom resource definitions", () => {
           prefixesAccepted: 1,
           prefixesAdvertised: 1,
           lastError: "Received: Hold timer expired",
+          bfd: "Up",
         },
       ],
     };

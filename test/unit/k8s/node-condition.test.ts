@@ -23,6 +23,13 @@ describe("k8s NetworkUnavailable condition", () => {
     assert.equal(c.evaluate(up, 62_000)?.status, "False", "and False again when a session is back");
   });
 
+  it("is False for a node with no session to have (single-node cluster), never True", () => {
+    const c = new NetworkCondition(1_000, 0);
+    const alone = { routesProgrammed: true, sessions: 0, established: 0 };
+    assert.equal(c.evaluate(alone, 10_000)?.status, "False");
+    assert.equal(c.nextDeadline(alone), undefined);
+  });
+
   it("never turns True with 0", () => {
     const c = new NetworkCondition(0, 0);
     assert.equal(c.evaluate(down, 10_000_000), undefined);

@@ -389,6 +389,24 @@ describe("Kubernetes translation", () => {
       assert.deepEqual(t.problems, []);
     });
 
+    it("takes BGPConfiguration spec.bfd for mesh sessions but not for ToR ones; enabled: false is off", () => {
+      const n2 = node("n2", { v4: "10.0.0.2" });
+      const tor = bgpPeer("tor", { peerAddress: "10.0.0.254", peerASN: 65001 });
+      const on = translate(
+        snapshot({ nodes: [N1, n2], configuration: configuration({ bfd: { minRx: 200 } }), peers: [tor] }),
+        "n1",
+        FILE,
+      );
+      assert.deepEqual(peerNamed(on, "n2").bfd, { minRxMs: 200, minTxMs: 300, multiplier: 3 });
+      assert.equal(peerNamed(on, "tor").bfd, undefined);
+      const off = translate(
+        snapshot({ nodes: [N1, n2], configuration: configuration({ bfd: { enabled: false, minRx: 200 } }) }),
+        "n1",
+        FILE,
+      );
+      assert.equal(peerNamed(off, "n2").bfd, undefined);
+    });
+
     it("is off with nodeToNodeMesh: false", () => {
       const t = translate(
         snapshot({ nodes: [N1, N2], configuration: configuration({ nodeToNodeMesh: false }) }),
@@ -582,6 +600,7 @@ describe("Kubernetes translation", () => {
             defaultAction: "reject",
           },
           maxPrefixes: { limit: 500, warningPercent: 75, action: "teardown", restartAfter: 60 },
+          bfd: { minRxMs: 300, minTxMs: 300, multiplier: 3 },
         },
       ]);
       assert.deepEqual(t.origins.get("tor-r1"), { kind: "tor", resource: "tor-r1" });
@@ -658,16 +677,16 @@ describe("Kubernetes translation", () => {
       ]);
     });
 
-    it("reports a per-peer gracefulRestart as not applied and keeps BFD out of the model", () => {
+    it("reports a per-peer gracefulRestart as not applied and applies the BGPPeer's BFD", () => {
       const t = translate(
         snapshot({
           nodes: [rack1],
-          peers: [tor({ gracefulRestart: { enabled: false }, bfd: { enabled: true } })],
+          peers: [tor({ gracefulRestart: { enabled: false }, bfd: { minTx: 100, multiplier: 5 } })],
         }),
         "n1",
         FILE,
       );
-      assert.equal("bfd" in peerNamed(t, "tor-r1"), false);
+      assert.deepEqual(peerNamed(t, "tor-r1").bfd, { minRxMs: 300, minTxMs: 100, multiplier: 5 });
       assert.deepEqual(t.problems, [
         "BGPPeer tor-r1: spec.gracefulRestart: not applied; graceful restart is set for all sessions (BGPConfiguration spec.gracefulRestart or the config file)",
       ]);

@@ -70,7 +70,14 @@ export const AS_PATH: AttrDescriptor = {
   onMalformed: ErrorAction.TreatAsWithdraw,
   subcode: UpdateSubcode.MalformedAsPath,
   decode(v, s) {
-    s.attrs.asPath = decodeAsPath(v, s.caps.fourOctetAs ? 4 : 2, "AS_PATH");
+    const segments = decodeAsPath(v, s.caps.fourOctetAs ? 4 : 2, "AS_PATH");
+    // RFC 5065 section 5.1: confederation segments from a peer outside our
+    // confederation (we are in none) make the AS_PATH malformed, which RFC 7606
+    // section 7.2 handles as treat-as-withdraw.
+    if (s.caps.external && segments.some((seg) => isConfed(seg.type))) {
+      throw new MalformedAttribute("AS_PATH: confederation segment from an external peer");
+    }
+    s.attrs.asPath = segments;
   },
   encode(a, s, w) {
     if (!a.asPath) return false;

@@ -28,6 +28,13 @@ export const ORIGIN: AttrDescriptor = {
   },
 };
 
+/**
+ * RFC 7606 sections 7.5, 7.9, 7.10: LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST
+ * mean nothing from an external peer (the session drops them anyway), so a
+ * malformed one from there costs the attribute, not the routes.
+ */
+const DISCARD_FROM_EXTERNAL = { onMalformedExternal: ErrorAction.AttributeDiscard } as const;
+
 /** An attribute whose value is one IPv4 address (NEXT_HOP, ORIGINATOR_ID). */
 function ipv4Attribute(
   code: AttrType,
@@ -39,6 +46,7 @@ function ipv4Attribute(
     code,
     name,
     flags,
+    ...(key === "originatorId" ? DISCARD_FROM_EXTERNAL : {}),
     onMalformed: ErrorAction.TreatAsWithdraw,
     subcode: UpdateSubcode.AttributeLengthError,
     decode(v, s) {
@@ -61,6 +69,7 @@ function u32Attribute(code: AttrType, name: string, flags: number, key: "med" | 
     code,
     name,
     flags,
+    ...(key === "localPref" ? DISCARD_FROM_EXTERNAL : {}),
     onMalformed: ErrorAction.TreatAsWithdraw,
     subcode: UpdateSubcode.AttributeLengthError,
     decode(v, s) {
@@ -110,6 +119,7 @@ export const CLUSTER_LIST: AttrDescriptor = {
   code: AttrType.ClusterList,
   name: "CLUSTER_LIST",
   flags: OPTIONAL_NON_TRANSITIVE,
+  ...DISCARD_FROM_EXTERNAL,
   onMalformed: ErrorAction.TreatAsWithdraw,
   subcode: UpdateSubcode.AttributeLengthError,
   decode(v, s) {

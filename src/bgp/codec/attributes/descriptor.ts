@@ -28,6 +28,8 @@ export interface AttrDescriptor {
   flags: number;
   /** RFC 7606 section 7: what a malformed instance (bad length, bad flags, bad value) costs. */
   onMalformed: ErrorAction.AttributeDiscard | ErrorAction.TreatAsWithdraw;
+  /** RFC 7606 7.5/7.9/7.10: the cost when the peer is external, if it differs. */
+  onMalformedExternal?: ErrorAction.AttributeDiscard;
   /** NOTIFICATION subcode to report with a malformed instance. */
   subcode: UpdateSubcode;
   /** Decodes the value into `s.attrs`; throws MalformedAttribute (or BgpError when session-fatal). */

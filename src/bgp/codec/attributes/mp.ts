@@ -43,8 +43,19 @@ export const MP_REACH_NLRI: AttrDescriptor = {
     let nextHop: string;
     let linkLocal: string | undefined;
     let ipv6NextHop = false;
-    if (nhLength === 4) nextHop = formatIPv4(v, 4);
-    else if (nhLength === 16 || nhLength === 32) {
+    if (nhLength === 4) {
+      // RFC 7606 section 7.11 (RFC 2545 section 3): a next hop length that does
+      // not fit the AFI is malformed, and since it decides where the NLRI starts
+      // the attribute cannot be trusted: AFI/SAFI disable or session reset.
+      if (afi === Afi.IPv6) {
+        throw fatal(
+          UpdateSubcode.OptionalAttributeError,
+          "MP_REACH_NLRI: IPv6 NLRI with a 4-byte next hop",
+          ErrorAction.AfiSafiDisable,
+        );
+      }
+      nextHop = formatIPv4(v, 4);
+    } else if (nhLength === 16 || nhLength === 32) {
       nextHop = formatIPv6(v, 4);
       if (nhLength === 32) linkLocal = formatIPv6(v, 20);
       ipv6NextHop = true;
@@ -55,9 +66,6 @@ export const MP_REACH_NLRI: AttrDescriptor = {
     decodePrefixes(v, nlriStart, v.length, afi, nlri, UpdateSubcode.OptionalAttributeError, "MP_REACH_NLRI");
     s.attrs.mpReach = { afi, safi, nextHop, nlri };
     if (linkLocal !== undefined) s.attrs.mpReach.linkLocalNextHop = linkLocal;
-    if (afi === Afi.IPv6 && !ipv6NextHop) {
-      throw new MalformedAttribute("MP_REACH_NLRI: IPv6 NLRI with an IPv4 next hop");
-    }
     if (afi === Afi.IPv4 && ipv6NextHop) {
       const allowed = s.caps.extendedNextHop?.some(
         (e) => e.afi === afi && e.safi === safi && e.nextHopAfi === Afi.IPv6,

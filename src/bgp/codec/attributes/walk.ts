@@ -114,11 +114,12 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, s:
     }
 
     const flagsOk = (flags & FLAG_BITS) === d.flags;
+    const onMalformed = (s.caps.external && d.onMalformedExternal) || d.onMalformed;
     try {
       // RFC 7606 section 3.c: wrong flags make the attribute malformed. A
       // treat-as-withdraw attribute is still decoded so that MP_REACH_NLRI's
       // prefixes can be withdrawn; the attributes are dropped afterwards.
-      if (flagsOk || d.onMalformed === ErrorAction.TreatAsWithdraw) d.decode(value, s);
+      if (flagsOk || onMalformed === ErrorAction.TreatAsWithdraw) d.decode(value, s);
       if (!flagsOk)
         throw new MalformedAttribute(
           `${d.name} with flags 0x${flags.toString(16)}`,
@@ -126,8 +127,8 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, s:
         );
     } catch (e) {
       if (!(e instanceof MalformedAttribute)) throw e;
-      s.problems.push(problem(d.onMalformed, e.subcode ?? d.subcode, code, e.reason));
-      if (d.onMalformed === ErrorAction.AttributeDiscard) discard(s, code);
+      s.problems.push(problem(onMalformed, e.subcode ?? d.subcode, code, e.reason));
+      if (onMalformed === ErrorAction.AttributeDiscard) discard(s, code);
     }
   }
   // In type-code order, the order the encoder writes them in.
@@ -141,6 +142,9 @@ function discard(s: AttrDecodeState, code: number): void {
   else if (code === AttrType.Aggregator) delete a.aggregator;
   else if (code === AttrType.As4Path) delete s.as4Path;
   else if (code === AttrType.As4Aggregator) delete s.as4Aggregator;
+  else if (code === AttrType.LocalPref) delete a.localPref;
+  else if (code === AttrType.OriginatorId) delete a.originatorId;
+  else if (code === AttrType.ClusterList) delete a.clusterList;
 }
 
 /** Writes every present attribute in type-code order (canonical, so re-encoding is stable). */

@@ -3,25 +3,14 @@
 // the pure translation consumes. Routing keeps running on the last snapshot
 // whatever happens to the API server.
 import { EventEmitter } from "node:events";
+import type { KubernetesStatusData } from "../control/protocol";
 import type { ClusterClient } from "./client";
 import { Reflector, type ReflectorLog } from "./reflector";
 import { CLUSTER_CONFIG_NAME, GROUP_VERSION, type Node, PLURALS, type Secret } from "./resources";
 import type { ClusterSnapshot } from "./translate";
 
-export interface ApiConnectionInfo {
-  /** The API server URL. */
-  server: string;
-  /** Every watch is open (or its last request succeeded). */
-  connected: boolean;
-  /** Every resource has been listed once. */
-  synced: boolean;
-  /** ISO time of the last message from the API server, absent before any. */
-  lastSync?: string;
-  /** The custom resource definitions are installed. */
-  crdsInstalled: boolean;
-  /** The last failure, while disconnected. */
-  lastError?: string;
-}
+/** The connection part of what "show status" reports (the wire shape lives in control/protocol.ts). */
+export type ApiConnectionInfo = Omit<KubernetesStatusData, "node" | "namespace" | "waiting" | "problems">;
 
 export interface ClusterStateOptions {
   client: ClusterClient;

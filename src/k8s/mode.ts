@@ -9,6 +9,7 @@ import type { SpeakerConfig } from "../bgp/config";
 import type { PeerStateChange } from "../bgp/speaker";
 import type { SpeakerApi } from "../bgp/speaker-api";
 import type { AgentConfig } from "../config/load";
+import type { KubernetesStatusData } from "../control/protocol";
 import {
   ClusterClient,
   describeApiError,
@@ -18,7 +19,7 @@ import {
   resolveNodeName,
   statusOf,
 } from "./client";
-import { type ApiConnectionInfo, ClusterState } from "./cluster-state";
+import { ClusterState } from "./cluster-state";
 import { EventRecorder } from "./events";
 import { type ConditionValue, conditionPatch, NetworkCondition } from "./node-condition";
 import type { Node } from "./resources";
@@ -28,14 +29,8 @@ import { StatusWriter } from "./status-writer";
 import { type FileSettings, type Translation, translate } from "./translate";
 
 /** What "show status" reports of Kubernetes mode. */
-export interface KubernetesInfo extends ApiConnectionInfo {
-  node: string;
-  namespace: string;
-  /** Why the node is not fully configured yet (no Pod CIDR, ...). */
-  waiting: string[];
-  /** Objects ignored as invalid. */
-  problems: string[];
-}
+/** What "show status" reports of Kubernetes mode: the wire shape in control/protocol.ts. */
+export type KubernetesInfo = KubernetesStatusData;
 
 /** What the agent gives Kubernetes mode once it runs. */
 export interface AttachContext {

@@ -1,19 +1,20 @@
 // Running a policy over one route. Matching works on the RIB's numeric
 // prefix keys, so import of an IPv4 table needs no Prefix objects.
 import { Afi, AsPathSegmentType, type LargeCommunity } from "../codec/types";
-import type { RouteAttrs } from "../rib/attr-store";
-import { ipv4KeyAddress, ipv4KeyLength, keyPrefix, type PrefixKey } from "../rib/prefix-key";
-import type { Policy, PolicyMatch, PolicySet, PrefixMatch, RouteSource } from "./types";
+import { ipv4KeyAddress, ipv4KeyLength, keyPrefix, type PrefixKey } from "../prefix-key";
+import type { Policy, PolicyAttrs, PolicyMatch, PolicySet, PrefixMatch, RouteSource } from "./types";
 
-export interface PolicyInput {
+export interface PolicyInput<A extends PolicyAttrs = PolicyAttrs> {
   afi: Afi;
   key: PrefixKey;
-  attrs: RouteAttrs;
+  attrs: A;
   source: RouteSource;
   reflected?: boolean;
 }
 
-export type PolicyResult = { accept: false } | { accept: true; attrs: RouteAttrs; changed: boolean };
+export type PolicyResult<A extends PolicyAttrs = PolicyAttrs> =
+  | { accept: false }
+  | { accept: true; attrs: A; changed: boolean };
 
 function ipv4Address(p: PrefixMatch): number {
   const a = p.prefix.address;
@@ -53,7 +54,7 @@ function sameLarge(a: LargeCommunity, b: LargeCommunity): boolean {
   return a.globalAdmin === b.globalAdmin && a.localData1 === b.localData1 && a.localData2 === b.localData2;
 }
 
-export function termMatches(m: PolicyMatch, input: PolicyInput): boolean {
+export function termMatches(m: PolicyMatch, input: PolicyInput<PolicyAttrs>): boolean {
   if (m.source && !m.source.includes(input.source)) return false;
   if (m.reflected !== undefined && m.reflected !== (input.reflected ?? false)) return false;
   if (m.prefixes && !m.prefixes.some((p) => prefixMatches(p, input.afi, input.key))) return false;
@@ -69,8 +70,8 @@ export function termMatches(m: PolicyMatch, input: PolicyInput): boolean {
 }
 
 /** Applies `set` to a copy of `attrs`; `prependAsn` is the AS a prepend repeats. */
-export function applySet(attrs: RouteAttrs, set: PolicySet, prependAsn: number): RouteAttrs {
-  const out: RouteAttrs = { ...attrs };
+export function applySet<A extends PolicyAttrs>(attrs: A, set: PolicySet, prependAsn: number): A {
+  const out: A = { ...attrs };
   if (set.localPref !== undefined) out.localPref = set.localPref;
   if (set.med !== undefined) out.med = set.med;
   if (set.removeCommunities || set.addCommunities) {
@@ -96,7 +97,11 @@ export function applySet(attrs: RouteAttrs, set: PolicySet, prependAsn: number):
   return out;
 }
 
-export function evaluatePolicy(policy: Policy, input: PolicyInput, prependAsn: number): PolicyResult {
+export function evaluatePolicy<A extends PolicyAttrs>(
+  policy: Policy,
+  input: PolicyInput<A>,
+  prependAsn: number,
+): PolicyResult<A> {
   for (const term of policy.terms) {
     if (!termMatches(term.match, input)) continue;
     if (term.action === "reject") return { accept: false };

@@ -1,13 +1,26 @@
 // Routing policy as the BGP core consumes it: an ordered list of terms, the
 // first whose match holds decides (accept or reject, with attribute changes),
 // and a default action when none does. src/config compiles the YAML into this.
-import type { LargeCommunity, Prefix } from "../codec/types";
+import type { AsPathSegment, LargeCommunity, Prefix } from "../codec/types";
 
 /** A prefix-list entry: `prefix` with lengths ge..le (FRR/Cisco semantics; neither: exact length). */
 export interface PrefixMatch {
   prefix: Prefix;
   ge?: number;
   le?: number;
+}
+
+/**
+ * The attributes a policy reads and sets. Evaluation is generic over them, so
+ * the RIB passes its own attribute sets (RouteAttrs) and gets the same type
+ * back, and policy needs nothing from the RIB.
+ */
+export interface PolicyAttrs {
+  localPref?: number;
+  med?: number;
+  communities?: number[];
+  largeCommunities?: LargeCommunity[];
+  asPath?: AsPathSegment[];
 }
 
 /** Where a route came from, as policies see it. */

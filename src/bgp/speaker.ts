@@ -5,9 +5,9 @@
 // the same doors.
 import type { Logger } from "pino";
 import { LogLimiter } from "../util/log-limiter";
-import { isEndOfRib } from "./codec";
+import { isEndOfRib, RouteRefreshSubtype } from "./codec";
 import { CeaseSubcode } from "./codec/errors";
-import { Afi, type Family, Safi, type UpdateMessage } from "./codec/types";
+import { Afi, type Family, type RouteRefreshMessage, Safi, type UpdateMessage } from "./codec/types";
 import type { PeerConfig, SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
 import { interfaceOf } from "./interface-of";
@@ -15,6 +15,7 @@ import { chooseNextHop } from "./next-hop";
 import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
 import type { ExportTarget, RibPeer } from "./rib/peer";
+import { beginPeerRefresh, endPeerRefresh } from "./rib/peer-refresh";
 import { type NextHopResolution, Rib, type RibOptions } from "./rib/rib";
 import { RibSettings } from "./rib/settings";
 import { routeViews } from "./route-view";
@@ -42,6 +43,8 @@ interface PeerRuntime {
   staleTimer?: NodeJS.Timeout;
   /** Set while the session is held down because its BFD session failed (bfdDown until bfdUp). */
   bfdHold?: string;
+  /** Enhanced route refreshes of the peer under way (BoRR seen, no EoRR yet): the timer that ends each. */
+  refreshing: Map<Afi, NodeJS.Timeout>;
 }
 
 export interface SpeakerOptions {
@@ -59,7 +62,15 @@ export interface SpeakerOptions {
   peerState?: SpeakerHooks["peerState"];
   /** Run a synthetic table through the ingestion path first, so the first real one meets optimized code (warm-up.ts). */
   warmUp?: boolean;
+  /**
+   * How long a peer's enhanced route refresh may run (BoRR to EoRR) before
+   * the routes it has not re-advertised are swept anyway (RFC 7313 4 leaves
+   * the time to the implementation; default 360 s, FRR's stale path time).
+   */
+  enhancedRefreshTimeoutMs?: number;
 }
+
+const DEFAULT_ENHANCED_REFRESH_TIMEOUT_MS = 360_000;
 
 /** One change of a peer's session state, for the agent's structured log. */
 export interface PeerStateChange {
@@ -94,6 +105,7 @@ export class Speaker implements SpeakerApi {
   private readonly hooks: SpeakerHooks;
   /** Shared by every session, so the R bit can be cleared once the table converged. */
   private readonly grLocal: GracefulRestartOptions;
+  private readonly enhancedRefreshTimeoutMs: number;
 
   constructor(
     config: SpeakerConfig,
@@ -103,6 +115,7 @@ export class Speaker implements SpeakerApi {
     this.config = config;
     this.hooks = { ...(options.peerState ? { peerState: options.peerState } : {}) };
     this.grLocal = { ...config.gracefulRestart };
+    this.enhancedRefreshTimeoutMs = options.enhancedRefreshTimeoutMs ?? DEFAULT_ENHANCED_REFRESH_TIMEOUT_MS;
     if (options.restarting && config.gracefulRestart.enabled) {
       this.grLocal.restarting = true;
       this.grLocal.forwardingPreserved = true;
@@ -151,6 +164,7 @@ export class Speaker implements SpeakerApi {
     const stops = [...this.peersByName.values()].map((p) => {
       if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
       if (p.staleTimer) clearTimeout(p.staleTimer);
+      this.clearRefreshes(p);
       return p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
     });
     await Promise.allSettled(stops);
@@ -302,6 +316,7 @@ export class Speaker implements SpeakerApi {
       session,
       rib: this.rib.addPeer(config),
       disabled: config.disabled === true,
+      refreshing: new Map(),
     };
     this.peersByName.set(config.name, runtime);
     this.forwardState(session);
@@ -311,7 +326,9 @@ export class Speaker implements SpeakerApi {
     session.setUpdateVisitor(
       new RibUpdateVisitor(this.rib, runtime.rib, () => runtime.maxPrefixDown !== undefined),
     );
-    session.on("routeRefresh", (m: { afi: Afi; safi: Safi }) => this.onRouteRefresh(runtime, m));
+    session.on("routeRefresh", (m: RouteRefreshMessage) => this.onRouteRefresh(runtime, m));
+    // The RIB writes to a peer only while its socket takes it; this says it takes more.
+    session.on("drain", () => this.rib.exporter.pump(runtime.rib));
     session.on("down", (reason: DownReason) => this.onDown(runtime, reason));
     this.updateListenerKeys();
     if (!runtime.disabled) session.start();
@@ -321,6 +338,7 @@ export class Speaker implements SpeakerApi {
     this.peersByName.delete(runtime.config.name);
     if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
     if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
+    this.clearRefreshes(runtime);
     runtime.session.removeAllListeners();
     // Its last state change (down, with the Cease) is still worth a log line.
     this.forwardState(runtime.session);
@@ -409,12 +427,17 @@ export class Speaker implements SpeakerApi {
       caps: n.caps,
       routerId: n.peerRouterId,
       routeRefresh: n.routeRefresh,
+      enhancedRouteRefresh: n.enhancedRouteRefresh,
       send: (frames) => {
         session.sendRaw(frames);
       },
       sendEndOfRib: (afi) => {
         session.sendEndOfRib({ afi, safi: Safi.Unicast });
       },
+      sendRouteRefresh: (afi, subtype) => {
+        session.sendRouteRefresh({ afi, safi: Safi.Unicast }, subtype);
+      },
+      writable: () => session.writable,
       selfNextHop: (afi) => chooseNextHop(afi, local),
     };
     const ifname = interfaceOf(local);
@@ -468,6 +491,7 @@ export class Speaker implements SpeakerApi {
   }
 
   private onDown(runtime: PeerRuntime, reason: DownReason): void {
+    this.clearRefreshes(runtime);
     const gr = runtime.peerGr;
     // RFC 4724 4.2: helper when both sides advertised graceful restart (we always
     // do, at least as "aware") and the session ended without a NOTIFICATION
@@ -488,11 +512,68 @@ export class Speaker implements SpeakerApi {
     }
   }
 
-  private onRouteRefresh(runtime: PeerRuntime, m: { afi: Afi; safi: Safi }): void {
+  private onRouteRefresh(runtime: PeerRuntime, m: RouteRefreshMessage): void {
     const family = { afi: m.afi, safi: m.safi };
-    if (!runtime.session.negotiated?.families.some((f) => f.afi === m.afi && f.safi === m.safi)) return;
-    this.log.info({ peer: runtime.config.name, family: familyName(family) }, "route refresh requested");
-    this.rib.exporter.refresh(runtime.rib, m.afi);
+    const n = runtime.session.negotiated;
+    if (!n?.families.some((f) => f.afi === m.afi && f.safi === m.safi)) return;
+    const peer = runtime.config.name;
+    switch (m.subtype) {
+      case RouteRefreshSubtype.Normal:
+        this.log.info({ peer, family: familyName(family) }, "route refresh requested");
+        this.rib.exporter.refresh(runtime.rib, m.afi);
+        return;
+      case RouteRefreshSubtype.BeginningOfRouteRefresh:
+      case RouteRefreshSubtype.EndOfRouteRefresh:
+        if (!n.enhancedRouteRefresh) {
+          this.log.warn(
+            { peer, subtype: m.subtype },
+            "BoRR/EoRR without enhanced route refresh negotiated; ignored",
+          );
+          return;
+        }
+        if (m.subtype === RouteRefreshSubtype.BeginningOfRouteRefresh) this.onBeginRefresh(runtime, m.afi);
+        else this.onEndRefresh(runtime, m.afi, "End-of-RR");
+        return;
+      default:
+        // RFC 7313 5: a subtype other than 0, 1 and 2 is ignored.
+        this.log.debug({ peer, subtype: m.subtype }, "ROUTE-REFRESH of unknown subtype ignored");
+    }
+  }
+
+  /** RFC 7313 4: the peer re-advertises the family; what it does not send again goes at EoRR (or the timer). */
+  private onBeginRefresh(runtime: PeerRuntime, afi: Afi): void {
+    const peer = runtime.config.name;
+    const result = beginPeerRefresh(this.rib, runtime.rib, afi, runtime.refreshing.has(afi));
+    if (!result.started) {
+      this.log.warn({ peer, afi }, `BoRR ignored: ${result.reason}`);
+      return;
+    }
+    const old = runtime.refreshing.get(afi);
+    if (old) clearTimeout(old);
+    const timer = setTimeout(() => this.onEndRefresh(runtime, afi, "timer"), this.enhancedRefreshTimeoutMs);
+    timer.unref?.();
+    runtime.refreshing.set(afi, timer);
+    this.log.info({ peer, afi, stale: result.stale }, "enhanced route refresh: peer's routes marked stale");
+  }
+
+  private onEndRefresh(runtime: PeerRuntime, afi: Afi, why: "End-of-RR" | "timer"): void {
+    const timer = runtime.refreshing.get(afi);
+    if (!timer) {
+      this.log.warn({ peer: runtime.config.name, afi }, "EoRR without a BoRR before it; ignored");
+      return;
+    }
+    clearTimeout(timer);
+    runtime.refreshing.delete(afi);
+    const swept = endPeerRefresh(this.rib, runtime.rib, afi);
+    this.log.info(
+      { peer: runtime.config.name, afi, swept, why },
+      "enhanced route refresh: stale routes swept",
+    );
+  }
+
+  private clearRefreshes(runtime: PeerRuntime): void {
+    for (const timer of runtime.refreshing.values()) clearTimeout(timer);
+    runtime.refreshing.clear();
   }
 
   /** RFC 4486: Cease subcode 1, then stay down for restartAfter seconds. */

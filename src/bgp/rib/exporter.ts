@@ -4,7 +4,11 @@
 // Adj-RIB-Out per peer and family, UPDATEs packed per attribute set,
 // End-of-RIB after the initial table, and MRAI-style batching: changed
 // prefixes wait in a dirty set and go out together after exportDelayMs.
-import { encodeAnnouncements, encodeWithdrawals } from "../codec";
+// Going out means into each peer's export queue (export-queue.ts): prefix
+// keys only, turned into UPDATEs by pump() while that peer's session is
+// writable, so a slow peer holds keys, not encoded messages, and delays no
+// other peer.
+import { encodeAnnouncements, encodeWithdrawals, RouteRefreshSubtype } from "../codec";
 import { Afi, AsPathSegmentType, Origin, type PathAttributes, Safi } from "../codec/types";
 import { dependsOnPrefix, evaluatePolicy } from "../policy/evaluate";
 import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type RouteSource } from "../policy/types";
@@ -17,6 +21,16 @@ import type { Rib } from "./rib";
 
 const LOCAL_ATTRS: RouteAttrs = { origin: Origin.Igp, asPath: [], nextHop: "" };
 const DEFAULT_LOCAL_PREF = 100;
+/** Keys diffed and packed at a time: a few UPDATEs' worth. */
+const PUMP_CHUNK = 1024;
+/** Bytes one peer may write in one turn of the event loop before the others get theirs. */
+const PUMP_BYTES_PER_TURN = 256 * 1024;
+
+function addToGroup(groups: Map<number, PrefixKey[]>, id: number, key: PrefixKey): void {
+  const g = groups.get(id);
+  if (g) g.push(key);
+  else groups.set(id, [key]);
+}
 
 /** Per-sync scratch: policy results per source attribute set, and references to drop afterwards. */
 interface SyncScratch {
@@ -31,6 +45,9 @@ function isIPv4Text(a: string): boolean {
 export class Exporter {
   readonly outStore = new AttrStore();
   private readonly dirty: KeyTable[] = AFIS.map(newKeyTable);
+  /** One chunk of a pump: the keys taken from a queue and their resend flags. */
+  private readonly chunkKeys: PrefixKey[] = [];
+  private readonly chunkResend = new Uint8Array(PUMP_CHUNK);
   private timer: NodeJS.Timeout | undefined;
   private readonly selfHops = new Map<RibPeer, Map<Afi, { nextHop?: string; linkLocal?: string }>>();
   /**
@@ -130,15 +147,21 @@ export class Exporter {
     this.timer = undefined;
   }
 
-  /** Sends everything queued now. */
+  /** Hands everything changed so far to the peers' export queues, and starts sending. */
   flush(): void {
+    const touched = new Set<RibPeer>();
     for (const afi of AFIS) {
       const dirty = this.dirty[afi - 1]!;
       if (dirty.size === 0) continue;
       const keys = dirty.keyList();
       dirty.clear();
-      for (const peer of this.rib.allPeers()) if (peer.exportsFamily(afi)) this.sync(peer, afi, keys);
+      for (const peer of this.rib.allPeers()) {
+        if (!peer.exportsFamily(afi)) continue;
+        peer.exportQueue.addAll(afi, keys);
+        touched.add(peer);
+      }
     }
+    for (const peer of touched) this.pump(peer);
   }
 
   /** A peer reached Established: its whole table, then End-of-RIB per family. */
@@ -149,37 +172,89 @@ export class Exporter {
     this.selfHops.set(peer, hops);
     if (this.holding) return;
     for (const afi of target.families) {
-      this.sync(peer, afi, this.rib.loc[afi - 1]!.best.keyList());
-      target.sendEndOfRib(afi);
+      peer.exportQueue.addAll(afi, this.rib.loc[afi - 1]!.best.keyList());
+      peer.exportQueue.mark(afi, "endOfRib");
     }
+    this.pump(peer);
   }
 
   /** Export rules or policy changed for `peer`: diff its whole Adj-RIB-Out against what it should get now. */
   resync(peer: RibPeer): void {
     if (!peer.target || this.holding) return;
     for (const afi of peer.target.families) {
-      const keys = new Set<PrefixKey>(this.rib.loc[afi - 1]!.best.keyList());
-      for (const k of peer.outTable(afi).keyList()) keys.add(k);
-      this.sync(peer, afi, [...keys]);
+      peer.exportQueue.addAll(afi, this.rib.loc[afi - 1]!.best.keyList());
+      peer.exportQueue.addAll(afi, peer.outTable(afi).keyList());
     }
+    this.pump(peer);
   }
 
-  /** ROUTE-REFRESH from the peer: send its Adj-RIB-Out for the family again. */
+  /**
+   * ROUTE-REFRESH from the peer: send its Adj-RIB-Out for the family again,
+   * then End-of-RIB; with enhanced route refresh (RFC 7313 4) framed by
+   * BoRR and EoRR instead, so the peer can drop what we no longer send.
+   */
   refresh(peer: RibPeer, afi: Afi): void {
     // While deferring, release() sends the whole table anyway.
     if (!peer.exportsFamily(afi) || this.holding) return;
-    const groups = new Map<number, PrefixKey[]>();
-    peer.outTable(afi).each((key, id) => {
-      const g = groups.get(id);
-      if (g) g.push(key);
-      else groups.set(id, [key]);
-    });
-    this.send(peer, afi, groups, []);
-    peer.target!.sendEndOfRib(afi);
+    const target = peer.target!;
+    const queue = peer.exportQueue;
+    const resend = peer.outTable(afi).keyList();
+    // The initial table is still going out: it answers the request, and a BoRR must not precede its End-of-RIB.
+    if (!queue.hasMarker(afi, "endOfRib")) {
+      if (target.enhancedRouteRefresh && target.sendRouteRefresh) {
+        // A refresh already under way just grows: one BoRR, one EoRR.
+        if (!queue.hasMarker(afi, "endOfRefresh")) {
+          target.sendRouteRefresh(afi, RouteRefreshSubtype.BeginningOfRouteRefresh);
+          queue.mark(afi, "endOfRefresh");
+        }
+      } else queue.mark(afi, "endOfRib");
+    }
+    queue.addAll(afi, resend, true);
+    this.pump(peer);
+  }
+
+  /**
+   * Sends what `peer`'s export queue holds while its session takes it: keys
+   * in chunks, each diffed against Adj-RIB-Out as the Loc-RIB is now, packed
+   * and written; then the markers due. It stops when the session pushes back
+   * (the speaker calls it again on drain) and after a turn's worth of bytes
+   * (continuing on the next turn of the event loop, so other peers and the
+   * rest of the agent get their share).
+   */
+  pump(peer: RibPeer): void {
+    const queue = peer.exportQueue;
+    const target = peer.target;
+    if (!target || this.holding || queue.pumping) return;
+    queue.pumping = true;
+    try {
+      let budget = PUMP_BYTES_PER_TURN;
+      for (const afi of target.families) {
+        for (;;) {
+          if (target.writable && !target.writable()) return;
+          if (budget <= 0) {
+            queue.continuation ??= setImmediate(() => {
+              queue.continuation = undefined;
+              this.pump(peer);
+            });
+            return;
+          }
+          const n = queue.take(afi, PUMP_CHUNK, this.chunkKeys, this.chunkResend);
+          if (n === 0) break;
+          budget -= this.sendChunk(peer, afi, n);
+        }
+        for (const marker of queue.takeMarkers(afi)) {
+          if (marker === "endOfRib") target.sendEndOfRib(afi);
+          else target.sendRouteRefresh?.(afi, RouteRefreshSubtype.EndOfRouteRefresh);
+        }
+      }
+    } finally {
+      queue.pumping = false;
+    }
   }
 
   forgetPeer(peer: RibPeer): void {
     this.selfHops.delete(peer);
+    peer.exportQueue.clear();
     for (const afi of AFIS) {
       const out = peer.outTable(afi);
       out.each((_k, id) => this.outStore.unref(id));
@@ -187,15 +262,21 @@ export class Exporter {
     }
   }
 
-  private sync(peer: RibPeer, afi: Afi, keys: readonly PrefixKey[]): void {
+  /** The first `n` keys of the chunk buffers: diffed against Adj-RIB-Out, which is updated, and sent. Returns bytes written. */
+  private sendChunk(peer: RibPeer, afi: Afi, n: number): number {
     const out = peer.outTable(afi);
     const groups = new Map<number, PrefixKey[]>();
     const withdrawn: PrefixKey[] = [];
     const scratch: SyncScratch = { memo: new Map(), held: [] };
-    for (const key of keys) {
+    for (let i = 0; i < n; i++) {
+      const key = this.chunkKeys[i]!;
       const want = this.exportFor(peer, afi, key, scratch);
       const have = out.get(key);
-      if (want === have) continue;
+      if (want === have) {
+        // Unchanged: sent again only for a refresh.
+        if (want >= 0 && this.chunkResend[i] === 1) addToGroup(groups, want, key);
+        continue;
+      }
       if (want < 0) {
         out.delete(key);
         this.outStore.unref(have);
@@ -205,17 +286,16 @@ export class Exporter {
       this.outStore.ref(want);
       out.set(key, want);
       if (have >= 0) this.outStore.unref(have);
-      const g = groups.get(want);
-      if (g) g.push(key);
-      else groups.set(want, [key]);
+      addToGroup(groups, want, key);
     }
-    this.send(peer, afi, groups, withdrawn);
+    const bytes = this.send(peer, afi, groups, withdrawn);
     for (const id of scratch.held) this.outStore.unref(id);
+    return bytes;
   }
 
-  private send(peer: RibPeer, afi: Afi, groups: Map<number, PrefixKey[]>, withdrawn: PrefixKey[]): void {
+  private send(peer: RibPeer, afi: Afi, groups: Map<number, PrefixKey[]>, withdrawn: PrefixKey[]): number {
     const target = peer.target;
-    if (!target) return;
+    if (!target) return 0;
     const family = { afi, safi: Safi.Unicast };
     const frames: Uint8Array[] = [];
     if (withdrawn.length > 0) {
@@ -242,7 +322,10 @@ export class Exporter {
         this.rib.log.warn({ peer: peer.name, err: (e as Error).message }, "cannot encode an export");
       }
     }
+    let bytes = 0;
+    for (const f of frames) bytes += f.length;
     if (frames.length > 0) target.send(frames);
+    return bytes;
   }
 
   /** The interned outgoing attribute set for `key` toward `peer`, or -1 when it is not exported. */

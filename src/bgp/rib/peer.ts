@@ -7,6 +7,7 @@ import { Afi, type SessionCaps } from "../codec/types";
 import type { PeerConfig } from "../config";
 import type { Policy } from "../policy/types";
 import { parseAddress } from "../prefix";
+import { ExportQueue } from "./export-queue";
 import { type KeyTable, newKeyTable } from "./key-table";
 import type { PrefixIndex } from "./prefix-index";
 import { RowTable } from "./row-table";
@@ -23,8 +24,17 @@ export interface ExportTarget {
   interfaceName?: string;
   /** Whether the peer can resend its routes on request (soft reconfiguration without a copy). */
   routeRefresh: boolean;
+  /** RFC 7313 negotiated: our answer to a ROUTE-REFRESH is framed by BoRR and EoRR. */
+  enhancedRouteRefresh?: boolean;
   send(frames: Uint8Array[]): void;
   sendEndOfRib(afi: Afi): void;
+  /** Sends a ROUTE-REFRESH message of `subtype` (RFC 7313: 1 BoRR, 2 EoRR). */
+  sendRouteRefresh?(afi: Afi, subtype: number): void;
+  /**
+   * Whether the session takes more now; false while its socket pushes back,
+   * and the speaker calls `Exporter.pump(peer)` when it drains. Absent: always.
+   */
+  writable?(): boolean;
   selfNextHop(afi: Afi): { nextHop?: string; linkLocal?: string };
 }
 
@@ -41,6 +51,8 @@ export class RibPeer {
   /** Graceful restart: the routes of the previous session, until End-of-RIB or the restart timer. */
   stale: (RowTable | undefined)[] = [undefined, undefined];
   readonly adjOut: KeyTable[] = AFIS.map(newKeyTable);
+  /** What is still to be sent to the peer (Exporter.pump encodes it while the session is writable). */
+  readonly exportQueue = new ExportQueue();
   readonly counters: PeerCounters = { received: 0, filtered: 0 };
   readonly address: Uint8Array;
   target: ExportTarget | undefined;

@@ -438,6 +438,7 @@ export class Speaker implements SpeakerApi {
         session.sendRouteRefresh({ afi, safi: Safi.Unicast }, subtype);
       },
       writable: () => session.writable,
+      queuedBytes: () => session.queuedBytes,
       selfNextHop: (afi) => chooseNextHop(afi, local),
     };
     const ifname = interfaceOf(local);

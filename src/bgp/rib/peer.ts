@@ -35,6 +35,8 @@ export interface ExportTarget {
    * and the speaker calls `Exporter.pump(peer)` when it drains. Absent: always.
    */
   writable?(): boolean;
+  /** Bytes written to the session and not yet taken by the kernel (for tests and diagnostics). */
+  queuedBytes?(): number;
   selfNextHop(afi: Afi): { nextHop?: string; linkLocal?: string };
 }
 

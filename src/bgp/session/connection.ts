@@ -80,6 +80,13 @@ export class Connection {
     return this.queue.length;
   }
 
+  /** Bytes written but not yet handed to the kernel: our queue and the socket's own buffer. */
+  get queuedBytes(): number {
+    let n = this.socket.writableLength;
+    for (const f of this.queue) n += f.length;
+    return n;
+  }
+
   get writable(): boolean {
     return !this.blocked && !this.isClosing;
   }

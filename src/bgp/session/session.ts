@@ -176,6 +176,11 @@ export class Session extends GuardedEmitter<SessionEvents> {
     return this.establishedConn()?.writable ?? false;
   }
 
+  /** Bytes queued for the peer in this process (not yet taken by the kernel); 0 when not Established. */
+  get queuedBytes(): number {
+    return this.establishedConn()?.queuedBytes ?? 0;
+  }
+
   get connectRetryCount(): number {
     return this.connectRetryCounter;
   }

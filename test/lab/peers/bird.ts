@@ -25,6 +25,8 @@ export interface BirdOptions {
   ttlSecurity?: boolean;
   /** A `protocol bfd` with these timers (ms) and `bfd on` in every BGP protocol. */
   bfd?: { minRx: number; minTx: number; multiplier: number };
+  /** `debug { packets }` in every BGP protocol: BIRD logs each message it sends and gets (e.g. "Got BEGIN-OF-RR"). */
+  debugPackets?: boolean;
 }
 
 /** BIRD protocol names must not be keywords ("bgp", "r", ...), so every name gets a prefix. */
@@ -49,6 +51,7 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}):
   if (n.passive) lines.push("  passive on;");
   if (opts.ttlSecurity) lines.push("  ttl security on;");
   if (opts.bfd) lines.push("  bfd on;");
+  if (opts.debugPackets) lines.push("  debug { packets };");
   if (n.holdTime !== undefined) lines.push(`  hold time ${n.holdTime};`);
   if (n.multihop !== undefined) lines.push(`  multihop ${n.multihop};`);
   else if (ibgp) lines.push("  direct;");
@@ -174,6 +177,13 @@ export class BirdPeer implements PeerDaemon {
 
   async withdrawRoute(prefix: string): Promise<void> {
     this.routes.delete(prefix);
+    await this.reconfigure();
+  }
+
+  /** Changes the BGP export filter ("all" when undefined); BIRD re-feeds its neighbors without a reset. */
+  async setBgpExport(filter: string | undefined): Promise<void> {
+    if (filter === undefined) delete this.opts.bgpExport;
+    else this.opts.bgpExport = filter;
     await this.reconfigure();
   }
 

@@ -109,7 +109,7 @@ function feedUpdate(i: number): Uint8Array {
       nextHop: "127.0.0.4",
       communities: [(FEEDER_ASN << 16) | (i & 0xffff), 0x10000 + (i >>> 16)],
     },
-    nlri: [ipv4Prefix((10 << 24) | (50 << 16) | i, 32)],
+    nlri: [ipv4Prefix((10 << 24) + (50 << 16) + i, 32)],
   };
   return encodeMessage(update, FOUR_OCTET_CAPS);
 }

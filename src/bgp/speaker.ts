@@ -42,6 +42,8 @@ interface PeerRuntime {
   staleTimer?: NodeJS.Timeout;
   /** Set while the session is held down because its BFD session failed (bfdDown until bfdUp). */
   bfdHold?: string;
+  /** Set while the session is held down after an internal error importing its UPDATEs (onImportFault). */
+  faultDown?: { message: string; timer?: NodeJS.Timeout };
 }
 
 export interface SpeakerOptions {
@@ -59,7 +61,12 @@ export interface SpeakerOptions {
   peerState?: SpeakerHooks["peerState"];
   /** Run a synthetic table through the ingestion path first, so the first real one meets optimized code (warm-up.ts). */
   warmUp?: boolean;
+  /** How long a peer stays down after an internal error importing its UPDATEs (default 60 s). */
+  faultRestartMs?: number;
 }
+
+/** See SpeakerOptions.faultRestartMs. */
+export const DEFAULT_FAULT_RESTART_MS = 60_000;
 
 /** One change of a peer's session state, for the agent's structured log. */
 export interface PeerStateChange {
@@ -94,6 +101,7 @@ export class Speaker implements SpeakerApi {
   private readonly hooks: SpeakerHooks;
   /** Shared by every session, so the R bit can be cleared once the table converged. */
   private readonly grLocal: GracefulRestartOptions;
+  private readonly faultRestartMs: number;
 
   constructor(
     config: SpeakerConfig,
@@ -102,6 +110,7 @@ export class Speaker implements SpeakerApi {
   ) {
     this.config = config;
     this.hooks = { ...(options.peerState ? { peerState: options.peerState } : {}) };
+    this.faultRestartMs = options.faultRestartMs ?? DEFAULT_FAULT_RESTART_MS;
     this.grLocal = { ...config.gracefulRestart };
     if (options.restarting && config.gracefulRestart.enabled) {
       this.grLocal.restarting = true;
@@ -150,6 +159,7 @@ export class Speaker implements SpeakerApi {
     this.rib.stop();
     const stops = [...this.peersByName.values()].map((p) => {
       if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
+      if (p.faultDown?.timer) clearTimeout(p.faultDown.timer);
       if (p.staleTimer) clearTimeout(p.staleTimer);
       return p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
     });
@@ -213,7 +223,7 @@ export class Speaker implements SpeakerApi {
     const p = this.peersByName.get(name);
     if (!p?.bfdHold) return;
     p.bfdHold = undefined;
-    if (!p.disabled && !p.maxPrefixDown) p.session.start();
+    if (!p.disabled && !p.maxPrefixDown && !p.faultDown) p.session.start();
   }
 
   refreshPeer(name: string): void {
@@ -309,7 +319,12 @@ export class Speaker implements SpeakerApi {
     session.on("update", (u: UpdateMessage, problems: unknown[]) => this.onUpdate(runtime, u, problems));
     // IPv4 UPDATEs the codec can walk in place go straight into the RIB as numbers; the rest arrive as "update".
     session.setUpdateVisitor(
-      new RibUpdateVisitor(this.rib, runtime.rib, () => runtime.maxPrefixDown !== undefined),
+      new RibUpdateVisitor(
+        this.rib,
+        runtime.rib,
+        () => runtime.maxPrefixDown !== undefined || runtime.faultDown !== undefined,
+        (err) => this.onImportFault(runtime, err),
+      ),
     );
     session.on("routeRefresh", (m: { afi: Afi; safi: Safi }) => this.onRouteRefresh(runtime, m));
     session.on("down", (reason: DownReason) => this.onDown(runtime, reason));
@@ -320,6 +335,7 @@ export class Speaker implements SpeakerApi {
   private removePeer(runtime: PeerRuntime, subcode: CeaseSubcode): void {
     this.peersByName.delete(runtime.config.name);
     if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
+    if (runtime.faultDown?.timer) clearTimeout(runtime.faultDown.timer);
     if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
     runtime.session.removeAllListeners();
     // Its last state change (down, with the Cease) is still worth a log line.
@@ -381,7 +397,7 @@ export class Speaker implements SpeakerApi {
   private onIncoming(socket: import("node:net").Socket): void {
     const remote = normalizeAddress(socket.remoteAddress);
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
-    if (!runtime || runtime.disabled || runtime.maxPrefixDown || runtime.bfdHold) {
+    if (!runtime || runtime.disabled || runtime.maxPrefixDown || runtime.faultDown || runtime.bfdHold) {
       // A peer configured on its side but not on ours retries every second or so:
       // a few lines per address per minute, then one line with the count left out.
       const verdict = this.rejectLog.shouldLog(remote);
@@ -456,15 +472,64 @@ export class Speaker implements SpeakerApi {
   }
 
   private onUpdate(runtime: PeerRuntime, update: UpdateMessage, problems: unknown[]): void {
-    if (runtime.maxPrefixDown) return;
-    if (problems.length === 0) {
-      const eor = isEndOfRib(update);
-      if (eor) {
-        this.rib.endOfRib(runtime.rib, eor.afi);
-        return;
+    if (runtime.maxPrefixDown || runtime.faultDown) return;
+    try {
+      if (problems.length === 0) {
+        const eor = isEndOfRib(update);
+        if (eor) {
+          this.rib.endOfRib(runtime.rib, eor.afi);
+          return;
+        }
       }
+      this.rib.applyUpdate(runtime.rib, update);
+    } catch (err) {
+      this.onImportFault(runtime, err);
     }
-    this.rib.applyUpdate(runtime.rib, update);
+  }
+
+  /**
+   * An unexpected exception while importing one of the peer's UPDATEs (a bug,
+   * not something the peer got wrong): the RIB may hold part of that UPDATE,
+   * so the session is reset and every route of the peer leaves through the
+   * normal path (onDown -> peerDown, no graceful restart since we close with a
+   * NOTIFICATION), which makes the Loc-RIB, the FIB and the exports consistent
+   * again. Other peers are not touched. Cease / Administrative Reset (RFC 4486)
+   * with an RFC 9003 communication: the reset is this side's decision and the
+   * peer's message was not malformed, so an UPDATE Message Error would blame it
+   * wrongly. Logged once; the peer stays down for faultRestartMs so a fault that
+   * recurs with the same table does not turn into a reset loop.
+   */
+  private onImportFault(runtime: PeerRuntime, err: unknown): void {
+    if (runtime.faultDown) return;
+    const cause = err instanceof Error ? err.message : String(err);
+    const message = "internal error while importing an UPDATE";
+    const fault: NonNullable<PeerRuntime["faultDown"]> = { message: `${message}: ${cause}` };
+    runtime.faultDown = fault;
+    this.log.error(
+      {
+        peer: runtime.config.name,
+        err: err instanceof Error ? (err.stack ?? err.message) : cause,
+        restartAfter: this.faultRestartMs / 1000,
+      },
+      `${message}; resetting the session and withdrawing its routes`,
+    );
+    // Possibly inside the session's UPDATE walk: stop once that frame is done, not re-entrantly.
+    queueMicrotask(() => {
+      void runtime.session.stop({ subcode: CeaseSubcode.AdministrativeReset, message }).then(() => {
+        if (runtime.faultDown !== fault) return;
+        fault.timer = setTimeout(() => {
+          runtime.faultDown = undefined;
+          if (
+            !runtime.disabled &&
+            !runtime.maxPrefixDown &&
+            !runtime.bfdHold &&
+            this.peersByName.get(runtime.config.name) === runtime
+          )
+            runtime.session.start();
+        }, this.faultRestartMs);
+        fault.timer.unref?.();
+      });
+    });
   }
 
   private onDown(runtime: PeerRuntime, reason: DownReason): void {
@@ -519,9 +584,12 @@ export class Speaker implements SpeakerApi {
     });
   }
 
+  /** An operator's enable, disable or restart ends a max-prefix or fault hold. */
   private clearMaxPrefixDown(runtime: PeerRuntime): void {
     if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
     runtime.maxPrefixDown = undefined;
+    if (runtime.faultDown?.timer) clearTimeout(runtime.faultDown.timer);
+    runtime.faultDown = undefined;
   }
 
   private peerStatus(p: PeerRuntime): PeerStatus {
@@ -529,7 +597,10 @@ export class Speaker implements SpeakerApi {
     const established = s.state === State.Established;
     const n = s.negotiated;
     const lastError =
-      p.maxPrefixDown?.message ?? p.bfdHold ?? (s.lastDown ? describeDown(s.lastDown) : undefined);
+      p.maxPrefixDown?.message ??
+      p.faultDown?.message ??
+      p.bfdHold ??
+      (s.lastDown ? describeDown(s.lastDown) : undefined);
     return {
       name: p.config.name,
       address: p.config.address,

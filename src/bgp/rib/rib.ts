@@ -65,6 +65,8 @@ export class Rib {
   private runPrevs = new Int32Array(1024);
   private runPrevBest = new Int32Array(1024);
   private runPrevSlots = new Int32Array(1024);
+  /** Positions in the run whose prefix needs the general decision. */
+  private runGeneral = new Int32Array(1024);
 
   constructor(
     public settings: RibSettings,
@@ -197,7 +199,13 @@ export class Rib {
     linkLocal?: string,
   ): void {
     const batch = this.beginImport(peer, afi, importBase(u.attributes, nextHop, linkLocal));
-    for (const p of prefixes) this.importPrefix(batch, prefixKey(p));
+    try {
+      for (const p of prefixes) this.importPrefix(batch, prefixKey(p));
+    } catch (e) {
+      // The references the batch holds go; the routes it stored keep theirs (see importIpv4Run).
+      batch.release();
+      throw e;
+    }
     this.endImport(batch);
   }
 
@@ -261,12 +269,15 @@ export class Rib {
       this.runPrevs = new Int32Array(count);
       this.runPrevBest = new Int32Array(count);
       this.runPrevSlots = new Int32Array(count);
+      this.runGeneral = new Int32Array(count);
     }
     const rows = this.runRows;
     const prevs = this.runPrevs;
     this.ipv4Index.rowsOf(addresses, lengths, count, rows);
     peer.adjIn[0]!.setRun(rows, count, id, batch.receivedAt, prevs);
     let refs = 0;
+    let general = 0;
+    const generalAt = this.runGeneral;
     for (let i = 0; i < count; i++) {
       const prev = prevs[i]!;
       // Same set again: the table's reference stays as it was, and so does the choice.
@@ -279,12 +290,18 @@ export class Rib {
       if (prev >= 0) this.store.unref(prev);
       const row = rows[i]!;
       // A prefix with one path has no multipath entry either: that takes two candidates.
-      if ((originated.size > 0 && originated.getRow(row) >= 0) || this.heldByOthers(Afi.IPv4, row, peer)) {
-        this.recomputeRow(Afi.IPv4, ipv4Key(addresses[i]! >>> 0, lengths[i]!), row, batch);
-        rows[i] = -1;
-      }
+      if ((originated.size > 0 && originated.getRow(row) >= 0) || this.heldByOthers(Afi.IPv4, row, peer))
+        generalAt[general++] = i;
     }
+    // The table's references are counted before any decision runs, so a failure in one
+    // (a FIB sink or exporter that throws) leaves the store consistent with the tables.
     batch.addRefs(id, refs);
+    for (let g = 0; g < general; g++) {
+      const i = generalAt[g]!;
+      const row = rows[i]!;
+      rows[i] = -1;
+      this.recomputeRow(Afi.IPv4, ipv4Key(addresses[i]! >>> 0, lengths[i]!), row, batch);
+    }
     // The rows left have this path alone: it becomes their best.
     const prevBest = this.runPrevBest;
     const prevSlots = this.runPrevSlots;

@@ -86,6 +86,13 @@ export interface SpeakerHooks {
 
 const familyName = (f: Family): FamilyName => (f.afi === Afi.IPv4 ? "ipv4" : "ipv6");
 
+/** The unicast families a peer's graceful restart capability lists (RFC 4724 3). */
+function grFamilies(gr: PeerGracefulRestart): Afi[] {
+  return [Afi.IPv4, Afi.IPv6].filter((afi) =>
+    gr.families.some((f) => f.afi === afi && f.safi === Safi.Unicast),
+  );
+}
+
 function normalizeAddress(address: string | undefined): string {
   if (!address) return "";
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
@@ -537,17 +544,24 @@ export class Speaker implements SpeakerApi {
     // RFC 4724 4.2: helper when both sides advertised graceful restart (we always
     // do, at least as "aware") and the session ended without a NOTIFICATION
     // (a crash or a restart, not a deliberate close).
-    const keep =
+    // Only the families the peer listed in that capability are kept; the others are
+    // flushed at once. Whether it really preserved forwarding for a family (the F bit)
+    // is known when it comes back (resumeAfterRestart).
+    const restarting =
       gr !== undefined &&
-      gr.families.length > 0 &&
       (reason.kind === "holdTimerExpired" ||
         reason.kind === "connectionClosed" ||
         reason.kind === "connectionFailed");
-    this.rib.peerDown(runtime.rib, { keepStale: keep });
-    if (keep) {
+    const kept = restarting ? grFamilies(gr) : [];
+    this.rib.peerDown(runtime.rib, { keepStale: kept });
+    if (restarting && gr.families.length > 0) {
       this.log.info(
-        { peer: runtime.config.name, restartTime: gr.restartTime },
-        "peer restarting; keeping its routes as stale",
+        {
+          peer: runtime.config.name,
+          restartTime: gr.restartTime,
+          kept: kept.map((afi) => familyName({ afi, safi: Safi.Unicast })),
+        },
+        "peer restarting; keeping its routes of the families it listed as stale",
       );
       this.armStaleTimer(runtime, gr.restartTime);
     }

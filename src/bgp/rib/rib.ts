@@ -130,14 +130,18 @@ export class Rib {
     this.exporter.initialTable(peer);
   }
 
-  /** The session went down: its routes go (unless kept stale for graceful restart). */
-  peerDown(peer: RibPeer, opts: { keepStale?: boolean } = {}): void {
+  /**
+   * The session went down: its routes go, except in the families `keepStale`
+   * names (true: all), which are kept as stale for graceful restart.
+   */
+  peerDown(peer: RibPeer, opts: { keepStale?: boolean | readonly Afi[] } = {}): void {
     peer.target = undefined;
     peer.eorReceived.clear();
     this.exporter.forgetPeer(peer);
+    const keep = opts.keepStale;
     for (const afi of AFIS) {
       const table = peer.table(afi);
-      if (opts.keepStale && table.size > 0) {
+      if ((keep === true || (Array.isArray(keep) && keep.includes(afi))) && table.size > 0) {
         // Graceful restart helper (RFC 4724 4.2): keep the routes, marked stale, still forwarding.
         this.sweepStale(peer, afi);
         peer.stale[afi - 1] = table;

@@ -12,6 +12,7 @@ import type { PeerConfig, SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
 import { interfaceOf } from "./interface-of";
 import { chooseNextHop } from "./next-hop";
+import type { NextHopTracker } from "./next-hop-tracker";
 import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
 import type { ExportTarget, RibPeer } from "./rib/peer";
@@ -51,6 +52,8 @@ export interface SpeakerOptions {
   fib?: FibSink;
   /** Next-hop reachability; everything resolves without one. */
   resolveNextHop?: (afi: Afi, nextHop: string) => NextHopResolution;
+  /** Next-hop tracking (the kernel layer's); without one every next hop is reachable. */
+  nextHops?: NextHopTracker;
   /**
    * RFC 4724 restarting speaker: this start follows a restart with the
    * forwarding state kept (kernel routes left in place). Sessions advertise
@@ -134,6 +137,7 @@ export class Speaker implements SpeakerApi {
       fib: options.fib,
       log,
       resolveNextHop: options.resolveNextHop,
+      nextHops: options.nextHops,
       onMaxPrefix: (peer, afi, count) => this.onMaxPrefix(peer, afi, count),
     };
     if (options.warmUp) {

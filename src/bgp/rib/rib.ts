@@ -5,6 +5,7 @@
 // insert and one decision over the peers that hold that prefix.
 import { Afi, type Prefix, type UpdateMessage } from "../codec/types";
 import type { FibNextHop, FibSink } from "../fib-sink";
+import type { NextHopTracker } from "../next-hop-tracker";
 import { AttrStore, type RouteAttrs } from "./attr-store";
 import { type DecisionOptions, type Path, routerIdNumber, selectBest, selectMultipath } from "./decision";
 import { Exporter } from "./exporter";
@@ -32,6 +33,12 @@ export interface RibOptions {
   log: RibLog;
   /** Next-hop reachability hook; everything resolves at cost 0 without one. */
   resolveNextHop?: (afi: Afi, nextHop: string) => NextHopResolution;
+  /**
+   * Next-hop tracking (the kernel's view): a path whose next hop it calls
+   * unreachable is not a candidate, and a change recomputes the prefixes
+   * whose paths use that next hop. Without one every next hop is reachable.
+   */
+  nextHops?: NextHopTracker;
   /** The peer went over its max-prefix limit with action teardown. */
   onMaxPrefix?: (peer: RibPeer, afi: Afi, count: number) => void;
   /** Called once when the table converged (after the FIB hears it). */
@@ -56,6 +63,7 @@ export class Rib {
   private readonly startedAt: number;
   private convergedSent = false;
   private convergenceTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribeNextHops: (() => void) | undefined;
   // Scratch arrays for collecting candidates without allocating per prefix.
   private readonly candSlots: number[] = [];
   private readonly candAttrs: number[] = [];
@@ -74,6 +82,7 @@ export class Rib {
   ) {
     this.startedAt = this.now();
     this.exporter = new Exporter(this);
+    this.unsubscribeNextHops = options.nextHops?.subscribe((addresses) => this.nextHopsChanged(addresses));
   }
 
   now(): number {
@@ -405,9 +414,53 @@ export class Rib {
       ebgp: peer.ebgp,
       peerRouterId: peer.routerId,
       peerAddress: peer.address,
-      reachable: r.reachable,
+      reachable: r.reachable && this.hopReachable(peer, e.attrs),
       igpCost: r.cost,
     };
+  }
+
+  /** The next-hop tracker's answer for the next hop the FIB would use (fibNextHop), without allocating. */
+  private hopReachable(peer: RibPeer, a: RouteAttrs): boolean {
+    const tracker = this.options.nextHops;
+    if (tracker === undefined) return true;
+    const global = a.nextHop;
+    if ((global === "::" || global === "") && a.linkLocalNextHop)
+      return tracker.reachable(a.linkLocalNextHop, peer.target?.interfaceName);
+    if (isLinkLocal(global)) return tracker.reachable(global, peer.target?.interfaceName);
+    return tracker.reachable(global);
+  }
+
+  /**
+   * The tracker says these next hops changed reachability: every prefix one
+   * of whose paths (fresh or stale) uses one is chosen again, and only those.
+   * The attribute sets with such a next hop are marked first (one pass over
+   * the interned sets); then one pass over each family's prefix index reads
+   * every peer's Adj-RIB-In column for those marks. Nothing per route is kept
+   * for this: the columns are already there, and a change is rare next to imports.
+   */
+  nextHopsChanged(addresses: readonly string[]): void {
+    const changed = new Set(addresses);
+    const marks = this.store.markWhere(
+      (a) => changed.has(a.nextHop) || (a.linkLocalNextHop !== undefined && changed.has(a.linkLocalNextHop)),
+    );
+    if (marks === undefined) return;
+    let prefixes = 0;
+    for (const afi of AFIS) {
+      const keys: PrefixKey[] = [];
+      const peers = this.active;
+      this.indexes[afi - 1]!.each((key, row) => {
+        for (let i = 0; i < peers.length; i++) {
+          const id = this.routeOf(peers[i]!, afi, row);
+          if (id >= 0 && marks[id] === 1) {
+            keys.push(key);
+            return;
+          }
+        }
+      });
+      for (const key of keys) this.recompute(afi, key);
+      prefixes += keys.length;
+    }
+    this.log.info({ nextHops: addresses, prefixes }, "next-hop reachability changed; prefixes chosen again");
   }
 
   /** Every (slot, attr) holding `row` into the scratch arrays (fresh routes, else a stale one); returns the count. */
@@ -442,8 +495,13 @@ export class Rib {
       members = [LOCAL_SLOT, 0];
     } else {
       const n = this.candidates(afi, row);
-      if (n === 1 && !this.options.resolveNextHop) {
-        // The common case (one path): no arrays, no decision.
+      if (
+        n === 1 &&
+        !this.options.resolveNextHop &&
+        (this.options.nextHops === undefined ||
+          this.hopReachable(this.peers[this.candSlots[0]!]!, this.store.attrs(this.candAttrs[0]!)))
+      ) {
+        // The common case (one path, reachable): no arrays, no decision.
         const slot = this.candSlots[0]!;
         const attr = this.candAttrs[0]!;
         const change = loc.setSingleRow(key, row, slot, attr);
@@ -511,6 +569,7 @@ export class Rib {
 
   stop(): void {
     if (this.convergenceTimer) clearTimeout(this.convergenceTimer);
+    this.unsubscribeNextHops?.();
     this.exporter.stop();
   }
 
@@ -538,6 +597,10 @@ export class Rib {
   }
 }
 
+function isLinkLocal(address: string): boolean {
+  return /^fe[89ab]/i.test(address);
+}
+
 function fibNextHop(a: RouteAttrs, peer: RibPeer): FibNextHop {
   const global = a.nextHop;
   if ((global === "::" || global === "") && a.linkLocalNextHop) {
@@ -546,6 +609,6 @@ function fibNextHop(a: RouteAttrs, peer: RibPeer): FibNextHop {
     return hop;
   }
   const hop: FibNextHop = { address: global, peer: peer.name };
-  if (/^fe[89ab]/i.test(global) && peer.target?.interfaceName) hop.interface = peer.target.interfaceName;
+  if (isLinkLocal(global) && peer.target?.interfaceName) hop.interface = peer.target.interfaceName;
   return hop;
 }

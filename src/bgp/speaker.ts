@@ -431,6 +431,8 @@ export class Speaker implements SpeakerApi {
     const n = session.negotiated;
     if (!n) return;
     const local = session.localAddress ?? "";
+    const ipv4OverIpv6 =
+      n.caps.extendedNextHop?.some((e) => e.afi === Afi.IPv4 && e.nextHopAfi === Afi.IPv6) ?? false;
     const target: ExportTarget = {
       families: n.families.filter((f) => f.safi === Safi.Unicast).map((f) => f.afi),
       caps: n.caps,
@@ -442,7 +444,7 @@ export class Speaker implements SpeakerApi {
       sendEndOfRib: (afi) => {
         session.sendEndOfRib({ afi, safi: Safi.Unicast });
       },
-      selfNextHop: (afi) => chooseNextHop(afi, local),
+      selfNextHop: (afi) => chooseNextHop(afi, local, ipv4OverIpv6),
     };
     const ifname = interfaceOf(local);
     if (ifname) target.interfaceName = ifname;

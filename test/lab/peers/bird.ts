@@ -25,6 +25,8 @@ export interface BirdOptions {
   ttlSecurity?: boolean;
   /** A `protocol bfd` with these timers (ms) and `bfd on` in every BGP protocol. */
   bfd?: { minRx: number; minTx: number; multiplier: number };
+  /** `extended next hop on` in the ipv4 channels: IPv4 routes over an IPv6 next hop (RFC 8950). */
+  extendedNextHop?: boolean;
 }
 
 /** BIRD protocol names must not be keywords ("bgp", "r", ...), so every name gets a prefix. */
@@ -55,7 +57,8 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}):
   // A directly connected iBGP neighbor's next hops need no IGP; multihop ones keep BIRD's recursive default.
   const gateway = ibgp && n.multihop === undefined ? " gateway direct;" : "";
   for (const f of n.families) {
-    lines.push(`  ${f} { import all; export ${opts.bgpExport ?? "all"}; next hop self;${gateway} };`);
+    const enh = f === "ipv4" && opts.extendedNextHop ? " extended next hop on;" : "";
+    lines.push(`  ${f} { import all; export ${opts.bgpExport ?? "all"}; next hop self;${gateway}${enh} };`);
   }
   lines.push("}");
   return lines.join("\n");

@@ -597,8 +597,16 @@ export class Rib {
   }
 }
 
+/** fe80::/10 by its text (fe8*, fe9*, fea*, feb*, any case): asked once per decision, so no regular expression. */
 function isLinkLocal(address: string): boolean {
-  return /^fe[89ab]/i.test(address);
+  if (
+    address.length < 4 ||
+    (address.charCodeAt(0) | 0x20) !== 0x66 ||
+    (address.charCodeAt(1) | 0x20) !== 0x65
+  )
+    return false;
+  const c = address.charCodeAt(2) | 0x20;
+  return c === 0x38 || c === 0x39 || c === 0x61 || c === 0x62;
 }
 
 function fibNextHop(a: RouteAttrs, peer: RibPeer): FibNextHop {

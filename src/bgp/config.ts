@@ -42,6 +42,12 @@ export interface PeerConfig {
   connectRetryMax?: number;
   /** Start administratively disabled. */
   disabled?: boolean;
+  /**
+   * RFC 8950: advertise the Extended Next Hop capability for IPv4 unicast over
+   * an IPv6 next hop, so an IPv6 session carries IPv4 routes (BIRD `extended
+   * next hop on`, FRR `capability extended-nexthop`). Default off.
+   */
+  extendedNextHop?: boolean;
 
   // Routing (changes apply without restarting the session).
   /** "tor": a top-of-rack router (may send the default route); "node": another cluster node (default). */

@@ -20,7 +20,11 @@ export interface NextHopChoice {
   linkLocal?: string;
 }
 
-export function chooseNextHop(afi: Afi, sessionLocalAddress: string): NextHopChoice {
+/**
+ * `ipv4OverIpv6`: the session negotiated RFC 8950, so IPv4 routes may carry
+ * an IPv6 next hop; used on an IPv6 session whose interface has no IPv4 address.
+ */
+export function chooseNextHop(afi: Afi, sessionLocalAddress: string, ipv4OverIpv6 = false): NextHopChoice {
   const local = normalize(sessionLocalAddress);
   const wantV4 = afi === Afi.IPv4;
   const sameFamily = wantV4 ? isIPv4(local) : isIPv6(local);
@@ -32,6 +36,7 @@ export function chooseNextHop(afi: Afi, sessionLocalAddress: string): NextHopCho
   }
   const other = ifaceAddrs.filter((a) => (wantV4 ? isIPv4(a) : isIPv6(a) && !isLinkLocal(a)));
   if (other.length > 0) return { nextHop: other[0] };
+  if (wantV4 && ipv4OverIpv6) return chooseNextHop(Afi.IPv6, local);
   // No address of that family on the interface: an IPv4-mapped IPv6 next hop
   // is what FRR sends in this case; for IPv4 routes there is nothing usable.
   return wantV4 ? {} : { nextHop: `::ffff:${local}` };

@@ -12,6 +12,7 @@ import type { PeerConfig, SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
 import { interfaceOf } from "./interface-of";
 import { chooseNextHop } from "./next-hop";
+import type { NextHopTracker } from "./next-hop-tracker";
 import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
 import type { ExportTarget, RibPeer } from "./rib/peer";
@@ -45,6 +46,8 @@ interface PeerRuntime {
   bfdHold?: string;
   /** Enhanced route refreshes of the peer under way (BoRR seen, no EoRR yet): the timer that ends each. */
   refreshing: Map<Afi, NodeJS.Timeout>;
+  /** Set while the session is held down after an internal error importing its UPDATEs (onImportFault). */
+  faultDown?: { message: string; timer?: NodeJS.Timeout };
 }
 
 export interface SpeakerOptions {
@@ -52,6 +55,8 @@ export interface SpeakerOptions {
   fib?: FibSink;
   /** Next-hop reachability; everything resolves without one. */
   resolveNextHop?: (afi: Afi, nextHop: string) => NextHopResolution;
+  /** Next-hop tracking (the kernel layer's); without one every next hop is reachable. */
+  nextHops?: NextHopTracker;
   /**
    * RFC 4724 restarting speaker: this start follows a restart with the
    * forwarding state kept (kernel routes left in place). Sessions advertise
@@ -68,9 +73,14 @@ export interface SpeakerOptions {
    * the time to the implementation; default 360 s, FRR's stale path time).
    */
   enhancedRefreshTimeoutMs?: number;
+  /** How long a peer stays down after an internal error importing its UPDATEs (default 60 s). */
+  faultRestartMs?: number;
 }
 
 const DEFAULT_ENHANCED_REFRESH_TIMEOUT_MS = 360_000;
+
+/** See SpeakerOptions.faultRestartMs. */
+export const DEFAULT_FAULT_RESTART_MS = 60_000;
 
 /** One change of a peer's session state, for the agent's structured log. */
 export interface PeerStateChange {
@@ -90,6 +100,13 @@ export interface SpeakerHooks {
 
 const familyName = (f: Family): FamilyName => (f.afi === Afi.IPv4 ? "ipv4" : "ipv6");
 
+/** The unicast families a peer's graceful restart capability lists (RFC 4724 3). */
+function grFamilies(gr: PeerGracefulRestart): Afi[] {
+  return [Afi.IPv4, Afi.IPv6].filter((afi) =>
+    gr.families.some((f) => f.afi === afi && f.safi === Safi.Unicast),
+  );
+}
+
 function normalizeAddress(address: string | undefined): string {
   if (!address) return "";
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
@@ -106,6 +123,7 @@ export class Speaker implements SpeakerApi {
   /** Shared by every session, so the R bit can be cleared once the table converged. */
   private readonly grLocal: GracefulRestartOptions;
   private readonly enhancedRefreshTimeoutMs: number;
+  private readonly faultRestartMs: number;
 
   constructor(
     config: SpeakerConfig,
@@ -114,6 +132,7 @@ export class Speaker implements SpeakerApi {
   ) {
     this.config = config;
     this.hooks = { ...(options.peerState ? { peerState: options.peerState } : {}) };
+    this.faultRestartMs = options.faultRestartMs ?? DEFAULT_FAULT_RESTART_MS;
     this.grLocal = { ...config.gracefulRestart };
     this.enhancedRefreshTimeoutMs = options.enhancedRefreshTimeoutMs ?? DEFAULT_ENHANCED_REFRESH_TIMEOUT_MS;
     if (options.restarting && config.gracefulRestart.enabled) {
@@ -131,6 +150,7 @@ export class Speaker implements SpeakerApi {
       fib: options.fib,
       log,
       resolveNextHop: options.resolveNextHop,
+      nextHops: options.nextHops,
       onMaxPrefix: (peer, afi, count) => this.onMaxPrefix(peer, afi, count),
     };
     if (options.warmUp) {
@@ -163,6 +183,7 @@ export class Speaker implements SpeakerApi {
     this.rib.stop();
     const stops = [...this.peersByName.values()].map((p) => {
       if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
+      if (p.faultDown?.timer) clearTimeout(p.faultDown.timer);
       if (p.staleTimer) clearTimeout(p.staleTimer);
       this.clearRefreshes(p);
       return p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
@@ -227,7 +248,7 @@ export class Speaker implements SpeakerApi {
     const p = this.peersByName.get(name);
     if (!p?.bfdHold) return;
     p.bfdHold = undefined;
-    if (!p.disabled && !p.maxPrefixDown) p.session.start();
+    if (!p.disabled && !p.maxPrefixDown && !p.faultDown) p.session.start();
   }
 
   refreshPeer(name: string): void {
@@ -324,7 +345,12 @@ export class Speaker implements SpeakerApi {
     session.on("update", (u: UpdateMessage, problems: unknown[]) => this.onUpdate(runtime, u, problems));
     // IPv4 UPDATEs the codec can walk in place go straight into the RIB as numbers; the rest arrive as "update".
     session.setUpdateVisitor(
-      new RibUpdateVisitor(this.rib, runtime.rib, () => runtime.maxPrefixDown !== undefined),
+      new RibUpdateVisitor(
+        this.rib,
+        runtime.rib,
+        () => runtime.maxPrefixDown !== undefined || runtime.faultDown !== undefined,
+        (err) => this.onImportFault(runtime, err),
+      ),
     );
     session.on("routeRefresh", (m: RouteRefreshMessage) => this.onRouteRefresh(runtime, m));
     // The RIB writes to a peer only while its socket takes it; this says it takes more.
@@ -337,6 +363,7 @@ export class Speaker implements SpeakerApi {
   private removePeer(runtime: PeerRuntime, subcode: CeaseSubcode): void {
     this.peersByName.delete(runtime.config.name);
     if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
+    if (runtime.faultDown?.timer) clearTimeout(runtime.faultDown.timer);
     if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
     this.clearRefreshes(runtime);
     runtime.session.removeAllListeners();
@@ -399,7 +426,7 @@ export class Speaker implements SpeakerApi {
   private onIncoming(socket: import("node:net").Socket): void {
     const remote = normalizeAddress(socket.remoteAddress);
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
-    if (!runtime || runtime.disabled || runtime.maxPrefixDown || runtime.bfdHold) {
+    if (!runtime || runtime.disabled || runtime.maxPrefixDown || runtime.faultDown || runtime.bfdHold) {
       // A peer configured on its side but not on ours retries every second or so:
       // a few lines per address per minute, then one line with the count left out.
       const verdict = this.rejectLog.shouldLog(remote);
@@ -422,6 +449,8 @@ export class Speaker implements SpeakerApi {
     const n = session.negotiated;
     if (!n) return;
     const local = session.localAddress ?? "";
+    const ipv4OverIpv6 =
+      n.caps.extendedNextHop?.some((e) => e.afi === Afi.IPv4 && e.nextHopAfi === Afi.IPv6) ?? false;
     const target: ExportTarget = {
       families: n.families.filter((f) => f.safi === Safi.Unicast).map((f) => f.afi),
       caps: n.caps,
@@ -439,7 +468,7 @@ export class Speaker implements SpeakerApi {
       },
       writable: () => session.writable,
       queuedBytes: () => session.queuedBytes,
-      selfNextHop: (afi) => chooseNextHop(afi, local),
+      selfNextHop: (afi) => chooseNextHop(afi, local, ipv4OverIpv6),
     };
     const ifname = interfaceOf(local);
     if (ifname) target.interfaceName = ifname;
@@ -480,15 +509,64 @@ export class Speaker implements SpeakerApi {
   }
 
   private onUpdate(runtime: PeerRuntime, update: UpdateMessage, problems: unknown[]): void {
-    if (runtime.maxPrefixDown) return;
-    if (problems.length === 0) {
-      const eor = isEndOfRib(update);
-      if (eor) {
-        this.rib.endOfRib(runtime.rib, eor.afi);
-        return;
+    if (runtime.maxPrefixDown || runtime.faultDown) return;
+    try {
+      if (problems.length === 0) {
+        const eor = isEndOfRib(update);
+        if (eor) {
+          this.rib.endOfRib(runtime.rib, eor.afi);
+          return;
+        }
       }
+      this.rib.applyUpdate(runtime.rib, update);
+    } catch (err) {
+      this.onImportFault(runtime, err);
     }
-    this.rib.applyUpdate(runtime.rib, update);
+  }
+
+  /**
+   * An unexpected exception while importing one of the peer's UPDATEs (a bug,
+   * not something the peer got wrong): the RIB may hold part of that UPDATE,
+   * so the session is reset and every route of the peer leaves through the
+   * normal path (onDown -> peerDown, no graceful restart since we close with a
+   * NOTIFICATION), which makes the Loc-RIB, the FIB and the exports consistent
+   * again. Other peers are not touched. Cease / Administrative Reset (RFC 4486)
+   * with an RFC 9003 communication: the reset is this side's decision and the
+   * peer's message was not malformed, so an UPDATE Message Error would blame it
+   * wrongly. Logged once; the peer stays down for faultRestartMs so a fault that
+   * recurs with the same table does not turn into a reset loop.
+   */
+  private onImportFault(runtime: PeerRuntime, err: unknown): void {
+    if (runtime.faultDown) return;
+    const cause = err instanceof Error ? err.message : String(err);
+    const message = "internal error while importing an UPDATE";
+    const fault: NonNullable<PeerRuntime["faultDown"]> = { message: `${message}: ${cause}` };
+    runtime.faultDown = fault;
+    this.log.error(
+      {
+        peer: runtime.config.name,
+        err: err instanceof Error ? (err.stack ?? err.message) : cause,
+        restartAfter: this.faultRestartMs / 1000,
+      },
+      `${message}; resetting the session and withdrawing its routes`,
+    );
+    // Possibly inside the session's UPDATE walk: stop once that frame is done, not re-entrantly.
+    queueMicrotask(() => {
+      void runtime.session.stop({ subcode: CeaseSubcode.AdministrativeReset, message }).then(() => {
+        if (runtime.faultDown !== fault) return;
+        fault.timer = setTimeout(() => {
+          runtime.faultDown = undefined;
+          if (
+            !runtime.disabled &&
+            !runtime.maxPrefixDown &&
+            !runtime.bfdHold &&
+            this.peersByName.get(runtime.config.name) === runtime
+          )
+            runtime.session.start();
+        }, this.faultRestartMs);
+        fault.timer.unref?.();
+      });
+    });
   }
 
   private onDown(runtime: PeerRuntime, reason: DownReason): void {
@@ -497,17 +575,24 @@ export class Speaker implements SpeakerApi {
     // RFC 4724 4.2: helper when both sides advertised graceful restart (we always
     // do, at least as "aware") and the session ended without a NOTIFICATION
     // (a crash or a restart, not a deliberate close).
-    const keep =
+    // Only the families the peer listed in that capability are kept; the others are
+    // flushed at once. Whether it really preserved forwarding for a family (the F bit)
+    // is known when it comes back (resumeAfterRestart).
+    const restarting =
       gr !== undefined &&
-      gr.families.length > 0 &&
       (reason.kind === "holdTimerExpired" ||
         reason.kind === "connectionClosed" ||
         reason.kind === "connectionFailed");
-    this.rib.peerDown(runtime.rib, { keepStale: keep });
-    if (keep) {
+    const kept = restarting ? grFamilies(gr) : [];
+    this.rib.peerDown(runtime.rib, { keepStale: kept });
+    if (restarting && gr.families.length > 0) {
       this.log.info(
-        { peer: runtime.config.name, restartTime: gr.restartTime },
-        "peer restarting; keeping its routes as stale",
+        {
+          peer: runtime.config.name,
+          restartTime: gr.restartTime,
+          kept: kept.map((afi) => familyName({ afi, safi: Safi.Unicast })),
+        },
+        "peer restarting; keeping its routes of the families it listed as stale",
       );
       this.armStaleTimer(runtime, gr.restartTime);
     }
@@ -601,9 +686,12 @@ export class Speaker implements SpeakerApi {
     });
   }
 
+  /** An operator's enable, disable or restart ends a max-prefix or fault hold. */
   private clearMaxPrefixDown(runtime: PeerRuntime): void {
     if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
     runtime.maxPrefixDown = undefined;
+    if (runtime.faultDown?.timer) clearTimeout(runtime.faultDown.timer);
+    runtime.faultDown = undefined;
   }
 
   private peerStatus(p: PeerRuntime): PeerStatus {
@@ -611,7 +699,10 @@ export class Speaker implements SpeakerApi {
     const established = s.state === State.Established;
     const n = s.negotiated;
     const lastError =
-      p.maxPrefixDown?.message ?? p.bfdHold ?? (s.lastDown ? describeDown(s.lastDown) : undefined);
+      p.maxPrefixDown?.message ??
+      p.faultDown?.message ??
+      p.bfdHold ??
+      (s.lastDown ? describeDown(s.lastDown) : undefined);
     return {
       name: p.config.name,
       address: p.config.address,

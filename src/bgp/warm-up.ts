@@ -19,6 +19,7 @@ import {
 } from "./codec/types";
 import type { SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
+import { ALWAYS_REACHABLE } from "./next-hop-tracker";
 import { ipv4Prefix } from "./prefix";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
 import { Rib, type RibOptions } from "./rib/rib";
@@ -77,6 +78,7 @@ export function warmUpIngest(config: SpeakerConfig, options: RibOptions, o: Warm
       onConverged: undefined,
       fib: options.fib ? DISCARD_FIB : undefined,
       resolveNextHop: options.resolveNextHop ? () => ({ reachable: true, cost: 0 }) : undefined,
+      nextHops: options.nextHops ? ALWAYS_REACHABLE : undefined,
       onMaxPrefix: undefined,
     });
     const peer = rib.addPeer({

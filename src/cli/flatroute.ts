@@ -11,8 +11,7 @@ import { CniConfigWriter } from "../cni/writer";
 import { ConfigError, loadConfigFile } from "../config/load";
 import { LOG_LEVELS, type LogLevel } from "../config/schema";
 import type { KubernetesMode } from "../k8s/mode";
-import { startAgentFib } from "../kernel/agent-fib";
-import type { KernelFib } from "../kernel/kernel-fib";
+import { type AgentKernel, startAgentKernel } from "../kernel/agent-fib";
 import { Agent, type AgentOptions, type ClusterSource, type SpeakerFactory } from "./agent";
 import { VERSION } from "./version";
 
@@ -74,20 +73,29 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   if (cni) kube?.onPodCidrs((cidrs) => void cni.update(cidrs));
   // The kernel FIB opens first: it adopts the routes a previous run left, so
   // nothing is removed while the sessions come back (graceful restart).
-  let fib: KernelFib | undefined;
+  let kernel: AgentKernel | undefined;
   try {
-    fib = await startAgentFib(config.kernel, config.speaker.gracefulRestart.enabled, log);
+    kernel = await startAgentKernel(config.kernel, config.speaker.gracefulRestart.enabled, log);
   } catch (e) {
     log.fatal({ err: e }, "flatroute agent cannot open the kernel routing table");
     process.exit(EXIT_FAILED);
   }
+  const fib = kernel?.fib;
+  // Next-hop tracking: paths whose next hop the kernel cannot reach are not chosen (docs/routing.md).
+  const nextHops = kernel?.nextHops;
   // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
   // BFD runs beside the speaker: BfdSpeaker keeps its sessions in step with the
   // peer configs and takes a BGP session down when its BFD session fails (docs/bfd.md).
   const bfd = new BfdManager({ log: log.child({ layer: "bfd" }) });
   const createSpeaker: SpeakerFactory = (c, l, hooks) =>
     new BfdSpeaker(
-      new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib, warmUp: true }),
+      new Speaker(c, l, {
+        ...hooks,
+        restarting: flags.restarting === true,
+        fib,
+        ...(nextHops ? { nextHops } : {}),
+        warmUp: true,
+      }),
       bfd,
       c,
     );
@@ -101,10 +109,11 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     });
   } catch (e) {
     log.fatal({ err: e }, "flatroute agent failed to start");
+    nextHops?.stop();
     await fib?.stop({ keepRoutes: true });
     process.exit(EXIT_FAILED);
   }
-  handleSignals(agent, fib, log);
+  handleSignals(agent, kernel, log);
 }
 
 function cniReadiness(writer: CniConfigWriter): string[] {
@@ -112,7 +121,7 @@ function cniReadiness(writer: CniConfigWriter): string[] {
   return p ? [`CNI: ${p}`] : [];
 }
 
-function handleSignals(agent: Agent, fib: KernelFib | undefined, log: Logger): void {
+function handleSignals(agent: Agent, kernel: AgentKernel | undefined, log: Logger): void {
   process.on("SIGHUP", () => {
     log.info("SIGHUP: reloading configuration");
     // A rejected config is already logged by the agent with its problems.
@@ -130,7 +139,9 @@ function handleSignals(agent: Agent, fib: KernelFib | undefined, log: Logger): v
     // The FIB stops first: stopping the sessions withdraws their routes from the RIB, and
     // with graceful restart those must stay in the kernel (peers keep forwarding to us and
     // the next run adopts them). Without graceful restart fib.stop() removes them itself.
-    Promise.resolve(fib?.stop())
+    // Next-hop tracking stops with it: the withdrawals that follow must not be recomputed against the kernel.
+    kernel?.nextHops.stop();
+    Promise.resolve(kernel?.fib.stop())
       .then(() => agent.stop(SHUTDOWN_MESSAGE))
       .then(
         () => process.exit(0),

@@ -220,6 +220,7 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     if (p.role !== undefined) peer.role = p.role;
     if (p.routeReflectorClient !== undefined) peer.routeReflectorClient = p.routeReflectorClient;
     if (p.nextHopSelf !== undefined) peer.nextHopSelf = p.nextHopSelf;
+    if (p.extendedNextHop !== undefined) peer.extendedNextHop = p.extendedNextHop;
     if (p.importPolicy !== undefined) peer.importPolicy = policy(p.importPolicy);
     if (p.exportPolicy !== undefined) peer.exportPolicy = policy(p.exportPolicy);
     if (p.maxPrefixes !== undefined) peer.maxPrefixes = { ...p.maxPrefixes };

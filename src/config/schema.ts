@@ -86,6 +86,7 @@ const peerShape = {
   role: z.enum(["tor", "node"], says('expected "tor" or "node"')).optional(),
   routeReflectorClient: z.boolean(says("expected true or false")).optional(),
   nextHopSelf: z.boolean(says("expected true or false")).optional(),
+  extendedNextHop: z.boolean(says("expected true or false")).optional(),
   importPolicy: z.string(says("expected a policy name")).optional(),
   exportPolicy: z.string(says("expected a policy name")).optional(),
   maxPrefixes: z.strictObject(maxPrefixesShape, says("expected a mapping with limit")).optional(),

@@ -55,7 +55,8 @@ export function encodeAnnouncements(
 ): Uint8Array[] {
   if (prefixes.length === 0) return [];
   const max = maxMessageLength(caps);
-  if (isClassic(family)) {
+  // IPv4 unicast goes in the classic NLRI field, except with an IPv6 next hop (RFC 8950), which only MP_REACH_NLRI carries.
+  if (isClassic(family) && !(attrs.nextHop === undefined && attrs.mpReach)) {
     const { mpReach: _r, mpUnreach: _u, ...rest } = attrs;
     const empty: UpdateMessage = { type: MessageType.Update, withdrawn: [], attributes: rest, nlri: [] };
     const overhead = encodeMessage(empty, caps).length;

@@ -101,6 +101,19 @@ export class AttrStore {
     return this.get(id).attrs;
   }
 
+  /** A mark per id (1 where `pred` holds for the interned set), or undefined when it holds for none. */
+  markWhere(pred: (attrs: RouteAttrs) => boolean): Uint8Array | undefined {
+    let marks: Uint8Array | undefined;
+    const entries = this.entries;
+    for (let id = 0; id < entries.length; id++) {
+      const e = entries[id];
+      if (e === undefined || !pred(e.attrs)) continue;
+      marks ??= new Uint8Array(entries.length);
+      marks[id] = 1;
+    }
+    return marks;
+  }
+
   ref(id: number): void {
     this.get(id).refs++;
   }

@@ -137,12 +137,43 @@ export function comparePaths(a: Path, b: Path, o: DecisionOptions): Comparison {
   return { order: 0, reason: BestPathReason.Equal };
 }
 
-/** The index of the best of `paths` (the first when several are indistinguishable), or -1. */
+/** Per neighbouring AS, the index of its best path so far (selectBest's scratch). */
+const groupBest = new Map<number, number>();
+
+/** The better of paths `i` and `j` (`i` when indistinguishable), or `j` when `i` is -1. */
+function better(paths: readonly Path[], i: number, j: number, o: DecisionOptions): number {
+  return i < 0 || comparePaths(paths[j]!, paths[i]!, o).order < 0 ? j : i;
+}
+
+/**
+ * The index of the best of `paths` (the first when several are
+ * indistinguishable), or -1. Deterministic MED (BIRD `deterministic med`,
+ * FRR `bgp deterministic-med`): MED only orders paths from the same
+ * neighbouring AS, so comparing paths one after another in arrival order
+ * is not transitive (A beats B on router ID, B beats C on router ID, C
+ * beats A on MED) and the winner would depend on that order. Instead the
+ * best path of each neighbouring AS is chosen first, where every step
+ * applies, and then those group winners, which MED never compares (unless
+ * `alwaysCompareMed`). Both rounds are total orders, so the result does not
+ * depend on the order of `paths`. One pass over the paths, plus one over
+ * the groups.
+ */
 export function selectBest(paths: readonly Path[], o: DecisionOptions): number {
-  let best = -1;
-  for (let i = 0; i < paths.length; i++) {
-    if (best < 0 || comparePaths(paths[i]!, paths[best]!, o).order < 0) best = i;
+  const n = paths.length;
+  if (n <= 2 || o.alwaysCompareMed) {
+    // Two paths cannot form a cycle; with MED compared everywhere the order is total.
+    let best = -1;
+    for (let i = 0; i < n; i++) best = better(paths, best, i, o);
+    return best;
   }
+  groupBest.clear();
+  for (let i = 0; i < n; i++) {
+    const as = paths[i]!.neighborAs;
+    groupBest.set(as, better(paths, groupBest.get(as) ?? -1, i, o));
+  }
+  let best = -1;
+  for (const i of groupBest.values()) best = better(paths, best, i, o);
+  groupBest.clear();
   return best;
 }
 
@@ -170,17 +201,29 @@ export function selectMultipath(
   const bestPath = paths[best]!;
   if (!bestPath.reachable) return chosen;
   const hops = new Set([bestPath.attrs.nextHop]);
+  // The equal-cost candidates in the order of the final tie-breakers alone: a
+  // total order (unlike MED between them), so the set does not depend on arrival order.
   const rest = paths
     .map((_p, i) => i)
-    .filter((i) => i !== best)
-    .sort((i, j) => comparePaths(paths[i]!, paths[j]!, o).order);
+    .filter((i) => i !== best && paths[i]!.reachable)
+    .filter((i) => MULTIPATH_TIEBREAKERS.has(comparePaths(bestPath, paths[i]!, o).reason))
+    .sort((i, j) => compareTiebreakers(paths[i]!, paths[j]!, o));
   for (const i of rest) {
     if (chosen.length >= maxPaths) break;
     const p = paths[i]!;
-    if (!p.reachable || hops.has(p.attrs.nextHop)) continue;
-    if (!MULTIPATH_TIEBREAKERS.has(comparePaths(bestPath, p, o).reason)) continue;
+    if (hops.has(p.attrs.nextHop)) continue;
     hops.add(p.attrs.nextHop);
     chosen.push(i);
   }
   return chosen;
+}
+
+const TIEBREAK_STEPS = DECISION_STEPS.filter((s) => MULTIPATH_TIEBREAKERS.has(s.reason));
+
+function compareTiebreakers(a: Path, b: Path, o: DecisionOptions): number {
+  for (const step of TIEBREAK_STEPS) {
+    const d = step.compare(a, b, o);
+    if (d !== 0) return d;
+  }
+  return 0;
 }

@@ -42,6 +42,13 @@ function isIPv4Text(a: string): boolean {
   return !a.includes(":");
 }
 
+/** The session negotiated IPv4 unicast over an IPv6 next hop (RFC 8950). */
+function ipv4OverIpv6(peer: RibPeer): boolean {
+  return (
+    peer.target?.caps.extendedNextHop?.some((e) => e.afi === Afi.IPv4 && e.nextHopAfi === Afi.IPv6) ?? false
+  );
+}
+
 export class Exporter {
   readonly outStore = new AttrStore();
   private readonly dirty: KeyTable[] = AFIS.map(newKeyTable);
@@ -421,7 +428,8 @@ export class Exporter {
       // A link-local address is only meaningful on the link we learned it on.
       delete out.linkLocalNextHop;
     }
-    if (afi === Afi.IPv4 && !isIPv4Text(out.nextHop)) return undefined;
+    // RFC 8950: an IPv6 next hop for IPv4 routes only toward a peer that negotiated it.
+    if (afi === Afi.IPv4 && !isIPv4Text(out.nextHop) && !ipv4OverIpv6(peer)) return undefined;
     return out;
   }
 }

@@ -28,24 +28,41 @@ export class RibUpdateVisitor implements UpdateVisitor {
   constructor(
     private readonly rib: Rib,
     private readonly peer: RibPeer,
-    /** True while the peer is held down (max-prefix): what it still sends is ignored, as on the classic path. */
+    /** True while the peer is held down (max-prefix, a fault): what it still sends is ignored, as on the classic path. */
     private readonly ignoring: () => boolean,
+    /**
+     * An unexpected exception while importing: the UPDATE is abandoned here
+     * (the batch's references released) and the owner resets the peer, whose
+     * routes then all leave through the normal withdrawal path. Without it the
+     * exception propagates.
+     */
+    private readonly onFault?: (err: unknown) => void,
   ) {}
 
   withdraw(address: number, length: number): void {
     if (this.ignoring()) return;
-    this.rib.withdraw(this.peer, Afi.IPv4, ipv4Key(address, length));
+    try {
+      this.rib.withdraw(this.peer, Afi.IPv4, ipv4Key(address, length));
+    } catch (e) {
+      this.fault(e);
+    }
   }
 
   begin(attrs: PathAttributes): void {
     if (this.ignoring()) return;
-    let base = this.bases.get(attrs);
-    if (base === undefined) {
-      base = importBase(attrs, attrs.nextHop) ?? null;
-      this.bases.set(attrs, base);
+    // A batch left open means the walk of the previous UPDATE broke off: let it go.
+    this.abandon();
+    try {
+      let base = this.bases.get(attrs);
+      if (base === undefined) {
+        base = importBase(attrs, attrs.nextHop) ?? null;
+        this.bases.set(attrs, base);
+      }
+      this.runLength = 0;
+      this.batch = this.rib.beginImport(this.peer, Afi.IPv4, base ?? undefined);
+    } catch (e) {
+      this.fault(e);
     }
-    this.runLength = 0;
-    this.batch = this.rib.beginImport(this.peer, Afi.IPv4, base ?? undefined);
   }
 
   announce(address: number, length: number): void {
@@ -63,8 +80,28 @@ export class RibUpdateVisitor implements UpdateVisitor {
     this.batch = undefined;
     const n = this.runLength;
     this.runLength = 0;
-    if (n > 0) this.rib.importIpv4Run(batch, this.addresses, this.lengths, n);
+    try {
+      if (n > 0) this.rib.importIpv4Run(batch, this.addresses, this.lengths, n);
+    } catch (e) {
+      batch.release();
+      this.fault(e);
+      return;
+    }
     this.rib.endImport(batch);
+  }
+
+  /** Drops an UPDATE's unfinished import, releasing what its batch holds. */
+  abandon(): void {
+    const batch = this.batch;
+    this.batch = undefined;
+    this.runLength = 0;
+    batch?.release();
+  }
+
+  private fault(e: unknown): void {
+    this.abandon();
+    if (!this.onFault) throw e;
+    this.onFault(e);
   }
 
   private growRun(): void {

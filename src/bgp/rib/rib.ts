@@ -5,6 +5,7 @@
 // insert and one decision over the peers that hold that prefix.
 import { Afi, type Prefix, type UpdateMessage } from "../codec/types";
 import type { FibNextHop, FibSink } from "../fib-sink";
+import type { NextHopTracker } from "../next-hop-tracker";
 import { AttrStore, type RouteAttrs } from "./attr-store";
 import { type DecisionOptions, type Path, routerIdNumber, selectBest, selectMultipath } from "./decision";
 import { Exporter } from "./exporter";
@@ -32,6 +33,12 @@ export interface RibOptions {
   log: RibLog;
   /** Next-hop reachability hook; everything resolves at cost 0 without one. */
   resolveNextHop?: (afi: Afi, nextHop: string) => NextHopResolution;
+  /**
+   * Next-hop tracking (the kernel's view): a path whose next hop it calls
+   * unreachable is not a candidate, and a change recomputes the prefixes
+   * whose paths use that next hop. Without one every next hop is reachable.
+   */
+  nextHops?: NextHopTracker;
   /** The peer went over its max-prefix limit with action teardown. */
   onMaxPrefix?: (peer: RibPeer, afi: Afi, count: number) => void;
   /** Called once when the table converged (after the FIB hears it). */
@@ -56,6 +63,7 @@ export class Rib {
   private readonly startedAt: number;
   private convergedSent = false;
   private convergenceTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribeNextHops: (() => void) | undefined;
   // Scratch arrays for collecting candidates without allocating per prefix.
   private readonly candSlots: number[] = [];
   private readonly candAttrs: number[] = [];
@@ -65,6 +73,8 @@ export class Rib {
   private runPrevs = new Int32Array(1024);
   private runPrevBest = new Int32Array(1024);
   private runPrevSlots = new Int32Array(1024);
+  /** Positions in the run whose prefix needs the general decision. */
+  private runGeneral = new Int32Array(1024);
 
   constructor(
     public settings: RibSettings,
@@ -72,6 +82,7 @@ export class Rib {
   ) {
     this.startedAt = this.now();
     this.exporter = new Exporter(this);
+    this.unsubscribeNextHops = options.nextHops?.subscribe((addresses) => this.nextHopsChanged(addresses));
   }
 
   now(): number {
@@ -128,14 +139,18 @@ export class Rib {
     this.exporter.initialTable(peer);
   }
 
-  /** The session went down: its routes go (unless kept stale for graceful restart). */
-  peerDown(peer: RibPeer, opts: { keepStale?: boolean } = {}): void {
+  /**
+   * The session went down: its routes go, except in the families `keepStale`
+   * names (true: all), which are kept as stale for graceful restart.
+   */
+  peerDown(peer: RibPeer, opts: { keepStale?: boolean | readonly Afi[] } = {}): void {
     peer.target = undefined;
     peer.eorReceived.clear();
     this.exporter.forgetPeer(peer);
+    const keep = opts.keepStale;
     for (const afi of AFIS) {
       const table = peer.table(afi);
-      if (opts.keepStale && table.size > 0) {
+      if ((keep === true || (Array.isArray(keep) && keep.includes(afi))) && table.size > 0) {
         // Graceful restart helper (RFC 4724 4.2): keep the routes, marked stale, still forwarding.
         this.sweepStale(peer, afi);
         peer.stale[afi - 1] = table;
@@ -197,7 +212,13 @@ export class Rib {
     linkLocal?: string,
   ): void {
     const batch = this.beginImport(peer, afi, importBase(u.attributes, nextHop, linkLocal));
-    for (const p of prefixes) this.importPrefix(batch, prefixKey(p));
+    try {
+      for (const p of prefixes) this.importPrefix(batch, prefixKey(p));
+    } catch (e) {
+      // The references the batch holds go; the routes it stored keep theirs (see importIpv4Run).
+      batch.release();
+      throw e;
+    }
     this.endImport(batch);
   }
 
@@ -261,12 +282,15 @@ export class Rib {
       this.runPrevs = new Int32Array(count);
       this.runPrevBest = new Int32Array(count);
       this.runPrevSlots = new Int32Array(count);
+      this.runGeneral = new Int32Array(count);
     }
     const rows = this.runRows;
     const prevs = this.runPrevs;
     this.ipv4Index.rowsOf(addresses, lengths, count, rows);
     peer.adjIn[0]!.setRun(rows, count, id, batch.receivedAt, prevs);
     let refs = 0;
+    let general = 0;
+    const generalAt = this.runGeneral;
     for (let i = 0; i < count; i++) {
       const prev = prevs[i]!;
       // Same set again: the table's reference stays as it was, and so does the choice.
@@ -279,12 +303,18 @@ export class Rib {
       if (prev >= 0) this.store.unref(prev);
       const row = rows[i]!;
       // A prefix with one path has no multipath entry either: that takes two candidates.
-      if ((originated.size > 0 && originated.getRow(row) >= 0) || this.heldByOthers(Afi.IPv4, row, peer)) {
-        this.recomputeRow(Afi.IPv4, ipv4Key(addresses[i]! >>> 0, lengths[i]!), row, batch);
-        rows[i] = -1;
-      }
+      if ((originated.size > 0 && originated.getRow(row) >= 0) || this.heldByOthers(Afi.IPv4, row, peer))
+        generalAt[general++] = i;
     }
+    // The table's references are counted before any decision runs, so a failure in one
+    // (a FIB sink or exporter that throws) leaves the store consistent with the tables.
     batch.addRefs(id, refs);
+    for (let g = 0; g < general; g++) {
+      const i = generalAt[g]!;
+      const row = rows[i]!;
+      rows[i] = -1;
+      this.recomputeRow(Afi.IPv4, ipv4Key(addresses[i]! >>> 0, lengths[i]!), row, batch);
+    }
     // The rows left have this path alone: it becomes their best.
     const prevBest = this.runPrevBest;
     const prevSlots = this.runPrevSlots;
@@ -384,9 +414,53 @@ export class Rib {
       ebgp: peer.ebgp,
       peerRouterId: peer.routerId,
       peerAddress: peer.address,
-      reachable: r.reachable,
+      reachable: r.reachable && this.hopReachable(peer, e.attrs),
       igpCost: r.cost,
     };
+  }
+
+  /** The next-hop tracker's answer for the next hop the FIB would use (fibNextHop), without allocating. */
+  private hopReachable(peer: RibPeer, a: RouteAttrs): boolean {
+    const tracker = this.options.nextHops;
+    if (tracker === undefined) return true;
+    const global = a.nextHop;
+    if ((global === "::" || global === "") && a.linkLocalNextHop)
+      return tracker.reachable(a.linkLocalNextHop, peer.target?.interfaceName);
+    if (isLinkLocal(global)) return tracker.reachable(global, peer.target?.interfaceName);
+    return tracker.reachable(global);
+  }
+
+  /**
+   * The tracker says these next hops changed reachability: every prefix one
+   * of whose paths (fresh or stale) uses one is chosen again, and only those.
+   * The attribute sets with such a next hop are marked first (one pass over
+   * the interned sets); then one pass over each family's prefix index reads
+   * every peer's Adj-RIB-In column for those marks. Nothing per route is kept
+   * for this: the columns are already there, and a change is rare next to imports.
+   */
+  nextHopsChanged(addresses: readonly string[]): void {
+    const changed = new Set(addresses);
+    const marks = this.store.markWhere(
+      (a) => changed.has(a.nextHop) || (a.linkLocalNextHop !== undefined && changed.has(a.linkLocalNextHop)),
+    );
+    if (marks === undefined) return;
+    let prefixes = 0;
+    for (const afi of AFIS) {
+      const keys: PrefixKey[] = [];
+      const peers = this.active;
+      this.indexes[afi - 1]!.each((key, row) => {
+        for (let i = 0; i < peers.length; i++) {
+          const id = this.routeOf(peers[i]!, afi, row);
+          if (id >= 0 && marks[id] === 1) {
+            keys.push(key);
+            return;
+          }
+        }
+      });
+      for (const key of keys) this.recompute(afi, key);
+      prefixes += keys.length;
+    }
+    this.log.info({ nextHops: addresses, prefixes }, "next-hop reachability changed; prefixes chosen again");
   }
 
   /** Every (slot, attr) holding `row` into the scratch arrays (fresh routes, else a stale one); returns the count. */
@@ -421,8 +495,13 @@ export class Rib {
       members = [LOCAL_SLOT, 0];
     } else {
       const n = this.candidates(afi, row);
-      if (n === 1 && !this.options.resolveNextHop) {
-        // The common case (one path): no arrays, no decision.
+      if (
+        n === 1 &&
+        !this.options.resolveNextHop &&
+        (this.options.nextHops === undefined ||
+          this.hopReachable(this.peers[this.candSlots[0]!]!, this.store.attrs(this.candAttrs[0]!)))
+      ) {
+        // The common case (one path, reachable): no arrays, no decision.
         const slot = this.candSlots[0]!;
         const attr = this.candAttrs[0]!;
         const change = loc.setSingleRow(key, row, slot, attr);
@@ -490,6 +569,7 @@ export class Rib {
 
   stop(): void {
     if (this.convergenceTimer) clearTimeout(this.convergenceTimer);
+    this.unsubscribeNextHops?.();
     this.exporter.stop();
   }
 
@@ -517,6 +597,18 @@ export class Rib {
   }
 }
 
+/** fe80::/10 by its text (fe8*, fe9*, fea*, feb*, any case): asked once per decision, so no regular expression. */
+function isLinkLocal(address: string): boolean {
+  if (
+    address.length < 4 ||
+    (address.charCodeAt(0) | 0x20) !== 0x66 ||
+    (address.charCodeAt(1) | 0x20) !== 0x65
+  )
+    return false;
+  const c = address.charCodeAt(2) | 0x20;
+  return c === 0x38 || c === 0x39 || c === 0x61 || c === 0x62;
+}
+
 function fibNextHop(a: RouteAttrs, peer: RibPeer): FibNextHop {
   const global = a.nextHop;
   if ((global === "::" || global === "") && a.linkLocalNextHop) {
@@ -525,6 +617,6 @@ function fibNextHop(a: RouteAttrs, peer: RibPeer): FibNextHop {
     return hop;
   }
   const hop: FibNextHop = { address: global, peer: peer.name };
-  if (/^fe[89ab]/i.test(global) && peer.target?.interfaceName) hop.interface = peer.target.interfaceName;
+  if (isLinkLocal(global) && peer.target?.interfaceName) hop.interface = peer.target.interfaceName;
   return hop;
 }

@@ -27,6 +27,8 @@ export interface BirdOptions {
   bfd?: { minRx: number; minTx: number; multiplier: number };
   /** `debug { packets }` in every BGP protocol: BIRD logs each message it sends and gets (e.g. "Got BEGIN-OF-RR"). */
   debugPackets?: boolean;
+  /** `extended next hop on` in the ipv4 channels: IPv4 routes over an IPv6 next hop (RFC 8950). */
+  extendedNextHop?: boolean;
 }
 
 /** BIRD protocol names must not be keywords ("bgp", "r", ...), so every name gets a prefix. */
@@ -58,7 +60,8 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec, opts: BirdOptions = {}):
   // A directly connected iBGP neighbor's next hops need no IGP; multihop ones keep BIRD's recursive default.
   const gateway = ibgp && n.multihop === undefined ? " gateway direct;" : "";
   for (const f of n.families) {
-    lines.push(`  ${f} { import all; export ${opts.bgpExport ?? "all"}; next hop self;${gateway} };`);
+    const enh = f === "ipv4" && opts.extendedNextHop ? " extended next hop on;" : "";
+    lines.push(`  ${f} { import all; export ${opts.bgpExport ?? "all"}; next hop self;${gateway}${enh} };`);
   }
   lines.push("}");
   return lines.join("\n");

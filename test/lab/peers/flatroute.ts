@@ -48,6 +48,7 @@ export interface AgentPeerYaml {
   role?: "tor" | "node";
   routeReflectorClient?: boolean;
   nextHopSelf?: boolean;
+  extendedNextHop?: boolean;
   importPolicy?: string;
   exportPolicy?: string;
   maxPrefixes?: {

@@ -13,7 +13,7 @@
 // sits (NLM_F_EXCL), only replace or delete routes of our protocol, and give
 // way to anyone else who takes a slot.
 import { constants as osConstants } from "node:os";
-import type { Prefix } from "../bgp/codec/types";
+import { Afi, type Prefix } from "../bgp/codec/types";
 import type { FibNextHop, FibRoute, FibSink } from "../bgp/fib-sink";
 import { formatPrefix } from "../bgp/prefix";
 import { Interner } from "./interner";
@@ -100,7 +100,7 @@ export function prefixKey(p: Prefix): string {
 }
 
 /** Route changes handed to the backend at once: bounds the objects and the time one round holds. */
-const WINDOW = 8192;
+const WINDOW = 2048;
 
 // Flag bits per row.
 const LOCAL = 1; // one of the node's own prefixes
@@ -165,6 +165,8 @@ export class KernelFib implements FibSink {
   private readonly shapeKeys = new WeakMap<readonly KernelNextHop[], string>();
   private readonly localShape: number;
   private readonly localRows = new Set<number>();
+  /** Operation objects for IPv4 routes, one per place in a window, reused (see pooledOp). */
+  private readonly opPool: RouteOp[] = [];
   private readonly failed = new Map<number, number>();
   private installedCount = 0;
   private conflictedCount = 0;
@@ -507,7 +509,7 @@ export class KernelFib implements FibSink {
       const row = this.queue[this.queueHead++]!;
       this.flags[row]! &= ~DIRTY;
       const have = this.have[row]!;
-      const op = this.plan(row);
+      const op = this.plan(row, ops.length);
       if (!op) {
         this.releaseIfIdle(row);
         continue;
@@ -579,6 +581,30 @@ export class KernelFib implements FibSink {
     return this.shapes.intern(key, () => ({ type: "unicast", hops }));
   }
 
+  /**
+   * The operation for `row`'s installed view (for a removal: the view it had).
+   * IPv4 operations reuse the objects of the same slot in the window before
+   * (the backend keeps nothing once apply() resolves), so a full table costs
+   * no garbage per route.
+   */
+  private pooledOp(slot: number, kind: RouteOp["kind"], row: number): RouteOp {
+    if (!this.rows.isIpv4(row)) return { kind, route: this.installedRoute(row) };
+    let op = this.opPool[slot];
+    if (!op) {
+      const prefix: Prefix = { afi: Afi.IPv4, length: 0, address: new Uint8Array(4) };
+      op = { kind, route: this.route(prefix, "unicast", []) };
+      this.opPool[slot] = op;
+    }
+    const shape = this.shapes.get(this.have[row]!);
+    const route = op.route;
+    op.kind = kind;
+    this.rows.writeIpv4(row, route.prefix);
+    route.type = shape.type;
+    route.metric = this.metricOf(shape.type);
+    route.nextHops = shape.hops;
+    return op;
+  }
+
   private installedRoute(row: number): KernelRoute {
     const shape = this.shapes.get(this.have[row]!);
     return this.route(this.rows.prefix(row), shape.type, shape.hops);
@@ -633,7 +659,7 @@ export class KernelFib implements FibSink {
    * The installed view is updated at once; a new shape's reference is taken,
    * the previous one stays held until absorb() hears the kernel's answer.
    */
-  private plan(row: number): RouteOp | null {
+  private plan(row: number, slot: number): RouteOp | null {
     const want = this.wantedShape(row);
     if (want === PENDING) return null;
     const have = this.have[row]!;
@@ -643,9 +669,9 @@ export class KernelFib implements FibSink {
       this.setFlag(row, CONFLICTED, false);
       if (have < 0 || (flags & ADOPTED && !this.swept)) return null;
       this.clearAdopted(row);
-      const route = this.installedRoute(row);
+      const op = this.pooledOp(slot, "remove", row);
       this.setHave(row, -1, false);
-      return { kind: "remove", route };
+      return op;
     }
     if (flags & FOREIGN) {
       if (!(flags & CONFLICTED)) {
@@ -662,7 +688,7 @@ export class KernelFib implements FibSink {
     this.setFlag(row, CONFLICTED, false);
     if (have === want) return null;
     this.setHave(row, want, false);
-    return { kind: have >= 0 ? "replace" : "create", route: this.installedRoute(row) };
+    return this.pooledOp(slot, have >= 0 ? "replace" : "create", row);
   }
 
   private absorb(rows: number[], previous: number[], ops: RouteOp[], results: OpResult[]): void {
@@ -672,11 +698,8 @@ export class KernelFib implements FibSink {
       const op = ops[i]!;
       const prev = previous[i]!;
       const errno = results[i] ?? 0;
-      const release = () => {
-        if (prev >= 0) this.shapes.unref(prev);
-      };
       if (errno === 0 || (op.kind === "remove" && errno === ESRCH)) {
-        release();
+        if (prev >= 0) this.shapes.unref(prev);
         if (this.flags[row]! & FAILED) {
           this.flags[row]! &= ~FAILED;
           this.failed.delete(row);
@@ -686,7 +709,7 @@ export class KernelFib implements FibSink {
       }
       if (errno === ENOBUFS) {
         // Lost replies: only a fresh read of the table says what happened.
-        release();
+        if (prev >= 0) this.shapes.unref(prev);
         this.needScan = true;
         continue;
       }
@@ -694,7 +717,7 @@ export class KernelFib implements FibSink {
         // Someone sits at the slot: a foreign route we have not heard of yet, or ours from an
         // interrupted change. The table decides; scan() records which.
         if (this.have[row]! >= 0) this.setHave(row, -1, true);
-        release();
+        if (prev >= 0) this.shapes.unref(prev);
         this.needScan = true;
         continue;
       }

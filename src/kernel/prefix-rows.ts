@@ -83,6 +83,20 @@ export class PrefixRows {
     return this.ipv6Prefixes.get(row) ?? ipv4Prefix(this.address[row]!, this.length[row]!);
   }
 
+  isIpv4(row: number): boolean {
+    return !this.ipv6Prefixes.has(row);
+  }
+
+  /** Writes an IPv4 row's prefix into `out` (an IPv4 Prefix whose address has 4 bytes). */
+  writeIpv4(row: number, out: Prefix): void {
+    const a = this.address[row]!;
+    out.length = this.length[row]!;
+    out.address[0] = a >>> 24;
+    out.address[1] = (a >>> 16) & 255;
+    out.address[2] = (a >>> 8) & 255;
+    out.address[3] = a & 255;
+  }
+
   /** The prefix as text, for logs. */
   text(row: number): string {
     const p6 = this.ipv6Prefixes.get(row);

@@ -54,7 +54,11 @@ export type KernelEvent =
   | { kind: "overrun" };
 
 export interface RouteBackend {
-  /** Applies a batch; results are in the same order. One failure never stops the rest. */
+  /**
+   * Applies a batch; results are in the same order. One failure never stops
+   * the rest. The caller may reuse the operation objects once this resolves:
+   * keep none of them (copy what must be kept).
+   */
   apply(ops: RouteOp[]): Promise<OpResult[]>;
   /** Every route of one table (all protocols), both families. */
   dump(table: number): Promise<KernelRoute[]>;

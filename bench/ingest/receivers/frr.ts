@@ -44,6 +44,9 @@ export async function startFrr(ns: Netns, e: Endpoints, mode: ReceiverMode): Pro
   const zserv = `${dir}/zserv.api`;
   let zebra: LabProcess | undefined;
   if (mode.kernel) {
+    // zebra takes the lab's host route to the peer (proto boot) for a kernel route it will not
+    // resolve next hops over, and would leave every BGP route inactive: the connected subnet is enough.
+    await ns.ip(["route", "del", `${e.peer}/32`]);
     writeFileSync(`${dir}/zebra.conf`, "hostname bench\nlog stdout warnings\n!\n");
     // A large netlink buffer (-s), as FRR packages ship it, so a million route echoes are not lost.
     // zebra runs as frr (its vty needs the frrvty group root is not in) and writes into `dir`.

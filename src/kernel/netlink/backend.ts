@@ -6,9 +6,13 @@
 // kernel answers errors anyway; their sequence numbers say which request
 // failed. rtnetlink handles a send synchronously, so the replies are queued
 // by the time send returns and draining never waits.
+//
+// Our own changes would echo back on the event socket, one notification per
+// route: a socket filter drops them in the kernel by the request socket's
+// port id, which the kernel stamps on them (see codec dropOwnEchoes).
 import type { KernelEvent, KernelRoute, LinkState, OpResult, RouteBackend, RouteOp } from "../types";
 import {
-  dropNewRoutesOfProtocol,
+  dropOwnEchoes,
   encodeDelRoute,
   encodeDumpLinks,
   encodeDumpRoutes,
@@ -31,7 +35,10 @@ export interface NetlinkBackendOptions {
   sendsPerTick?: number;
   /** Event socket poll interval in ms (default 10). */
   monitorIntervalMs?: number;
-  /** RTM_NEWROUTE events of this protocol are dropped in the kernel (they are our own echoes). */
+  /**
+   * RTM_NEWROUTE events of this protocol, and every event caused by our own
+   * requests, are dropped in the kernel (they are our own echoes).
+   */
   quietProtocol?: number;
 }
 
@@ -222,7 +229,7 @@ export class NetlinkRouteBackend implements RouteBackend {
         filter:
           this.options.quietProtocol === undefined
             ? undefined
-            : dropNewRoutesOfProtocol(this.options.quietProtocol),
+            : dropOwnEchoes(this.requests.portId(), this.options.quietProtocol),
       });
       this.poller = setInterval(() => this.pollEvents(), this.options.monitorIntervalMs ?? 10);
       this.poller.unref();

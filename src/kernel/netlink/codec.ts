@@ -389,3 +389,26 @@ export function dropNewRoutesOfProtocol(protocol: number): Buffer {
   bpf(prog, 5, BPF_RET_K, 0, 0, 0);
   return prog;
 }
+
+/**
+ * Classic BPF for an event socket: drops every notification the kernel
+ * sends because of a request from netlink port `portId` (our own request
+ * socket: the kernel stamps a change's notifications with the requester's
+ * port), so our own additions and removals, a million of each when a full
+ * table comes or goes, never reach us; anyone else's changes to our routes
+ * (an `ip route del`) still do. As dropNewRoutesOfProtocol, RTM_NEWROUTE of
+ * `protocol` is dropped whoever made it.
+ */
+export function dropOwnEchoes(portId: number, protocol: number): Buffer {
+  const BPF_LD_W_ABS = 0x20;
+  const BPF_JEQ_K = 0x15;
+  const byProtocol = dropNewRoutesOfProtocol(protocol);
+  const prog = Buffer.alloc(2 * 8 + byProtocol.length);
+  // Loads are big-endian; nlmsg_pid is in host (little-endian) order.
+  const pidAsLoaded = Buffer.alloc(4);
+  pidAsLoaded.writeUInt32LE(portId >>> 0, 0);
+  bpf(prog, 0, BPF_LD_W_ABS, 0, 0, 12); // nlmsg_pid
+  bpf(prog, 1, BPF_JEQ_K, byProtocol.length / 8 - 1, 0, pidAsLoaded.readUInt32BE(0));
+  byProtocol.copy(prog, 16);
+  return prog;
+}

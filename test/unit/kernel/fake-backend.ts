@@ -31,6 +31,14 @@ function contains(r: KernelRoute, address: Uint8Array): boolean {
   return true;
 }
 
+function copyRoute(r: KernelRoute): KernelRoute {
+  return {
+    ...r,
+    prefix: { ...r.prefix, address: Uint8Array.from(r.prefix.address) },
+    nextHops: r.nextHops.map((h) => ({ ...h })),
+  };
+}
+
 export class FakeBackend implements RouteBackend {
   readonly routes = new Map<string, KernelRoute>();
   readonly linkTable = new Map<number, LinkState>();
@@ -51,8 +59,10 @@ export class FakeBackend implements RouteBackend {
   }
 
   async apply(ops: RouteOp[]): Promise<OpResult[]> {
-    this.ops.push(...ops);
-    return ops.map((op) => this.applyOne(op));
+    // The caller reuses its operation objects once this resolves (RouteBackend.apply): keep copies.
+    const copies = ops.map((op) => ({ kind: op.kind, route: copyRoute(op.route) }));
+    this.ops.push(...copies);
+    return copies.map((op) => this.applyOne(op));
   }
 
   private applyOne(op: RouteOp): OpResult {

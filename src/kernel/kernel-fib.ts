@@ -747,35 +747,48 @@ export class KernelFib implements FibSink {
   /** Reads the table: our routes become the installed view, others' at our metric the foreign flags. */
   private async scan(): Promise<void> {
     this.counters.scans++;
-    const routes = await this.backend.dump(this.table);
     const MINE = 1;
     const THEIRS = 2;
-    const seenRows: number[] = [];
-    const seenKinds: number[] = [];
-    const seenShapes: number[] = [];
-    const orphans: KernelRoute[] = [];
-    for (const r of routes) {
-      if (r.protocol === this.protocol) {
-        if (r.metric !== this.metricOf(r.type)) {
-          orphans.push(r);
-          continue;
-        }
-        const hops = r.nextHops;
-        seenRows.push(this.rows.rowOf(r.prefix));
-        seenKinds.push(MINE);
-        seenShapes.push(this.shapes.intern(shapeKey(r.type, hops), () => ({ type: r.type, hops })));
-      } else if (r.metric === this.metric) {
-        seenRows.push(this.rows.rowOf(r.prefix));
-        seenKinds.push(THEIRS);
-        seenShapes.push(-1);
+    // What the dump says, as numbers: a million routes are not kept as objects.
+    let seenRows = new Int32Array(1024);
+    let seenShapes = new Int32Array(1024);
+    let n = 0;
+    let orphans: KernelRoute[] = [];
+    const note = (row: number, shape: number) => {
+      if (n === seenRows.length) {
+        seenRows = grown(seenRows, n * 2, 0);
+        seenShapes = grown(seenShapes, n * 2, 0);
       }
-    }
+      seenRows[n] = row;
+      seenShapes[n] = shape;
+      n++;
+    };
+    const forget = () => {
+      for (let i = 0; i < n; i++) if (seenShapes[i]! >= 0) this.shapes.dropIfUnused(seenShapes[i]!);
+    };
+    await this.backend.dump(this.table, {
+      route: (r) => {
+        if (r.protocol === this.protocol) {
+          if (r.metric !== this.metricOf(r.type)) orphans.push(r);
+          else {
+            const hops = r.nextHops;
+            const shape = this.shapes.intern(shapeKey(r.type, hops), () => ({ type: r.type, hops }));
+            note(this.rows.rowOf(r.prefix), shape);
+          }
+        } else if (r.metric === this.metric) note(this.rows.rowOf(r.prefix), -1);
+      },
+      restart: () => {
+        forget();
+        n = 0;
+        orphans = [];
+      },
+    });
     const seen = new Uint8Array(this.rows.capacity);
-    for (let i = 0; i < seenRows.length; i++) {
+    for (let i = 0; i < n; i++) {
       const row = seenRows[i]!;
-      seen[row]! |= seenKinds[i]!;
-      if (seenKinds[i] !== MINE) continue;
       const shape = seenShapes[i]!;
+      seen[row]! |= shape >= 0 ? MINE : THEIRS;
+      if (shape < 0) continue;
       const had = this.have[row]!;
       if (had < 0) {
         this.enqueue(row);
@@ -800,8 +813,7 @@ export class KernelFib implements FibSink {
         this.enqueue(row);
       }
     }
-    for (let i = 0; i < seenShapes.length; i++)
-      if (seenShapes[i]! >= 0) this.shapes.dropIfUnused(seenShapes[i]!);
+    forget();
     this.orphans = orphans;
   }
 

@@ -12,6 +12,7 @@ import type {
   OpResult,
   RouteBackend,
   RouteOp,
+  RouteVisitor,
 } from "../../../src/kernel/types";
 
 const EEXIST = 17;
@@ -82,8 +83,8 @@ export class FakeBackend implements RouteBackend {
     return 0;
   }
 
-  async dump(table: number): Promise<KernelRoute[]> {
-    return [...this.routes.values()].filter((r) => r.table === table);
+  async dump(table: number, visitor: RouteVisitor): Promise<void> {
+    for (const r of this.routes.values()) if (r.table === table) visitor.route(r);
   }
 
   async links(): Promise<LinkState[]> {

@@ -29,6 +29,8 @@ export interface Measurement {
   kernel: boolean;
   /** Seconds from the sender's session dropping to the last route leaving the kernel (kernel runs). */
   withdrawSeconds?: number;
+  /** Peak RSS once the withdrawal is over too (kernel runs); peakRss is the peak up to all N in. */
+  peakRssWithdrawn?: number;
   updates: number;
   /** Every run's time when several were taken (the reported one is their median). */
   runs?: number[];
@@ -134,15 +136,17 @@ export async function measure(
         firstByte ??= firstByteAt(eventsFile);
         if (reached >= count && firstByte !== undefined) {
           const seconds = Number(now - firstByte) / 1e9;
+          const peak = receiverRss(receiver);
           const withdrawSeconds = kernel ? await timeWithdrawal(sender, held, capNs) : undefined;
           return {
             receiver: name,
             count,
             seconds,
             reached,
-            peakRss: receiverRss(receiver),
+            peakRss: peak,
             updates: readyMessages(eventsFile),
             kernel,
+            ...(kernel ? { peakRssWithdrawn: receiverRss(receiver) } : {}),
             ...(withdrawSeconds !== undefined ? { withdrawSeconds } : {}),
           };
         }

@@ -95,7 +95,10 @@ async function main(): Promise<void> {
         results.push({ ...m, runs: all.map((x) => x.seconds ?? Number.POSITIVE_INFINITY) });
         const t = m.seconds !== undefined ? `${m.seconds.toFixed(3)} s` : `> ${m.cappedAt} s (${m.reached})`;
         const each = all.length > 1 ? ` (runs: ${all.map((x) => x.seconds?.toFixed(3)).join(", ")})` : "";
-        const w = m.withdrawSeconds !== undefined ? `, withdrawn in ${m.withdrawSeconds.toFixed(3)} s` : "";
+        const w =
+          m.withdrawSeconds !== undefined
+            ? `, withdrawn in ${m.withdrawSeconds.toFixed(3)} s (peak RSS then ${((m.peakRssWithdrawn ?? 0) / 2 ** 20).toFixed(0)} MB)`
+            : "";
         console.log(
           `  ${r.label} at ${n} (${mode}): ${t}${each}${w}, peak RSS ${(m.peakRss / 2 ** 20).toFixed(0)} MB`,
         );

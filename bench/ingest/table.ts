@@ -44,6 +44,7 @@ export function formatTable(results: Measurement[], skipped: Skipped[]): string 
       "RSS / BIRD",
       "all withdrawn after session drop",
       "withdraw / BIRD",
+      "peak RSS incl. withdrawal",
     ],
   ];
   const sizes = [...new Set([...results.map((r) => r.count), ...skipped.map((s) => s.count)])].sort(
@@ -64,11 +65,12 @@ export function formatTable(results: Measurement[], skipped: Skipped[]): string 
           ratio(m.peakRss, bird?.peakRss),
           withdrawText(m),
           ratio(m.withdrawSeconds, bird?.withdrawSeconds),
+          m.peakRssWithdrawn === undefined ? "-" : `${Math.round(m.peakRssWithdrawn / MB)} MB`,
         ]);
       }
       for (const s of skipped.filter((x) => x.count === n && x.kernel === kernel)) {
         rows.push([s.receiver, n.toLocaleString("en-US"), modeText(kernel), `skipped: ${s.why}`]);
-        rows[rows.length - 1]!.push(...Array(5).fill("-"));
+        rows[rows.length - 1]!.push(...Array(6).fill("-"));
       }
     }
   }

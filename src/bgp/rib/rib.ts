@@ -148,10 +148,8 @@ export class Rib {
         continue;
       }
       this.sweepStale(peer, afi);
-      const keys = table.keyList();
-      table.each((_k, attr) => this.store.unref(attr));
-      table.clear();
-      for (const key of keys) this.recompute(afi, key);
+      const keys = table.takeAll((attr) => this.store.unref(attr));
+      for (let i = 0; i < keys.length; i++) this.recompute(afi, keys[i]!);
     }
     peer.warned.clear();
   }
@@ -161,10 +159,8 @@ export class Rib {
     const stale = peer.staleTable(afi);
     if (!stale) return 0;
     peer.stale[afi - 1] = undefined;
-    const keys = stale.keyList();
-    stale.each((_k, attr) => this.store.unref(attr));
-    stale.clear();
-    for (const key of keys) this.recompute(afi, key);
+    const keys = stale.takeAll((attr) => this.store.unref(attr));
+    for (let i = 0; i < keys.length; i++) this.recompute(afi, keys[i]!);
     return keys.length;
   }
 

@@ -158,8 +158,13 @@ export class RowTable implements KeyTable {
       if (v < 0) return;
       onValue(v);
       rows[i] = row;
-      if (typeof key === "number") (numbers ??= new Float64Array(n))[i] = key;
-      else (strings ??= [])[i] = key;
+      if (typeof key === "number") {
+        numbers ??= new Float64Array(n);
+        numbers[i] = key;
+      } else {
+        strings ??= [];
+        strings[i] = key;
+      }
       i++;
     });
     const keys: ArrayLike<PrefixKey> = numbers ?? strings ?? [];

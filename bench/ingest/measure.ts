@@ -1,13 +1,17 @@
 // One measurement: a fresh lab (sender and receiver namespaces joined by a
 // veth), the receiver started and idle, then the sender process; the clock
 // runs from the sender's first UPDATE byte to the first poll that finds all
-// N prefixes in the receiver. Everything is torn down even on failure.
+// N prefixes in the receiver: in its RIB, or with the kernel on, in the
+// kernel's main table of its namespace (counted by the kernel itself, from
+// /proc/PID/net/fib_triestat). With the kernel on, the sender is then killed
+// and a second clock runs until every route has left the kernel again (the
+// session drop a peer going down means). Everything is torn down even on failure.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Lab } from "../../test/lab/netns";
 import { addressPair, pairTopology } from "../../test/lab/topology";
 import { sleep } from "../../test/lab/wait";
-import type { ReceiverFactory } from "./receivers/types";
+import type { Receiver, ReceiverFactory } from "./receivers/types";
 import type { SenderEvent, SenderOptions } from "./sender";
 
 export interface Measurement {
@@ -19,8 +23,14 @@ export interface Measurement {
   cappedAt?: number;
   /** Prefixes counted at the end (below `count` when capped). */
   reached: number;
-  /** Peak resident set (VmHWM) in bytes. */
+  /** Peak resident set (VmHWM) in bytes, all of the receiver's processes together. */
   peakRss: number;
+  /** Routes went into the kernel (the time is wire to kernel). */
+  kernel: boolean;
+  /** Seconds from the sender's session dropping to the last route leaving the kernel (kernel runs). */
+  withdrawSeconds?: number;
+  /** Peak RSS once the withdrawal is over too (kernel runs); peakRss is the peak up to all N in. */
+  peakRssWithdrawn?: number;
   updates: number;
   /** Every run's time when several were taken (the reported one is their median). */
   runs?: number[];
@@ -50,23 +60,38 @@ export function peakRss(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+function receiverRss(r: Receiver): number {
+  return r.pids.reduce((sum, pid) => sum + peakRss(pid), 0);
+}
+
+/**
+ * Prefixes in the main table of `pid`'s network namespace, as the kernel's
+ * FIB trie counts them: one small read, however many routes there are.
+ */
+export function kernelPrefixes(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/net/fib_triestat`, "utf8");
+  const main = text.indexOf("Main:");
+  const m = /Prefixes:\s+(\d+)/.exec(text.slice(main));
+  if (main < 0 || !m) throw new Error("no main table in fib_triestat");
+  return Number(m[1]);
+}
+
 export async function measure(
   name: string,
   start: ReceiverFactory,
   count: number,
   capSeconds: number,
+  kernel: boolean,
 ): Promise<Measurement> {
   const lab = Lab.create();
   try {
     const pair = addressPair(0, "ipv4");
     const topo = await pairTopology(lab, "snd", "rcv", [pair]);
-    const receiver = await start(topo.right, {
-      local: pair.right,
-      asn: RECEIVER_ASN,
-      routerId: pair.right,
-      peer: pair.left,
-      peerAsn: SENDER_ASN,
-    });
+    const receiver = await start(
+      topo.right,
+      { local: pair.right, asn: RECEIVER_ASN, routerId: pair.right, peer: pair.left, peerAsn: SENDER_ASN },
+      { kernel },
+    );
     try {
       const eventsFile = lab.path("sender-events.jsonl");
       const options: SenderOptions = {
@@ -95,22 +120,34 @@ export async function measure(
         if (Date.now() > setupDeadline) throw new Error(`${name}: session did not come up within 120 s`);
         await sleep(20);
       }
+      // The routes the namespace holds before (the link's own subnet): not the receiver's.
+      const baseline = kernel ? kernelPrefixes(receiver.pid) : 0;
+      const held = kernel
+        ? () => Promise.resolve(kernelPrefixes(receiver.pid) - baseline)
+        : () => receiver.count();
+      const pollMs = kernel ? 2 : receiver.pollMs;
       sender.signal("SIGUSR1");
       let firstByte: bigint | undefined;
       const capNs = BigInt(Math.round(capSeconds * 1e9));
       let reached = 0;
       for (;;) {
-        reached = await receiver.count();
+        reached = await held();
         const now = process.hrtime.bigint();
         firstByte ??= firstByteAt(eventsFile);
         if (reached >= count && firstByte !== undefined) {
+          const seconds = Number(now - firstByte) / 1e9;
+          const peak = receiverRss(receiver);
+          const withdrawSeconds = kernel ? await timeWithdrawal(sender, held, capNs) : undefined;
           return {
             receiver: name,
             count,
-            seconds: Number(now - firstByte) / 1e9,
+            seconds,
             reached,
-            peakRss: peakRss(receiver.pid),
+            peakRss: peak,
             updates: readyMessages(eventsFile),
+            kernel,
+            ...(kernel ? { peakRssWithdrawn: receiverRss(receiver) } : {}),
+            ...(withdrawSeconds !== undefined ? { withdrawSeconds } : {}),
           };
         }
         if (now - (firstByte ?? now) > capNs) {
@@ -119,13 +156,14 @@ export async function measure(
             count,
             cappedAt: capSeconds,
             reached,
-            peakRss: peakRss(receiver.pid),
+            peakRss: receiverRss(receiver),
             updates: readyMessages(eventsFile),
+            kernel,
           };
         }
         const why = problem();
         if (why) throw new Error(`${name}: failed after ${reached} prefixes: ${why}`);
-        await sleep(receiver.pollMs);
+        await sleep(pollMs);
       }
     } finally {
       await receiver.close();
@@ -135,6 +173,26 @@ export async function measure(
     throw new Error(`${(e as Error).message}\n${logs}`);
   } finally {
     await lab.teardown();
+  }
+}
+
+/**
+ * Kills the sender (its TCP session ends, as when a peer goes away) and times
+ * until none of its routes is left in the kernel; undefined past the cap.
+ */
+async function timeWithdrawal(
+  sender: { signal(sig: NodeJS.Signals): void },
+  held: () => Promise<number>,
+  capNs: bigint,
+): Promise<number | undefined> {
+  const t0 = process.hrtime.bigint();
+  sender.signal("SIGKILL");
+  for (;;) {
+    const left = await held();
+    const now = process.hrtime.bigint();
+    if (left <= 0) return Number(now - t0) / 1e9;
+    if (now - t0 > capNs) return undefined;
+    await sleep(2);
   }
 }
 

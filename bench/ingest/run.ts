@@ -1,14 +1,19 @@
 // bench/ingest: how fast each receiver takes in N IPv4 /24 prefixes from a
 // sender that is never the bottleneck, and its peak RSS, with ratios to BIRD.
+// Two rows per receiver and size: "kernel", as deployed (wire to all N routes
+// in the kernel: flatroute's kernel FIB, BIRD's kernel protocol, FRR's zebra;
+// then the time for all of them to leave it once the sender's session drops),
+// and "RIB only" (kernel install off, wire to all N in the RIB).
 //
 //   node dist/bench/ingest/run.js [--sizes=100000,1000000] [--receivers=bird,flatroute,frr,gobgp]
-//                                 [--runs=3] [--cap=120] [--gobgp-cap=30] [--json=FILE]
+//                                 [--modes=kernel,rib] [--runs=3] [--cap=120] [--gobgp-cap=30] [--json=FILE]
 //
 // Each receiver that finishes within 10 s is measured --runs times and the
 // median run is reported (the machine is shared; single runs are noisy).
 // Receivers run one at a time (the machine has 2 cores). GoBGP needs minutes
 // and 1.7 GB for 1,000,000 prefixes, so from 1,000,000 up it is capped at
-// --gobgp-cap seconds (0 skips it) and printed as "> X s".
+// --gobgp-cap seconds (0 skips it) and printed as "> X s". GoBGP installs
+// nothing in the kernel itself (kube-router does that), so it has no kernel row.
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { type Measurement, measure } from "./measure";
@@ -49,7 +54,9 @@ async function main(): Promise<void> {
   const runs = Math.max(1, Number(option("runs", "3")));
   const gobgpCap = Number(option("gobgp-cap", "30"));
   const jsonFile = option("json", "");
+  const modes = option("modes", "kernel,rib").split(",");
   for (const n of names) if (!RECEIVERS[n]) throw new Error(`unknown receiver ${n}`);
+  for (const m of modes) if (m !== "kernel" && m !== "rib") throw new Error(`unknown mode ${m}`);
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error("--sizes takes positive integers");
 
   const cpu = cpus()[0]?.model ?? "unknown CPU";
@@ -62,25 +69,40 @@ async function main(): Promise<void> {
   const results: Measurement[] = [];
   const skipped: Skipped[] = [];
   for (const n of sizes) {
-    for (const name of names) {
-      const r = RECEIVERS[name]!;
-      const limit = name === "gobgp" && n >= 1_000_000 ? gobgpCap : cap;
-      if (limit <= 0) {
-        skipped.push({ receiver: r.label, count: n, why: "GoBGP takes minutes at this size (--gobgp-cap)" });
-        console.log(`  ${r.label} at ${n}: skipped`);
-        continue;
+    for (const mode of modes) {
+      const kernel = mode === "kernel";
+      for (const name of names) {
+        const r = RECEIVERS[name]!;
+        if (kernel && name === "gobgp") continue;
+        const limit = name === "gobgp" && n >= 1_000_000 ? gobgpCap : cap;
+        if (limit <= 0) {
+          skipped.push({
+            receiver: r.label,
+            count: n,
+            kernel,
+            why: "GoBGP takes minutes at this size (--gobgp-cap)",
+          });
+          console.log(`  ${r.label} at ${n}: skipped`);
+          continue;
+        }
+        const all: Measurement[] = [];
+        for (let i = 0; i < runs; i++) {
+          const m = await measure(r.label, r.start, n, limit, kernel);
+          all.push(m);
+          if (m.seconds === undefined || m.seconds > REPEAT_UNDER_S) break;
+        }
+        const m = median(all);
+        results.push({ ...m, runs: all.map((x) => x.seconds ?? Number.POSITIVE_INFINITY) });
+        const t = m.seconds !== undefined ? `${m.seconds.toFixed(3)} s` : `> ${m.cappedAt} s (${m.reached})`;
+        const each = all.length > 1 ? ` (runs: ${all.map((x) => x.seconds?.toFixed(3)).join(", ")})` : "";
+        const w =
+          m.withdrawSeconds !== undefined
+            ? `, withdrawn in ${m.withdrawSeconds.toFixed(3)} s (peak RSS then ${((m.peakRssWithdrawn ?? 0) / 2 ** 20).toFixed(0)} MB)`
+            : "";
+        console.log(
+          `  ${r.label} at ${n} (${mode}): ${t}${each}${w}, peak RSS ${(m.peakRss / 2 ** 20).toFixed(0)} MB`,
+        );
       }
-      const all: Measurement[] = [];
-      for (let i = 0; i < runs; i++) {
-        const m = await measure(r.label, r.start, n, limit);
-        all.push(m);
-        if (m.seconds === undefined || m.seconds > REPEAT_UNDER_S) break;
-      }
-      const m = median(all);
-      results.push({ ...m, runs: all.map((x) => x.seconds ?? Number.POSITIVE_INFINITY) });
-      const t = m.seconds !== undefined ? `${m.seconds.toFixed(3)} s` : `> ${m.cappedAt} s (${m.reached})`;
-      const each = all.length > 1 ? ` (runs: ${all.map((x) => x.seconds?.toFixed(3)).join(", ")})` : "";
-      console.log(`  ${r.label} at ${n}: ${t}${each}, peak RSS ${(m.peakRss / 2 ** 20).toFixed(0)} MB`);
     }
   }
   console.log("");

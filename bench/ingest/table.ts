@@ -17,29 +17,61 @@ function ratio(value: number | undefined, base: number | undefined): string {
 export interface Skipped {
   receiver: string;
   count: number;
+  kernel: boolean;
   why: string;
 }
 
+function modeText(kernel: boolean): string {
+  return kernel ? "wire to kernel" : "RIB only (kernel off)";
+}
+
+function withdrawText(m: Measurement): string {
+  if (!m.kernel) return "-";
+  return m.withdrawSeconds === undefined
+    ? "> cap"
+    : `${m.withdrawSeconds.toFixed(m.withdrawSeconds < 10 ? 3 : 1)} s`;
+}
+
 export function formatTable(results: Measurement[], skipped: Skipped[]): string {
-  const rows: string[][] = [["receiver", "prefixes", "time", "time / BIRD", "peak RSS", "RSS / BIRD"]];
+  const rows: string[][] = [
+    [
+      "receiver",
+      "prefixes",
+      "measured",
+      "time",
+      "time / BIRD",
+      "peak RSS",
+      "RSS / BIRD",
+      "all withdrawn after session drop",
+      "withdraw / BIRD",
+      "peak RSS incl. withdrawal",
+    ],
+  ];
   const sizes = [...new Set([...results.map((r) => r.count), ...skipped.map((s) => s.count)])].sort(
     (a, b) => a - b,
   );
   for (const n of sizes) {
-    const bird = results.find((r) => r.count === n && r.receiver === "BIRD");
-    for (const m of results.filter((r) => r.count === n)) {
-      const t = m.seconds ?? m.cappedAt;
-      rows.push([
-        m.receiver,
-        n.toLocaleString("en-US"),
-        timeText(m),
-        (m.seconds === undefined ? ">" : "") + ratio(t, bird?.seconds),
-        `${Math.round(m.peakRss / MB)} MB`,
-        ratio(m.peakRss, bird?.peakRss),
-      ]);
-    }
-    for (const s of skipped.filter((x) => x.count === n)) {
-      rows.push([s.receiver, n.toLocaleString("en-US"), `skipped: ${s.why}`, "-", "-", "-"]);
+    for (const kernel of [true, false]) {
+      const bird = results.find((r) => r.count === n && r.kernel === kernel && r.receiver === "BIRD");
+      for (const m of results.filter((r) => r.count === n && r.kernel === kernel)) {
+        const t = m.seconds ?? m.cappedAt;
+        rows.push([
+          m.receiver,
+          n.toLocaleString("en-US"),
+          modeText(kernel),
+          timeText(m),
+          (m.seconds === undefined ? ">" : "") + ratio(t, bird?.seconds),
+          `${Math.round(m.peakRss / MB)} MB`,
+          ratio(m.peakRss, bird?.peakRss),
+          withdrawText(m),
+          ratio(m.withdrawSeconds, bird?.withdrawSeconds),
+          m.peakRssWithdrawn === undefined ? "-" : `${Math.round(m.peakRssWithdrawn / MB)} MB`,
+        ]);
+      }
+      for (const s of skipped.filter((x) => x.count === n && x.kernel === kernel)) {
+        rows.push([s.receiver, n.toLocaleString("en-US"), modeText(kernel), `skipped: ${s.why}`]);
+        rows[rows.length - 1]!.push(...Array(6).fill("-"));
+      }
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

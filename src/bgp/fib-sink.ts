@@ -21,6 +21,13 @@ export interface FibRoute {
 export interface FibSink {
   /** A prefix's chosen paths changed (or it lost its last path: nextHops empty). */
   update(route: FibRoute): void;
+  /**
+   * update() for an IPv4 prefix given as numbers (`address` a 32-bit value,
+   * host bits clear), so a million routes cost no prefix objects. The RIB
+   * passes one `nextHops` array for every prefix of a run with the same
+   * paths; the sink may keep it and must not change it.
+   */
+  updateIpv4(address: number, length: number, nextHops: readonly FibNextHop[]): void;
   /** Every peer has sent End-of-RIB (or the startup timer ran out): stale kernel routes may be swept. */
   converged(): void;
   /** Prefixes this node originates (its Pod CIDRs): installed as blackhole/unreachable routes. */

@@ -43,7 +43,7 @@ export interface WarmUpOptions {
   rounds?: number;
 }
 
-const DISCARD_FIB: FibSink = { update() {}, converged() {}, setLocalPrefixes() {} };
+const DISCARD_FIB: FibSink = { update() {}, updateIpv4() {}, converged() {}, setLocalPrefixes() {} };
 
 function syntheticTable(count: number): Uint8Array[] {
   const attrs: PathAttributes = {

@@ -3,15 +3,31 @@
 // installed, who else sits at our slot) and turns their differences into
 // batched backend operations. The backend is the only thing that knows the OS.
 //
+// A node may hold a million routes, so the views are kept compactly: a prefix
+// is a row (PrefixRows), and each view is a number in a typed array per row:
+// the interned next-hop set the RIB wants, the interned kernel route shape we
+// installed (type and resolved next hops), and flag bits. Prefix objects and
+// text exist only while an operation is in flight or a line is logged.
+//
 // Ownership: a slot is (table, prefix, metric). We only create where nothing
 // sits (NLM_F_EXCL), only replace or delete routes of our protocol, and give
 // way to anyone else who takes a slot.
 import { constants as osConstants } from "node:os";
-import type { Prefix } from "../bgp/codec/types";
+import { Afi, type Prefix } from "../bgp/codec/types";
 import type { FibNextHop, FibRoute, FibSink } from "../bgp/fib-sink";
 import { formatPrefix } from "../bgp/prefix";
-import { gatewayKey, NextHopResolver, sameHop, sameHops } from "./resolver";
-import type { KernelEvent, KernelNextHop, KernelRoute, OpResult, RouteBackend, RouteOp } from "./types";
+import { Interner } from "./interner";
+import { PrefixRows } from "./prefix-rows";
+import { gatewayKey, NextHopResolver, sameHop } from "./resolver";
+import type {
+  KernelEvent,
+  KernelNextHop,
+  KernelRoute,
+  OpResult,
+  RouteBackend,
+  RouteOp,
+  RouteType,
+} from "./types";
 
 const ESRCH = 3;
 const EEXIST = 17;
@@ -83,10 +99,50 @@ export function prefixKey(p: Prefix): string {
   return a.length === 4 ? `${a[0]}.${a[1]}.${a[2]}.${a[3]}/${p.length}` : formatPrefix(p);
 }
 
-interface Planned {
-  key: string;
-  op: RouteOp;
-  previous: KernelRoute | undefined;
+/** Route changes handed to the backend at once: bounds the objects and the time one round holds. */
+const WINDOW = 2048;
+
+// Flag bits per row.
+const LOCAL = 1; // one of the node's own prefixes
+const ADOPTED = 2; // ours from a previous run, not yet confirmed by the RIB
+const FOREIGN = 4; // another protocol holds our slot
+const CONFLICTED = 8; // wanted, but FOREIGN: counted and logged once
+const UNRESOLVED = 16; // wanted, but no next hop resolves
+const DIRTY = 32; // queued for planning
+const FAILED = 64; // the last change failed (errno in `failed`): retried at the next scan
+
+// wantedShape's answers besides a shape number.
+const NONE = -1;
+const PENDING = -2;
+
+/** Next hops as the RIB chose them, shared by every prefix with the same set. */
+interface HopSet {
+  hops: readonly FibNextHop[];
+  gateways: string[];
+}
+
+/** A route's kernel form apart from its prefix: what we installed, shared by every prefix alike. */
+interface Shape {
+  type: RouteType;
+  hops: KernelNextHop[];
+}
+
+function hopText(h: KernelNextHop): string {
+  let g = "";
+  if (h.gateway) for (const b of h.gateway) g += b.toString(16).padStart(2, "0");
+  return `${h.ifindex}/${g}`;
+}
+
+/** Equal for the same type and next hops in any order (the kernel may list ECMP paths in another order). */
+function shapeKey(type: RouteType, hops: readonly KernelNextHop[]): string {
+  if (hops.length === 1) return `${type}|${hopText(hops[0]!)}`;
+  return `${type}|${hops.map(hopText).sort().join(",")}`;
+}
+
+function hopSetKey(hops: readonly FibNextHop[]): string {
+  let k = "";
+  for (const h of hops) k += `${gatewayKey(h)} ${h.peer}\n`;
+  return k;
 }
 
 export class KernelFib implements FibSink {
@@ -97,19 +153,31 @@ export class KernelFib implements FibSink {
   private readonly backend: RouteBackend;
   private readonly log: FibLog;
   private readonly resolver: NextHopResolver;
-  private readonly learned = new Map<string, { prefix: Prefix; hops: FibNextHop[] }>();
-  private readonly local = new Map<string, Prefix>();
-  private readonly gatewayUsers = new Map<string, Set<string>>();
-  private installed = new Map<string, KernelRoute>();
+  private readonly rows = new PrefixRows();
+  /** Per row: the HopSet the RIB wants (-1: none), the Shape we installed (-1: none), flag bits. */
+  private want = new Int32Array(16).fill(-1);
+  private have = new Int32Array(16).fill(-1);
+  private flags = new Uint8Array(16);
+  private readonly hopSets = new Interner<HopSet>();
+  private readonly shapes = new Interner<Shape>();
+  /** Content keys of arrays seen before: the RIB passes one array for a whole run of prefixes. */
+  private readonly hopSetKeys = new WeakMap<readonly FibNextHop[], string>();
+  private readonly shapeKeys = new WeakMap<readonly KernelNextHop[], string>();
+  private readonly localShape: number;
+  private readonly localRows = new Set<number>();
+  /** Operation objects for IPv4 routes, one per place in a window, reused (see pooledOp). */
+  private readonly opPool: RouteOp[] = [];
+  private readonly failed = new Map<number, number>();
+  private installedCount = 0;
+  private conflictedCount = 0;
+  private unresolvedCount = 0;
+  private adoptedCount = 0;
+  /** Rows waiting to be planned, first in first out (DIRTY marks them, so each is queued once). */
+  private queue = new Int32Array(1024);
+  private queueHead = 0;
+  private queueTail = 0;
   /** Our protocol at another metric (an older config): removed with the stale routes. */
   private orphans: KernelRoute[] = [];
-  /** Routes from a previous run not yet confirmed by the RIB: kept until the sweep. */
-  private readonly adopted = new Set<string>();
-  private foreign = new Set<string>();
-  private readonly conflicted = new Set<string>();
-  private readonly unresolved = new Set<string>();
-  private readonly failed = new Map<string, number>();
-  private dirty = new Set<string>();
   private readonly unresolvedGateways = new Map<string, FibNextHop>();
   private swept = false;
   private needScan = false;
@@ -135,6 +203,16 @@ export class KernelFib implements FibSink {
       lookup: (a) => this.backend.lookup(a),
       protocol: this.protocol,
     });
+    const localType = options.localRouteType ?? "blackhole";
+    this.localShape = this.shapes.intern(shapeKey(localType, []), () => ({ type: localType, hops: [] }));
+    this.shapes.ref(this.localShape); // held for good
+    this.rows.onGrow = (capacity) => {
+      this.want = grown(this.want, capacity, -1);
+      this.have = grown(this.have, capacity, -1);
+      const flags = new Uint8Array(capacity);
+      flags.set(this.flags);
+      this.flags = flags;
+    };
   }
 
   /** Reads links and the table (adopting our routes from a previous run), then follows kernel events. */
@@ -152,8 +230,8 @@ export class KernelFib implements FibSink {
       fib.running = false;
     }
     for (const e of early.splice(0)) fib.onEvent(e);
-    if (fib.installed.size + fib.orphans.length > 0)
-      fib.log.info(`kernel: adopted ${fib.installed.size + fib.orphans.length} routes from a previous run`);
+    if (fib.installedCount + fib.orphans.length > 0)
+      fib.log.info(`kernel: adopted ${fib.installedCount + fib.orphans.length} routes from a previous run`);
     const stale = setTimeout(() => {
       if (!fib.swept) fib.log.info("kernel: stale-route timer expired before convergence; sweeping");
       fib.converged();
@@ -177,64 +255,104 @@ export class KernelFib implements FibSink {
   // ---- FibSink ------------------------------------------------------------
 
   update(route: FibRoute): void {
-    const key = prefixKey(route.prefix);
-    const old = this.learned.get(key);
-    if (old) for (const h of old.hops) this.gatewayUsers.get(gatewayKey(h))?.delete(key);
-    if (route.nextHops.length === 0) this.learned.delete(key);
-    else {
-      this.learned.set(key, { prefix: route.prefix, hops: route.nextHops });
-      for (const h of route.nextHops) {
-        const g = gatewayKey(h);
-        let users = this.gatewayUsers.get(g);
-        if (!users) {
-          users = new Set();
-          this.gatewayUsers.set(g, users);
-        }
-        users.add(key);
-        if (this.resolver.cached(h) === undefined) this.unresolvedGateways.set(g, h);
-      }
-    }
-    this.adopted.delete(key);
-    this.failed.delete(key);
-    this.markDirty(key);
+    const row = route.nextHops.length ? this.rows.rowOf(route.prefix) : this.rows.find(route.prefix);
+    if (row >= 0) this.setWanted(row, route.nextHops);
+  }
+
+  updateIpv4(address: number, length: number, nextHops: readonly FibNextHop[]): void {
+    const row = nextHops.length
+      ? this.rows.ipv4Row(address, length)
+      : this.rows.findIpv4(address >>> 0, length);
+    if (row >= 0) this.setWanted(row, nextHops);
   }
 
   converged(): void {
     if (this.swept) return;
     this.swept = true;
-    for (const key of this.adopted) this.dirty.add(key);
-    this.adopted.clear();
+    if (this.adoptedCount > 0) {
+      for (let row = 0; row < this.rows.end; row++) {
+        if (this.flags[row]! & ADOPTED) {
+          this.flags[row]! &= ~ADOPTED;
+          this.enqueue(row);
+        }
+      }
+      this.adoptedCount = 0;
+    }
     this.schedule();
   }
 
   setLocalPrefixes(prefixes: Prefix[]): void {
-    const next = new Map(prefixes.map((p) => [prefixKey(p), p] as const));
-    for (const key of this.local.keys()) if (!next.has(key)) this.markDirty(key);
-    for (const key of next.keys()) {
-      if (!this.local.has(key)) this.markDirty(key);
-      this.adopted.delete(key);
+    const next = new Set(prefixes.map((p) => this.rows.rowOf(p)));
+    for (const row of this.localRows) {
+      if (next.has(row)) continue;
+      this.flags[row]! &= ~LOCAL;
+      this.markDirty(row);
     }
-    this.local.clear();
-    for (const [k, p] of next) this.local.set(k, p);
+    for (const row of next) {
+      if (!this.localRows.has(row)) {
+        this.flags[row]! |= LOCAL;
+        this.markDirty(row);
+      }
+      this.clearAdopted(row);
+    }
+    this.localRows.clear();
+    for (const row of next) this.localRows.add(row);
+  }
+
+  private setWanted(row: number, hops: readonly FibNextHop[]): void {
+    const old = this.want[row]!;
+    const id = hops.length === 0 ? -1 : this.hopSetId(hops);
+    if (id >= 0) this.hopSets.ref(id);
+    if (old >= 0) this.hopSets.unref(old);
+    this.want[row] = id;
+    this.clearAdopted(row);
+    if (this.flags[row]! & FAILED) {
+      this.flags[row]! &= ~FAILED;
+      this.failed.delete(row);
+    }
+    this.markDirty(row);
+  }
+
+  private hopSetId(hops: readonly FibNextHop[]): number {
+    let key = this.hopSetKeys.get(hops);
+    if (key === undefined) {
+      key = hopSetKey(hops);
+      this.hopSetKeys.set(hops, key);
+    }
+    return this.hopSets.intern(key, () => {
+      for (const h of hops)
+        if (this.resolver.cached(h) === undefined) this.unresolvedGateways.set(gatewayKey(h), h);
+      return { hops, gateways: hops.map(gatewayKey) };
+    });
+  }
+
+  private clearAdopted(row: number): void {
+    if (this.flags[row]! & ADOPTED) {
+      this.flags[row]! &= ~ADOPTED;
+      this.adoptedCount--;
+    }
   }
 
   // ---- control ------------------------------------------------------------
 
   stats(): KernelFibStats {
     return {
-      installed: this.installed.size,
+      installed: this.installedCount,
       errors: this.counters.errors,
-      conflicts: this.conflicted.size,
+      conflicts: this.conflictedCount,
       conflictsTotal: this.counters.conflictsTotal,
       repairs: this.counters.repairs,
-      unresolved: this.unresolved.size,
+      unresolved: this.unresolvedCount,
       scans: this.counters.scans,
     };
   }
 
   /** Our routes as we believe the kernel holds them. */
   routes(): KernelRoute[] {
-    return [...this.installed.values()];
+    const out: KernelRoute[] = [];
+    for (let row = 0; row < this.rows.end; row++)
+      if (this.have[row]! >= 0) out.push(this.installedRoute(row));
+    return out;
   }
 
   /** Resolves once every change made so far has been applied (or has failed). */
@@ -253,31 +371,40 @@ export class KernelFib implements FibSink {
     while (this.running) await new Promise<void>((r) => this.idleWaiters.push(r));
     const keep = opts.keepRoutes ?? this.options.gracefulRestart ?? false;
     if (!keep) {
-      const ops: RouteOp[] = [...this.installed.values(), ...this.orphans].map((route) => ({
-        kind: "remove",
-        route,
-      }));
+      let failed = 0;
       try {
-        const results = await this.backend.apply(ops);
-        const failed = results.filter((e) => e !== 0 && e !== ESRCH).length;
+        let ops: RouteOp[] = this.orphans.map((route) => ({ kind: "remove", route }));
+        for (let row = 0; row <= this.rows.end; row++) {
+          if (ops.length === WINDOW || (row === this.rows.end && ops.length)) {
+            const results = await this.backend.apply(ops);
+            failed += results.filter((e) => e !== 0 && e !== ESRCH).length;
+            ops = [];
+          }
+          if (row < this.rows.end && this.have[row]! >= 0)
+            ops.push({ kind: "remove", route: this.installedRoute(row) });
+        }
         if (failed) this.log.warn(`kernel: ${failed} routes could not be removed on shutdown`);
       } catch (e) {
         this.log.warn(`kernel: removing routes on shutdown failed: ${(e as Error).message}`);
       }
-      this.installed.clear();
-    } else if (this.installed.size) {
-      this.log.info(`kernel: leaving ${this.installed.size} routes in place (graceful restart)`);
+      for (let row = 0; row < this.rows.end; row++) if (this.have[row]! >= 0) this.setHave(row, -1, true);
+    } else if (this.installedCount) {
+      this.log.info(`kernel: leaving ${this.installedCount} routes in place (graceful restart)`);
     }
     this.backend.close();
   }
 
   // ---- scheduling ---------------------------------------------------------
 
+  private get dirtyCount(): number {
+    return this.queueTail - this.queueHead;
+  }
+
   private busy(): boolean {
     return (
       this.running ||
       this.scheduled ||
-      this.dirty.size > 0 ||
+      this.dirtyCount > 0 ||
       this.unresolvedGateways.size > 0 ||
       this.needScan ||
       this.needRefresh ||
@@ -285,8 +412,26 @@ export class KernelFib implements FibSink {
     );
   }
 
-  private markDirty(key: string): void {
-    this.dirty.add(key);
+  /** Queues `row` for planning without waking the loop (kernel events wait for their burst to settle). */
+  private enqueue(row: number): void {
+    if (this.flags[row]! & DIRTY) return;
+    this.flags[row]! |= DIRTY;
+    if (this.queueTail === this.queue.length) {
+      if (this.queueHead > this.queue.length >> 1) {
+        this.queue.copyWithin(0, this.queueHead, this.queueTail);
+      } else {
+        const q = new Int32Array(this.queue.length * 2);
+        q.set(this.queue.subarray(this.queueHead, this.queueTail));
+        this.queue = q;
+      }
+      this.queueTail -= this.queueHead;
+      this.queueHead = 0;
+    }
+    this.queue[this.queueTail++] = row;
+  }
+
+  private markDirty(row: number): void {
+    this.enqueue(row);
     this.schedule();
   }
 
@@ -314,7 +459,7 @@ export class KernelFib implements FibSink {
     try {
       while (
         !this.stopped &&
-        (this.dirty.size || this.unresolvedGateways.size || this.needScan || this.needRefresh)
+        (this.dirtyCount || this.unresolvedGateways.size || this.needScan || this.needRefresh)
       ) {
         await this.round();
       }
@@ -333,71 +478,136 @@ export class KernelFib implements FibSink {
     if (this.unresolvedGateways.size) {
       const hops = [...this.unresolvedGateways.values()];
       this.unresolvedGateways.clear();
-      for (const h of hops) {
-        await this.resolver.resolve(h);
-        this.touchUsers(gatewayKey(h));
-      }
+      for (const h of hops) await this.resolver.resolve(h);
+      this.touchUsers(new Set(hops.map(gatewayKey)));
     }
     if (this.needRefresh) {
       this.needRefresh = false;
-      for (const g of await this.resolver.refresh()) this.touchUsers(g);
+      this.touchUsers(await this.resolver.refresh());
     }
     if (this.needScan) {
       this.needScan = false;
       await this.scan();
+    }
+    if (this.retryFailed) {
+      this.retryFailed = false;
+      for (const row of this.failed.keys()) {
+        this.flags[row]! &= ~FAILED;
+        this.enqueue(row);
+      }
+      this.failed.clear();
     }
     if (this.swept && this.orphans.length) {
       const orphans = this.orphans;
       this.orphans = [];
       await this.backend.apply(orphans.map((route) => ({ kind: "remove", route })));
     }
-    const keys = this.dirty;
-    this.dirty = new Set();
-    const retry = this.retryFailed;
-    this.retryFailed = false;
-    const planned: Planned[] = [];
-    for (const key of keys) {
-      if (!retry && this.failed.has(key)) continue;
-      const p = this.plan(key);
-      if (p) planned.push(p);
+    const rows: number[] = [];
+    const previous: number[] = [];
+    const ops: RouteOp[] = [];
+    while (ops.length < WINDOW && this.queueHead < this.queueTail) {
+      const row = this.queue[this.queueHead++]!;
+      this.flags[row]! &= ~DIRTY;
+      const have = this.have[row]!;
+      const op = this.plan(row, ops.length);
+      if (!op) {
+        this.releaseIfIdle(row);
+        continue;
+      }
+      rows.push(row);
+      previous.push(have);
+      ops.push(op);
     }
-    if (planned.length === 0) return;
-    const results = await this.backend.apply(planned.map((p) => p.op));
-    this.absorb(planned, results);
+    if (this.queueHead === this.queueTail) this.queueHead = this.queueTail = 0;
+    if (ops.length === 0) return;
+    const results = await this.backend.apply(ops);
+    this.absorb(rows, previous, ops, results);
   }
 
-  private touchUsers(gateway: string): void {
-    for (const key of this.gatewayUsers.get(gateway) ?? []) {
-      this.failed.delete(key);
-      this.dirty.add(key);
+  /** Queues every prefix that wants a path through one of `gateways` (their resolution changed). */
+  private touchUsers(gateways: Set<string>): void {
+    if (gateways.size === 0) return;
+    const sets = new Set<number>();
+    for (const [id, set] of this.hopSets.entries())
+      if (set.gateways.some((g) => gateways.has(g))) sets.add(id);
+    if (sets.size === 0) return;
+    for (let row = 0; row < this.rows.end; row++) {
+      const w = this.want[row]!;
+      if (w < 0 || !sets.has(w)) continue;
+      if (this.flags[row]! & FAILED) {
+        this.flags[row]! &= ~FAILED;
+        this.failed.delete(row);
+      }
+      this.enqueue(row);
     }
   }
 
   // ---- the decision for one prefix ----------------------------------------
 
-  /** The route we want in the kernel, null for none, undefined while a gateway is being resolved. */
-  private wanted(key: string): KernelRoute | null | undefined {
-    const local = this.local.get(key);
-    if (local) return this.route(local, this.options.localRouteType ?? "blackhole", []);
-    const w = this.learned.get(key);
-    if (!w) return null;
-    let hops: KernelNextHop[];
-    if (w.hops.length === 1) {
+  /** The Shape we want in the kernel, NONE for none, PENDING while a gateway is being resolved. */
+  private wantedShape(row: number): number {
+    if (this.flags[row]! & LOCAL) return this.localShape;
+    const w = this.want[row]!;
+    if (w < 0) return NONE;
+    const { hops } = this.hopSets.get(w);
+    if (hops.length === 1) {
       // The common case: the resolver's array is shared, never copied (100,000 routes, one gateway).
-      const r = this.resolver.cached(w.hops[0]!);
-      if (r === undefined) return undefined;
-      if (r === null) return null;
-      hops = r;
-    } else {
-      hops = [];
-      for (const h of w.hops) {
-        const r = this.resolver.cached(h);
-        if (r === undefined) return undefined;
-        for (const k of r ?? []) if (!hops.some((x) => sameHop(x, k))) hops.push(k);
-      }
-      if (hops.length === 0) return null;
+      const r = this.cachedResolution(hops[0]!);
+      if (r === undefined) return PENDING;
+      if (r === null) return NONE;
+      return this.unicastShape(r);
     }
-    return this.route(w.prefix, "unicast", hops);
+    const out: KernelNextHop[] = [];
+    for (const h of hops) {
+      const r = this.cachedResolution(h);
+      if (r === undefined) return PENDING;
+      for (const k of r ?? []) if (!out.some((x) => sameHop(x, k))) out.push(k);
+    }
+    return out.length === 0 ? NONE : this.unicastShape(out);
+  }
+
+  private cachedResolution(h: FibNextHop): KernelNextHop[] | null | undefined {
+    const r = this.resolver.cached(h);
+    if (r === undefined) this.unresolvedGateways.set(gatewayKey(h), h);
+    return r;
+  }
+
+  private unicastShape(hops: KernelNextHop[]): number {
+    let key = this.shapeKeys.get(hops);
+    if (key === undefined) {
+      key = shapeKey("unicast", hops);
+      this.shapeKeys.set(hops, key);
+    }
+    return this.shapes.intern(key, () => ({ type: "unicast", hops }));
+  }
+
+  /**
+   * The operation for `row`'s installed view (for a removal: the view it had).
+   * IPv4 operations reuse the objects of the same slot in the window before
+   * (the backend keeps nothing once apply() resolves), so a full table costs
+   * no garbage per route.
+   */
+  private pooledOp(slot: number, kind: RouteOp["kind"], row: number): RouteOp {
+    if (!this.rows.isIpv4(row)) return { kind, route: this.installedRoute(row) };
+    let op = this.opPool[slot];
+    if (!op) {
+      const prefix: Prefix = { afi: Afi.IPv4, length: 0, address: new Uint8Array(4) };
+      op = { kind, route: this.route(prefix, "unicast", []) };
+      this.opPool[slot] = op;
+    }
+    const shape = this.shapes.get(this.have[row]!);
+    const route = op.route;
+    op.kind = kind;
+    this.rows.writeIpv4(row, route.prefix);
+    route.type = shape.type;
+    route.metric = this.metricOf(shape.type);
+    route.nextHops = shape.hops;
+    return op;
+  }
+
+  private installedRoute(row: number): KernelRoute {
+    const shape = this.shapes.get(this.have[row]!);
+    return this.route(this.rows.prefix(row), shape.type, shape.hops);
   }
 
   private route(prefix: Prefix, type: KernelRoute["type"], nextHops: KernelNextHop[]): KernelRoute {
@@ -416,61 +626,111 @@ export class KernelFib implements FibSink {
     return type === "unicast" ? this.metric : this.localMetric;
   }
 
-  private plan(key: string): Planned | null {
-    const want = this.wanted(key);
-    if (want === undefined) return null;
-    const have = this.installed.get(key);
-    if (want === null && this.learned.has(key)) this.unresolved.add(key);
-    else this.unresolved.delete(key);
-    if (!want) {
-      this.conflicted.delete(key);
-      if (!have || (this.adopted.has(key) && !this.swept)) return null;
-      this.adopted.delete(key);
-      this.installed.delete(key);
-      return { key, op: { kind: "remove", route: have }, previous: have };
-    }
-    if (this.foreign.has(key)) {
-      if (!this.conflicted.has(key)) {
-        this.conflicted.add(key);
-        this.counters.conflictsTotal++;
-        this.log.warn(`kernel: ${key} in table ${this.table} belongs to another protocol; leaving it alone`);
-      }
-      this.installed.delete(key);
-      return null;
-    }
-    this.conflicted.delete(key);
-    if (have && have.type === want.type && sameHops(have.nextHops, want.nextHops)) return null;
-    this.installed.set(key, want);
-    return { key, op: { kind: have ? "replace" : "create", route: want }, previous: have };
+  /**
+   * Sets the installed view of `row`, keeping the installed count; the new
+   * shape gains a reference, the old one loses its reference only when
+   * `release` (otherwise the caller holds it, e.g. until the kernel answers).
+   */
+  private setHave(row: number, shape: number, release: boolean): void {
+    const old = this.have[row]!;
+    if (shape >= 0) this.shapes.ref(shape);
+    this.have[row] = shape;
+    this.installedCount += (shape >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
+    if (release && old >= 0) this.shapes.unref(old);
   }
 
-  private absorb(planned: Planned[], results: OpResult[]): void {
+  private setFlag(row: number, flag: number, on: boolean): void {
+    const was = (this.flags[row]! & flag) !== 0;
+    if (was === on) return;
+    if (on) this.flags[row]! |= flag;
+    else this.flags[row]! &= ~flag;
+    const d = on ? 1 : -1;
+    if (flag === CONFLICTED) this.conflictedCount += d;
+    else if (flag === UNRESOLVED) this.unresolvedCount += d;
+  }
+
+  /** Frees the row of a prefix nobody wants, we do not hold, and nobody else holds at our slot. */
+  private releaseIfIdle(row: number): void {
+    if (this.want[row]! < 0 && this.have[row]! < 0 && this.flags[row] === 0) this.rows.release(row);
+  }
+
+  /**
+   * The operation that brings the kernel to what we want for `row`, or null.
+   * The installed view is updated at once; a new shape's reference is taken,
+   * the previous one stays held until absorb() hears the kernel's answer.
+   */
+  private plan(row: number, slot: number): RouteOp | null {
+    const want = this.wantedShape(row);
+    if (want === PENDING) return null;
+    const have = this.have[row]!;
+    const flags = this.flags[row]!;
+    this.setFlag(row, UNRESOLVED, want === NONE && this.want[row]! >= 0);
+    if (want === NONE) {
+      this.setFlag(row, CONFLICTED, false);
+      if (have < 0 || (flags & ADOPTED && !this.swept)) return null;
+      this.clearAdopted(row);
+      const op = this.pooledOp(slot, "remove", row);
+      this.setHave(row, -1, false);
+      return op;
+    }
+    if (flags & FOREIGN) {
+      if (!(flags & CONFLICTED)) {
+        this.setFlag(row, CONFLICTED, true);
+        this.counters.conflictsTotal++;
+        this.log.warn(
+          `kernel: ${this.rows.text(row)} in table ${this.table} belongs to another protocol; leaving it alone`,
+        );
+      }
+      if (have >= 0) this.setHave(row, -1, true);
+      this.shapes.dropIfUnused(want);
+      return null;
+    }
+    this.setFlag(row, CONFLICTED, false);
+    if (have === want) return null;
+    this.setHave(row, want, false);
+    return this.pooledOp(slot, have >= 0 ? "replace" : "create", row);
+  }
+
+  private absorb(rows: number[], previous: number[], ops: RouteOp[], results: OpResult[]): void {
     const problems: string[] = [];
-    for (let i = 0; i < planned.length; i++) {
-      const { key, op, previous } = planned[i]!;
+    for (let i = 0; i < ops.length; i++) {
+      const row = rows[i]!;
+      const op = ops[i]!;
+      const prev = previous[i]!;
       const errno = results[i] ?? 0;
       if (errno === 0 || (op.kind === "remove" && errno === ESRCH)) {
-        this.failed.delete(key);
+        if (prev >= 0) this.shapes.unref(prev);
+        if (this.flags[row]! & FAILED) {
+          this.flags[row]! &= ~FAILED;
+          this.failed.delete(row);
+        }
+        if (!(this.flags[row]! & DIRTY)) this.releaseIfIdle(row);
         continue;
       }
       if (errno === ENOBUFS) {
         // Lost replies: only a fresh read of the table says what happened.
+        if (prev >= 0) this.shapes.unref(prev);
         this.needScan = true;
         continue;
       }
       if (op.kind === "create" && errno === EEXIST) {
         // Someone sits at the slot: a foreign route we have not heard of yet, or ours from an
         // interrupted change. The table decides; scan() records which.
-        this.installed.delete(key);
+        if (this.have[row]! >= 0) this.setHave(row, -1, true);
+        if (prev >= 0) this.shapes.unref(prev);
         this.needScan = true;
         continue;
       }
       this.counters.errors++;
-      this.failed.set(key, errno);
+      this.flags[row]! |= FAILED;
+      this.failed.set(row, errno);
       // A failed replace changes nothing; a failed create leaves nothing; a failed remove leaves the route.
-      if (previous) this.installed.set(key, previous);
-      else this.installed.delete(key);
-      problems.push(`${op.kind} ${key}: ${errnoName(errno)}`);
+      if (this.have[row]! >= 0) this.setHave(row, -1, true);
+      if (prev >= 0) {
+        this.setHave(row, prev, false);
+        this.shapes.unref(prev); // setHave took a reference of its own
+      }
+      problems.push(`${op.kind} ${this.rows.text(row)}: ${errnoName(errno)}`);
     }
     if (problems.length) {
       const shown = problems.slice(0, ERRORS_LOGGED_PER_BATCH).join("; ");
@@ -484,33 +744,77 @@ export class KernelFib implements FibSink {
 
   // ---- the kernel's side ----------------------------------------------------
 
-  /** Reads the table: our routes become the installed view, others' at our metric the foreign set. */
+  /** Reads the table: our routes become the installed view, others' at our metric the foreign flags. */
   private async scan(): Promise<void> {
     this.counters.scans++;
-    const routes = await this.backend.dump(this.table);
-    const mine = new Map<string, KernelRoute>();
-    const foreign = new Set<string>();
-    const orphans: KernelRoute[] = [];
-    for (const r of routes) {
-      const key = prefixKey(r.prefix);
-      if (r.protocol === this.protocol) {
-        if (r.metric === this.metricOf(r.type)) mine.set(key, r);
-        else orphans.push(r);
-      } else if (r.metric === this.metric) foreign.add(key);
+    const MINE = 1;
+    const THEIRS = 2;
+    // What the dump says, as numbers: a million routes are not kept as objects.
+    let seenRows = new Int32Array(1024);
+    let seenShapes = new Int32Array(1024);
+    let n = 0;
+    let orphans: KernelRoute[] = [];
+    const note = (row: number, shape: number) => {
+      if (n === seenRows.length) {
+        seenRows = grown(seenRows, n * 2, 0);
+        seenShapes = grown(seenShapes, n * 2, 0);
+      }
+      seenRows[n] = row;
+      seenShapes[n] = shape;
+      n++;
+    };
+    const forget = () => {
+      for (let i = 0; i < n; i++) if (seenShapes[i]! >= 0) this.shapes.dropIfUnused(seenShapes[i]!);
+    };
+    await this.backend.dump(this.table, {
+      route: (r) => {
+        if (r.protocol === this.protocol) {
+          if (r.metric !== this.metricOf(r.type)) orphans.push(r);
+          else {
+            const hops = r.nextHops;
+            const shape = this.shapes.intern(shapeKey(r.type, hops), () => ({ type: r.type, hops }));
+            note(this.rows.rowOf(r.prefix), shape);
+          }
+        } else if (r.metric === this.metric) note(this.rows.rowOf(r.prefix), -1);
+      },
+      restart: () => {
+        forget();
+        n = 0;
+        orphans = [];
+      },
+    });
+    const seen = new Uint8Array(this.rows.capacity);
+    for (let i = 0; i < n; i++) {
+      const row = seenRows[i]!;
+      const shape = seenShapes[i]!;
+      seen[row]! |= shape >= 0 ? MINE : THEIRS;
+      if (shape < 0) continue;
+      const had = this.have[row]!;
+      if (had < 0) {
+        this.enqueue(row);
+        const f = this.flags[row]!;
+        if (this.want[row]! < 0 && !(f & LOCAL) && !this.swept && !(f & ADOPTED)) {
+          this.flags[row]! |= ADOPTED;
+          this.adoptedCount++;
+        }
+      } else if (had !== shape) this.enqueue(row);
+      if (had !== shape) this.setHave(row, shape, true);
     }
-    for (const key of this.installed.keys()) if (!mine.has(key)) this.dirty.add(key);
-    for (const [key, r] of mine) {
-      const had = this.installed.get(key);
-      if (!had) {
-        this.dirty.add(key);
-        if (!this.learned.has(key) && !this.local.has(key) && !this.swept) this.adopted.add(key);
-      } else if (had.type !== r.type || !sameHops(had.nextHops, r.nextHops)) this.dirty.add(key);
+    for (let row = 0; row < this.rows.end; row++) {
+      const s = seen[row]!;
+      if (this.have[row]! >= 0 && !(s & MINE)) {
+        this.setHave(row, -1, true);
+        this.enqueue(row);
+      }
+      const foreign = (s & THEIRS) !== 0;
+      if (foreign !== ((this.flags[row]! & FOREIGN) !== 0)) {
+        if (foreign) this.flags[row]! |= FOREIGN;
+        else this.flags[row]! &= ~FOREIGN;
+        this.enqueue(row);
+      }
     }
-    for (const key of foreign) if (!this.foreign.has(key)) this.dirty.add(key);
-    for (const key of this.foreign) if (!foreign.has(key)) this.dirty.add(key);
+    forget();
     this.orphans = orphans;
-    this.installed = mine;
-    this.foreign = foreign;
   }
 
   private onEvent(e: KernelEvent): void {
@@ -541,25 +845,34 @@ export class KernelFib implements FibSink {
     }
     if (r.table !== this.table) return;
     if (r.protocol === this.protocol ? r.metric !== this.metricOf(r.type) : r.metric !== this.metric) return;
-    const key = prefixKey(r.prefix);
     if (r.protocol === this.protocol) {
-      if (op === "del" && this.installed.has(key)) {
-        this.installed.delete(key);
+      if (op !== "del") return;
+      const row = this.rows.find(r.prefix);
+      if (row >= 0 && this.have[row]! >= 0) {
+        this.setHave(row, -1, true);
         this.counters.repairs++;
-        this.log.info(`kernel: ${key} was removed by someone else; restoring it`);
-        this.dirty.add(key);
+        this.log.info(`kernel: ${this.rows.text(row)} was removed by someone else; restoring it`);
+        this.enqueue(row);
         this.scheduleSettled();
       }
       return;
     }
+    const row = op === "new" ? this.rows.rowOf(r.prefix) : this.rows.find(r.prefix);
+    if (row < 0) return;
     if (op === "new") {
-      this.foreign.add(key);
+      this.flags[row]! |= FOREIGN;
       // With NLM_F_REPLACE the newcomer took our slot; it is theirs now.
-      this.installed.delete(key);
-    } else this.foreign.delete(key);
-    if (this.learned.has(key) || this.local.has(key)) {
-      this.dirty.add(key);
+      if (this.have[row]! >= 0) this.setHave(row, -1, true);
+    } else this.flags[row]! &= ~FOREIGN;
+    if (this.want[row]! >= 0 || this.flags[row]! & LOCAL) {
+      this.enqueue(row);
       this.scheduleSettled();
-    }
+    } else if (!(this.flags[row]! & DIRTY)) this.releaseIfIdle(row);
   }
+}
+
+function grown(a: Int32Array, capacity: number, fill: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(capacity).fill(fill);
+  b.set(a);
+  return b;
 }

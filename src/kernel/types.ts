@@ -53,11 +53,22 @@ export type KernelEvent =
   /** The event socket lost messages: the caller's view may be stale, rescan. */
   | { kind: "overrun" };
 
+/** Receives a table dump route by route. */
+export interface RouteVisitor {
+  route(route: KernelRoute): void;
+  /** The table changed during the dump, which starts over: forget the routes seen so far. */
+  restart(): void;
+}
+
 export interface RouteBackend {
-  /** Applies a batch; results are in the same order. One failure never stops the rest. */
+  /**
+   * Applies a batch; results are in the same order. One failure never stops
+   * the rest. The caller may reuse the operation objects once this resolves:
+   * keep none of them (copy what must be kept).
+   */
   apply(ops: RouteOp[]): Promise<OpResult[]>;
-  /** Every route of one table (all protocols), both families. */
-  dump(table: number): Promise<KernelRoute[]>;
+  /** Every route of one table (all protocols), both families, handed to `visitor` as they are read. */
+  dump(table: number, visitor: RouteVisitor): Promise<void>;
   links(): Promise<LinkState[]>;
   /** The route the kernel would use for `address` (fib match), or null when there is none. */
   lookup(address: Uint8Array): Promise<KernelRoute | null>;

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import type { Netns } from "../../../test/lab/netns";
 import { waitFor } from "../../../test/lab/wait";
-import type { Endpoints, Receiver } from "./types";
+import type { Endpoints, Receiver, ReceiverMode } from "./types";
 
 const PROTOCOL = "from_sender";
 
@@ -60,7 +60,7 @@ class BirdSocket {
   }
 }
 
-export async function startBird(ns: Netns, e: Endpoints): Promise<Receiver> {
+export async function startBird(ns: Netns, e: Endpoints, mode: ReceiverMode): Promise<Receiver> {
   const conf = ns.lab.path("bird.conf");
   const ctl = ns.lab.path("bird.ctl");
   writeFileSync(
@@ -75,6 +75,8 @@ export async function startBird(ns: Netns, e: Endpoints): Promise<Receiver> {
       "  passive on;",
       "  ipv4 { import all; export none; };",
       "}",
+      // BIRD's own way into the kernel (protocol 12), as Calico runs it.
+      ...(mode.kernel ? ["protocol kernel { ipv4 { export all; }; }"] : []),
       "",
     ].join("\n"),
   );
@@ -91,6 +93,7 @@ export async function startBird(ns: Netns, e: Endpoints): Promise<Receiver> {
   return {
     name: "BIRD",
     pid: proc.pid,
+    pids: [proc.pid],
     pollMs: 2,
     failed,
     async count() {

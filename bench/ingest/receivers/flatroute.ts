@@ -8,7 +8,7 @@ import { ControlConnection } from "../../../src/control/client";
 import type { Netns } from "../../../test/lab/netns";
 import { spawnAgent } from "../../../test/lab/peers/flatroute";
 import { waitFor } from "../../../test/lab/wait";
-import type { Endpoints, Receiver } from "./types";
+import type { Endpoints, Receiver, ReceiverMode } from "./types";
 
 const PEER = "sender";
 
@@ -17,7 +17,7 @@ interface ProtocolRow {
   routes?: { imported?: number };
 }
 
-export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver> {
+export async function startFlatroute(ns: Netns, e: Endpoints, mode: ReceiverMode): Promise<Receiver> {
   const conf = ns.lab.path("flatroute.yaml");
   const socket = ns.lab.path("flatroute.sock");
   writeFileSync(
@@ -27,10 +27,19 @@ export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver>
       asn: e.asn,
       listen: [{ address: e.local, port: 179 }],
       prefixes: [],
-      peers: [{ name: PEER, address: e.peer, asn: e.peerAsn, passive: true, families: ["ipv4"] }],
-      // The other receivers keep routes in their RIB only (no kernel export): so does flatroute here.
-      kernel: { enabled: false },
-      log: { level: "warn" },
+      peers: [
+        {
+          name: PEER,
+          address: e.peer,
+          asn: e.peerAsn,
+          passive: true,
+          families: ["ipv4"],
+          // Explicit, above every size measured: a default limit must not cut the benchmark short.
+          maxPrefixes: { limit: 20_000_000, action: "warn" },
+        },
+      ],
+      // As deployed (kernel FIB and metrics on, their defaults), or the RIB-only row.
+      kernel: { enabled: mode.kernel },
     }),
   );
   const nodeArgs = (process.env.FLATROUTE_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
@@ -46,6 +55,7 @@ export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver>
   return {
     name: "flatroute",
     pid: proc.pid,
+    pids: [proc.pid],
     pollMs: 2,
     failed,
     async count() {

@@ -47,6 +47,7 @@ export async function startGobgp(ns: Netns, e: Endpoints): Promise<Receiver> {
   return {
     name: "GoBGP",
     pid: proc.pid,
+    pids: [proc.pid],
     pollMs: 50,
     failed,
     async count() {

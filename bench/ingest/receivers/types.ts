@@ -1,4 +1,4 @@
-// What the harness needs from each receiving daemon: its pid (for peak RSS),
+// What the harness needs from each receiving daemon: its pids (for peak RSS),
 // a cheap count of the prefixes it holds from the sender, and a stop.
 import type { Netns } from "../../../test/lab/netns";
 
@@ -12,10 +12,20 @@ export interface Endpoints {
   peerAsn: number;
 }
 
+export interface ReceiverMode {
+  /**
+   * Install the learned routes in the kernel, as each daemon does when deployed
+   * (flatroute's kernel FIB, BIRD's kernel protocol, FRR's zebra). Off: the RIB only.
+   */
+  kernel: boolean;
+}
+
 export interface Receiver {
   readonly name: string;
-  /** The process whose VmHWM is the receiver's peak RSS. */
+  /** A process inside the receiver's namespace: /proc/PID/net shows that namespace's kernel table. */
   readonly pid: number;
+  /** Every process of the receiver; their VmHWM added up is its peak RSS (bgpd + zebra for FRR). */
+  readonly pids: number[];
   /** Prefixes from the sender now in the receiver's RIB; cheap enough to poll every few ms. */
   count(): Promise<number>;
   /** Milliseconds between polls: tighter where a poll costs the receiver little. */
@@ -25,4 +35,4 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export type ReceiverFactory = (ns: Netns, e: Endpoints) => Promise<Receiver>;
+export type ReceiverFactory = (ns: Netns, e: Endpoints, mode: ReceiverMode) => Promise<Receiver>;

@@ -13,7 +13,7 @@ import { ImportBatch, importBase } from "./import";
 import { LOCAL_SLOT, LocRib } from "./loc-rib";
 import { AFIS, type ExportTarget, RibPeer } from "./peer";
 import { MAX_PEERS, NumIndex, newPrefixIndex, type PrefixIndex } from "./prefix-index";
-import { ipv4Key, keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
+import { ipv4Key, ipv4KeyAddress, ipv4KeyLength, keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
 import { RowTable } from "./row-table";
 import type { RibSettings } from "./settings";
 
@@ -48,6 +48,7 @@ export interface RibOptions {
 }
 
 const REACHABLE: NextHopResolution = { reachable: true, cost: 0 };
+const NO_HOPS: readonly FibNextHop[] = [];
 
 export class Rib {
   readonly store = new AttrStore();
@@ -75,6 +76,10 @@ export class Rib {
   private runPrevSlots = new Int32Array(1024);
   /** Positions in the run whose prefix needs the general decision. */
   private runGeneral = new Int32Array(1024);
+  /** fibHops' last answer. */
+  private lastFibHops:
+    | { attrs: RouteAttrs; peer: RibPeer; target: ExportTarget | undefined; hops: readonly FibNextHop[] }
+    | undefined;
 
   constructor(
     public settings: RibSettings,
@@ -158,10 +163,8 @@ export class Rib {
         continue;
       }
       this.sweepStale(peer, afi);
-      const keys = table.keyList();
-      table.each((_k, attr) => this.store.unref(attr));
-      table.clear();
-      for (const key of keys) this.recompute(afi, key);
+      const keys = table.takeAll((attr) => this.store.unref(attr));
+      for (let i = 0; i < keys.length; i++) this.recompute(afi, keys[i]!);
     }
     peer.warned.clear();
   }
@@ -171,10 +174,8 @@ export class Rib {
     const stale = peer.staleTable(afi);
     if (!stale) return 0;
     peer.stale[afi - 1] = undefined;
-    const keys = stale.keyList();
-    stale.each((_k, attr) => this.store.unref(attr));
-    stale.clear();
-    for (const key of keys) this.recompute(afi, key);
+    const keys = stale.takeAll((attr) => this.store.unref(attr));
+    for (let i = 0; i < keys.length; i++) this.recompute(afi, keys[i]!);
     return keys.length;
   }
 
@@ -320,11 +321,14 @@ export class Rib {
     const prevSlots = this.runPrevSlots;
     loc.best.setRun(rows, count, id, slot, prevBest, prevSlots);
     if (fib === undefined && relevance === false) return;
+    // One next-hop array for the whole run: the FIB interns it once.
+    const hops = fib ? this.fibHops(slot, id) : NO_HOPS;
     for (let i = 0; i < count; i++) {
       if (rows[i]! < 0 || (prevBest[i] === id && prevSlots[i] === slot)) continue;
-      const key = ipv4Key(addresses[i]! >>> 0, lengths[i]!);
-      if (fib) this.notifyFib(Afi.IPv4, key, [slot, id]);
-      if (relevance !== false) this.exporter.changedLearned(Afi.IPv4, key, relevance);
+      const address = addresses[i]! >>> 0;
+      if (fib) fib.updateIpv4(address, lengths[i]!, hops);
+      if (relevance !== false)
+        this.exporter.changedLearned(Afi.IPv4, ipv4Key(address, lengths[i]!), relevance);
     }
   }
 
@@ -545,15 +549,35 @@ export class Rib {
   private notifyFib(afi: Afi, key: PrefixKey, members: number[]): void {
     const fib = this.options.fib;
     if (!fib) return;
-    const nextHops: FibNextHop[] = [];
-    if (members[0] !== LOCAL_SLOT) {
+    let nextHops: readonly FibNextHop[] = NO_HOPS;
+    if (members.length === 2 && members[0] !== LOCAL_SLOT) nextHops = this.fibHops(members[0]!, members[1]!);
+    else if (members.length > 2) {
+      const hops: FibNextHop[] = [];
       for (let i = 0; i < members.length; i += 2) {
-        const peer = this.peers[members[i]!]!;
-        const a = this.store.attrs(members[i + 1]!);
-        nextHops.push(fibNextHop(a, peer));
+        hops.push(fibNextHop(this.store.attrs(members[i + 1]!), this.peers[members[i]!]!));
       }
+      nextHops = hops;
     }
-    fib.update({ prefix: keyPrefix(afi, key), nextHops });
+    if (afi === Afi.IPv4) {
+      const k = key as number;
+      fib.updateIpv4(ipv4KeyAddress(k), ipv4KeyLength(k), nextHops);
+    } else fib.update({ prefix: keyPrefix(afi, key), nextHops: [...nextHops] });
+  }
+
+  /**
+   * The FIB's next hops for one path. The array is reused while the same
+   * path comes up again (a run of prefixes, a peer's routes changing one by
+   * one), so the FIB sees one array, not one per prefix; attribute sets are
+   * immutable once interned, so the object identity says it is the same path.
+   */
+  private fibHops(slot: number, attr: number): readonly FibNextHop[] {
+    const peer = this.peers[slot]!;
+    const a = this.store.attrs(attr);
+    const last = this.lastFibHops;
+    if (last && last.attrs === a && last.peer === peer && last.target === peer.target) return last.hops;
+    const hops = [fibNextHop(a, peer)];
+    this.lastFibHops = { attrs: a, peer, target: peer.target, hops };
+    return hops;
   }
 
   // ---------------------------------------------------------------------------

@@ -6,9 +6,21 @@
 // kernel answers errors anyway; their sequence numbers say which request
 // failed. rtnetlink handles a send synchronously, so the replies are queued
 // by the time send returns and draining never waits.
-import type { KernelEvent, KernelRoute, LinkState, OpResult, RouteBackend, RouteOp } from "../types";
+//
+// Our own changes would echo back on the event socket, one notification per
+// route: a socket filter drops them in the kernel by the request socket's
+// port id, which the kernel stamps on them (see codec dropOwnEchoes).
+import type {
+  KernelEvent,
+  KernelRoute,
+  LinkState,
+  OpResult,
+  RouteBackend,
+  RouteOp,
+  RouteVisitor,
+} from "../types";
 import {
-  dropNewRoutesOfProtocol,
+  dropOwnEchoes,
   encodeDelRoute,
   encodeDumpLinks,
   encodeDumpRoutes,
@@ -31,7 +43,10 @@ export interface NetlinkBackendOptions {
   sendsPerTick?: number;
   /** Event socket poll interval in ms (default 10). */
   monitorIntervalMs?: number;
-  /** RTM_NEWROUTE events of this protocol are dropped in the kernel (they are our own echoes). */
+  /**
+   * RTM_NEWROUTE events of this protocol, and every event caused by our own
+   * requests, are dropped in the kernel (they are our own echoes).
+   */
   quietProtocol?: number;
 }
 
@@ -139,8 +154,17 @@ export class NetlinkRouteBackend implements RouteBackend {
     return results;
   }
 
-  /** Sends one request and collects replies until NLMSG_DONE, an error, or a single reply. */
-  private async request(encode: (buf: Buffer, seq: number) => number, multi: boolean): Promise<NlMessage[]> {
+  /**
+   * Sends one request and collects replies until NLMSG_DONE, an error, or a
+   * single reply. With `visit`, each reply is handed over as it arrives
+   * (valid only during the call) instead of being copied and collected, so
+   * a dump of a million routes never holds a million messages.
+   */
+  private async request(
+    encode: (buf: Buffer, seq: number) => number,
+    multi: boolean,
+    visit?: (msg: NlMessage) => void,
+  ): Promise<NlMessage[]> {
     const seq = this.nextSeq();
     const len = encode(this.tx, seq);
     this.requests.send(this.tx, len);
@@ -163,33 +187,40 @@ export class NetlinkRouteBackend implements RouteBackend {
         }
         if ((msg.flags & C.NLM_F_DUMP_INTR) !== 0) throw new DumpInterrupted();
         // Copy: the receive buffer is reused by the next recv.
-        out.push({ ...msg, body: Buffer.from(msg.body) });
+        if (visit) visit(msg);
+        else out.push({ ...msg, body: Buffer.from(msg.body) });
         if (!multi) return out;
       }
     }
   }
 
-  private async dumpRetrying(encode: (buf: Buffer, seq: number) => number): Promise<NlMessage[]> {
+  private async dumpRetrying(
+    encode: (buf: Buffer, seq: number) => number,
+    visit?: (msg: NlMessage) => void,
+    restart?: () => void,
+  ): Promise<NlMessage[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.request(encode, true);
+        return await this.request(encode, true, visit);
       } catch (e) {
         // The table changed during the dump; a consistent view needs a fresh one.
         if (!(e instanceof DumpInterrupted) || attempt >= 4) throw e;
+        restart?.();
       }
     }
   }
 
-  dump(table: number): Promise<KernelRoute[]> {
+  dump(table: number, visitor: RouteVisitor): Promise<void> {
     return this.serialized(async () => {
-      const msgs = await this.dumpRetrying((buf, seq) => encodeDumpRoutes(buf, 0, seq, table));
-      const routes: KernelRoute[] = [];
-      for (const m of msgs) {
-        if (m.type !== C.RTM_NEWROUTE) continue;
-        const r = parseRoute(m);
-        if (r && r.table === table) routes.push(r);
-      }
-      return routes;
+      await this.dumpRetrying(
+        (buf, seq) => encodeDumpRoutes(buf, 0, seq, table),
+        (m) => {
+          if (m.type !== C.RTM_NEWROUTE) return;
+          const r = parseRoute(m);
+          if (r && r.table === table) visitor.route(r);
+        },
+        () => visitor.restart(),
+      );
     });
   }
 
@@ -222,7 +253,7 @@ export class NetlinkRouteBackend implements RouteBackend {
         filter:
           this.options.quietProtocol === undefined
             ? undefined
-            : dropNewRoutesOfProtocol(this.options.quietProtocol),
+            : dropOwnEchoes(this.requests.portId(), this.options.quietProtocol),
       });
       this.poller = setInterval(() => this.pollEvents(), this.options.monitorIntervalMs ?? 10);
       this.poller.unref();

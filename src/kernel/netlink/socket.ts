@@ -20,6 +20,7 @@ interface NetlinkLibc {
     prog: { len: number; filter: Buffer },
     len: number,
   ): number;
+  getsockname(fd: number, addr: Buffer, len: number[]): number;
   send(fd: number, buf: Buffer, len: number, flags: number): number;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
   close(fd: number): number;
@@ -42,6 +43,9 @@ function libc(): NetlinkLibc {
     attachFilter: lib.func(
       "int setsockopt(int fd, int level, int name, const flatroute_sock_fprog *value, uint32_t len)",
     ) as NetlinkLibc["attachFilter"],
+    getsockname: lib.func(
+      "int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)",
+    ) as NetlinkLibc["getsockname"],
     send: lib.func("intptr_t send(int fd, const void *buf, size_t len, int flags)") as NetlinkLibc["send"],
     recv: lib.func("intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)") as NetlinkLibc["recv"],
     close: lib.func("int close(int fd)") as NetlinkLibc["close"],
@@ -97,11 +101,7 @@ export class NetlinkSocket {
       sock.setInt(C.SOL_NETLINK, C.NETLINK_GET_STRICT_CHK, 1, "NETLINK_GET_STRICT_CHK");
       if (options.receiveBuffer) sock.setBuffer(C.SO_RCVBUFFORCE, C.SO_RCVBUF, options.receiveBuffer);
       if (options.sendBuffer) sock.setBuffer(C.SO_SNDBUFFORCE, C.SO_SNDBUF, options.sendBuffer);
-      if (options.filter) {
-        const prog = { len: options.filter.length / 8, filter: options.filter };
-        if (c.attachFilter(fd, C.SOL_SOCKET, C.SO_ATTACH_FILTER, prog, 16) < 0)
-          throw new NetlinkError("setsockopt SO_ATTACH_FILTER", koffi.errno());
-      }
+      if (options.filter) sock.setFilter(options.filter);
       const addr = Buffer.alloc(12);
       addr.writeUInt16LE(C.AF_NETLINK, 0);
       addr.writeUInt32LE(0, 4); // pid 0: the kernel assigns a unique port id
@@ -112,6 +112,20 @@ export class NetlinkSocket {
       throw e;
     }
     return sock;
+  }
+
+  /** The port id the kernel gave this socket at bind (it stamps our requests' notifications with it). */
+  portId(): number {
+    const addr = Buffer.alloc(12);
+    if (libc().getsockname(this.fd, addr, [12]) < 0) throw new NetlinkError("getsockname", koffi.errno());
+    return addr.readUInt32LE(4);
+  }
+
+  /** Attaches a classic BPF program (replacing the one before): it applies to every message queued from now on. */
+  setFilter(filter: Buffer): void {
+    const prog = { len: filter.length / 8, filter };
+    if (libc().attachFilter(this.fd, C.SOL_SOCKET, C.SO_ATTACH_FILTER, prog, 16) < 0)
+      throw new NetlinkError("setsockopt SO_ATTACH_FILTER", koffi.errno());
   }
 
   private setInt(level: number, name: number, value: number, what: string): void {

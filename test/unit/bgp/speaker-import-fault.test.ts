@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import pino from "pino";
 import type { PeerConfig } from "../../../src/bgp/config";
-import type { FibRoute, FibSink } from "../../../src/bgp/fib-sink";
-import { formatPrefix } from "../../../src/bgp/prefix";
+import type { FibNextHop, FibRoute, FibSink } from "../../../src/bgp/fib-sink";
+import { formatPrefix, ipv4Prefix } from "../../../src/bgp/prefix";
 import { Speaker } from "../../../src/bgp/speaker";
 import { waitFor } from "../../lab/wait";
 import { DUAL_STACK, loopbackPeer, loopbackSpeakerConfig } from "../../support/loopback-speakers";
@@ -36,6 +36,9 @@ class FaultyFib implements FibSink {
         key,
         route.nextHops.map((h) => h.peer),
       );
+  }
+  updateIpv4(address: number, length: number, nextHops: readonly FibNextHop[]): void {
+    this.update({ prefix: ipv4Prefix(address, length), nextHops: [...nextHops] });
   }
   converged(): void {}
   setLocalPrefixes(): void {}

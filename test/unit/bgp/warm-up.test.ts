@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
 import type { FibRoute, FibSink } from "../../../src/bgp/fib-sink";
+import { ipv4Prefix } from "../../../src/bgp/prefix";
 import { warmUpIngest } from "../../../src/bgp/warm-up";
 import { speakerConfig } from "./rib/harness";
 
 describe("warmUpIngest (JIT warm-up of the ingestion path)", () => {
   it("runs every round's synthetic table through a throwaway RIB and touches nothing real", () => {
     const updates: FibRoute[] = [];
-    const fib: FibSink = { update: (r) => updates.push(r), converged() {}, setLocalPrefixes() {} };
+    const fib: FibSink = {
+      update: (r) => updates.push(r),
+      updateIpv4: (address, length, nextHops) =>
+        updates.push({ prefix: ipv4Prefix(address, length), nextHops: [...nextHops] }),
+      converged() {},
+      setLocalPrefixes() {},
+    };
     let converged = 0;
     const imported = warmUpIngest(
       speakerConfig(),

@@ -24,7 +24,7 @@ import {
 } from "../../../src/bgp/codec/types";
 import type { PeerConfig } from "../../../src/bgp/config";
 import type { FibNextHop, FibRoute, FibSink } from "../../../src/bgp/fib-sink";
-import { parsePrefix } from "../../../src/bgp/prefix";
+import { ipv4Prefix, parsePrefix } from "../../../src/bgp/prefix";
 import type { PeerFeatures } from "../../../src/bgp/session/types";
 import { Speaker } from "../../../src/bgp/speaker";
 import {
@@ -59,6 +59,9 @@ class CapturingFib implements FibSink {
     this.log.push({ prefix, install: route.nextHops.length > 0, peers: route.nextHops.map((n) => n.peer) });
     if (route.nextHops.length > 0) this.installed.set(prefix, route.nextHops);
     else this.installed.delete(prefix);
+  }
+  updateIpv4(address: number, length: number, nextHops: readonly FibNextHop[]): void {
+    this.update({ prefix: ipv4Prefix(address, length), nextHops: [...nextHops] });
   }
   converged(): void {}
   setLocalPrefixes(_prefixes: Prefix[]): void {}

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parsePrefix } from "../../../src/bgp/prefix";
 import {
   dropNewRoutesOfProtocol,
+  dropOwnEchoes,
   encodeDelRoute,
   encodeDumpRoutes,
   encodeLookup,
@@ -189,7 +190,8 @@ describe("kernel/netlink codec", () => {
         const jt = prog[pc * 8 + 2]!;
         const jf = prog[pc * 8 + 3]!;
         const k = prog.readUInt32LE(pc * 8 + 4);
-        if (code === 0x28) a = pkt.readUInt16BE(k);
+        if (code === 0x20) a = pkt.readUInt32BE(k);
+        else if (code === 0x28) a = pkt.readUInt16BE(k);
         else if (code === 0x30) a = pkt[k]!;
         else if (code === 0x15) pc += a === k ? jt : jf;
         else if (code === 0x06) return k;
@@ -230,6 +232,51 @@ describe("kernel/netlink codec", () => {
         runBpf(
           prog,
           msg((b) => encodeDumpRoutes(b, 0, 0, 254)),
+        ),
+        0,
+      );
+    });
+
+    it("drops whatever our request socket's changes echo, and another's removal of our route passes", () => {
+      const echoes = dropOwnEchoes(0x12345678, 186);
+      const ours = unicast("10.1.0.0/16", []);
+      const from = (port: number, fn: (b: Buffer) => number) => {
+        const m = msg(fn);
+        m.writeUInt32LE(port, 12); // nlmsg_pid: the port whose request caused the notification
+        return m;
+      };
+      assert.equal(
+        runBpf(
+          echoes,
+          from(0x12345678, (b) => encodeDelRoute(b, 0, 0, 0, ours)),
+        ),
+        0,
+      );
+      assert.equal(
+        runBpf(
+          echoes,
+          from(0x12345678, (b) => encodeNewRoute(b, 0, 0, 0, { ...ours, protocol: 4 })),
+        ),
+        0,
+      );
+      assert.notEqual(
+        runBpf(
+          echoes,
+          from(0x12345679, (b) => encodeDelRoute(b, 0, 0, 0, ours)),
+        ),
+        0,
+      );
+      assert.equal(
+        runBpf(
+          echoes,
+          from(77, (b) => encodeNewRoute(b, 0, 0, 0, ours)),
+        ),
+        0,
+      );
+      assert.notEqual(
+        runBpf(
+          echoes,
+          from(77, (b) => encodeNewRoute(b, 0, 0, 0, { ...ours, protocol: 4 })),
         ),
         0,
       );

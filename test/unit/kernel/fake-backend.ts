@@ -12,6 +12,7 @@ import type {
   OpResult,
   RouteBackend,
   RouteOp,
+  RouteVisitor,
 } from "../../../src/kernel/types";
 
 const EEXIST = 17;
@@ -29,6 +30,14 @@ function contains(r: KernelRoute, address: Uint8Array): boolean {
     if ((r.prefix.address[bit >> 3]! & m) !== (address[bit >> 3]! & m)) return false;
   }
   return true;
+}
+
+function copyRoute(r: KernelRoute): KernelRoute {
+  return {
+    ...r,
+    prefix: { ...r.prefix, address: Uint8Array.from(r.prefix.address) },
+    nextHops: r.nextHops.map((h) => ({ ...h })),
+  };
 }
 
 export class FakeBackend implements RouteBackend {
@@ -51,8 +60,10 @@ export class FakeBackend implements RouteBackend {
   }
 
   async apply(ops: RouteOp[]): Promise<OpResult[]> {
-    this.ops.push(...ops);
-    return ops.map((op) => this.applyOne(op));
+    // The caller reuses its operation objects once this resolves (RouteBackend.apply): keep copies.
+    const copies = ops.map((op) => ({ kind: op.kind, route: copyRoute(op.route) }));
+    this.ops.push(...copies);
+    return copies.map((op) => this.applyOne(op));
   }
 
   private applyOne(op: RouteOp): OpResult {
@@ -72,8 +83,8 @@ export class FakeBackend implements RouteBackend {
     return 0;
   }
 
-  async dump(table: number): Promise<KernelRoute[]> {
-    return [...this.routes.values()].filter((r) => r.table === table);
+  async dump(table: number, visitor: RouteVisitor): Promise<void> {
+    for (const r of this.routes.values()) if (r.table === table) visitor.route(r);
   }
 
   async links(): Promise<LinkState[]> {

@@ -13,8 +13,8 @@ import {
   type UpdateMessage,
 } from "../../../../src/bgp/codec/types";
 import type { PeerConfig, SpeakerConfig } from "../../../../src/bgp/config";
-import type { FibRoute, FibSink } from "../../../../src/bgp/fib-sink";
-import { formatPrefix, parsePrefix } from "../../../../src/bgp/prefix";
+import type { FibNextHop, FibRoute, FibSink } from "../../../../src/bgp/fib-sink";
+import { formatPrefix, ipv4Prefix, parsePrefix } from "../../../../src/bgp/prefix";
 import type { RibPeer } from "../../../../src/bgp/rib/peer";
 import { Rib, type RibOptions } from "../../../../src/bgp/rib/rib";
 import { RibSettings } from "../../../../src/bgp/rib/settings";
@@ -35,6 +35,9 @@ export class RecordingFib implements FibSink {
         key,
         r.nextHops.map((h) => h.address),
       );
+  }
+  updateIpv4(address: number, length: number, nextHops: readonly FibNextHop[]): void {
+    this.update({ prefix: ipv4Prefix(address, length), nextHops: [...nextHops] });
   }
   converged(): void {
     this.convergedCalls++;

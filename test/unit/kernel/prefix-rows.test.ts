@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { formatPrefix, parsePrefix } from "../../../src/bgp/prefix";
+import { PrefixRows } from "../../../src/kernel/prefix-rows";
+
+describe("kernel/PrefixRows", () => {
+  it("finds every live prefix and no removed one through random adds and removals (against a Map)", () => {
+    const rows = new PrefixRows();
+    const model = new Map<string, number>();
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let step = 0; step < 40_000; step++) {
+      // Few distinct addresses, so probe clusters form and removals must shift entries back.
+      const address = ((rand(64) << 24) | (rand(4) << 8)) >>> 0;
+      const length = 16 + rand(3) * 8;
+      const key = `${address}/${length}`;
+      if (rand(3) === 0) {
+        const row = rows.findIpv4(address, length);
+        assert.equal(row, model.get(key) ?? -1);
+        if (row >= 0) {
+          rows.release(row);
+          model.delete(key);
+        }
+      } else {
+        const row = rows.ipv4Row(address, length);
+        if (model.has(key)) assert.equal(row, model.get(key));
+        else {
+          assert.ok(![...model.values()].includes(row), "a new prefix gets a row nobody holds");
+          model.set(key, row);
+        }
+      }
+    }
+    for (const [key, row] of model) {
+      const [a, l] = key.split("/").map(Number);
+      assert.equal(rows.findIpv4(a!, l!), row);
+      assert.equal(rows.text(row), `${a! >>> 24}.${(a! >>> 16) & 255}.${(a! >>> 8) & 255}.${a! & 255}/${l}`);
+    }
+  });
+
+  it("keeps IPv6 prefixes apart from IPv4 rows and gives their Prefix back", () => {
+    const rows = new PrefixRows();
+    const v4 = rows.rowOf(parsePrefix("10.0.0.0/24"));
+    const v6 = rows.rowOf(parsePrefix("2001:db8::/64"));
+    assert.notEqual(v4, v6);
+    assert.equal(rows.find(parsePrefix("2001:db8::/64")), v6);
+    assert.equal(formatPrefix(rows.prefix(v6)), "2001:db8::/64");
+    assert.equal(formatPrefix(rows.prefix(v4)), "10.0.0.0/24");
+    assert.equal(rows.isIpv4(v4), true);
+    assert.equal(rows.isIpv4(v6), false);
+    rows.release(v6);
+    assert.equal(rows.find(parsePrefix("2001:db8::/64")), -1);
+    assert.equal(rows.find(parsePrefix("10.0.0.0/24")), v4);
+  });
+});

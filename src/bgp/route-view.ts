@@ -5,7 +5,7 @@ import { Afi, AsPathSegmentType, Origin } from "./codec/types";
 import type { RouteAttrs } from "./rib/attr-store";
 import { BestPathReason, comparePaths } from "./rib/decision";
 import { LOCAL_SLOT } from "./rib/loc-rib";
-import { AFIS } from "./rib/peer";
+import { AFIS, type RibPeer } from "./rib/peer";
 import { formatKey, type PrefixKey } from "./rib/prefix-key";
 import type { Rib } from "./rib/rib";
 import type { RouteView } from "./speaker-api";
@@ -46,58 +46,113 @@ export function attrsView(a: RouteAttrs): Omit<RouteView, "prefix" | "family" | 
 export function routeViews(rib: Rib, startedAt: Date): RouteView[] {
   const out: RouteView[] = [];
   for (const afi of AFIS) {
-    const family = afi === Afi.IPv4 ? "ipv4" : "ipv6";
-    const loc = rib.loc[afi - 1]!;
     rib.originated[afi - 1]!.each((key) => {
-      out.push({
-        prefix: formatKey(afi, key),
-        family,
-        nextHop: afi === Afi.IPv4 ? "0.0.0.0" : "::",
-        peer: "static",
-        asPath: [],
-        origin: "IGP",
-        communities: [],
-        largeCommunities: [],
-        best: loc.best.aux(key) === LOCAL_SLOT,
-        since: startedAt.toISOString(),
-      });
+      out.push(localView(rib, afi, key, startedAt));
     });
     for (const peer of rib.allPeers()) {
-      const add = (key: PrefixKey, attr: number, received: number, stale: boolean) => {
-        const members = loc.members(key);
-        let best = false;
-        let multipath = false;
-        for (let i = 0; i < members.length; i += 2) {
-          if (members[i] === peer.slot && members[i + 1] === attr) {
-            if (i === 0) best = true;
-            multipath = members.length > 2;
-          }
-        }
-        const view: RouteView = {
-          prefix: formatKey(afi, key),
-          family,
-          peer: peer.name,
-          ...attrsView(rib.store.attrs(attr)),
-          best,
-          since: rib.timeOf(received).toISOString(),
-        };
-        if (multipath) view.multipath = true;
-        if (stale) view.stale = true;
-        if (best && members.length > 2) {
-          view.nextHops = [];
-          for (let i = 1; i < members.length; i += 2)
-            view.nextHops.push(rib.store.attrs(members[i]!).nextHop);
-        }
-        if (!best && !multipath) view.reason = lostBecause(rib, afi, key, peer.slot, attr, members);
-        out.push(view);
-      };
-      peer.table(afi).each((key, attr, received) => add(key, attr, received, false));
+      peer.table(afi).each((key, attr, received) => {
+        out.push(learnedView(rib, afi, key, peer, attr, received, false));
+      });
       peer.staleTable(afi)?.each((key, attr, received) => {
-        if (peer.table(afi).get(key) < 0) add(key, attr, received, true);
+        if (peer.table(afi).get(key) < 0) out.push(learnedView(rib, afi, key, peer, attr, received, true));
       });
     }
   }
   return out;
+}
+
+/**
+ * Every route of one network, in `show route` order: the best first, then by
+ * protocol name. A handful of table reads, whatever the size of the RIB.
+ */
+export function networkViews(
+  rib: Rib,
+  afi: Afi,
+  key: PrefixKey,
+  startedAt: Date,
+  /** Only this protocol's route (a peer name, or "static"). */
+  protocol?: string,
+): RouteView[] {
+  const row = rib.indexes[afi - 1]!.find(key);
+  if (row < 0) return [];
+  const out: RouteView[] = [];
+  if ((protocol === undefined || protocol === "static") && rib.originated[afi - 1]!.getRow(row) >= 0)
+    out.push(localView(rib, afi, key, startedAt));
+  for (const peer of rib.allPeers()) {
+    if (protocol !== undefined && peer.name !== protocol) continue;
+    const fresh = peer.table(afi);
+    const attr = fresh.getRow(row);
+    if (attr >= 0) {
+      out.push(learnedView(rib, afi, key, peer, attr, fresh.auxRow(row), false));
+      continue;
+    }
+    const stale = peer.staleTable(afi);
+    const old = stale ? stale.getRow(row) : -1;
+    if (stale && old >= 0) out.push(learnedView(rib, afi, key, peer, old, stale.auxRow(row), true));
+  }
+  if (out.length > 1) out.sort(withinNetwork);
+  return out;
+}
+
+/** Within one network the best route comes first, as in BIRD, then by protocol name. */
+export function withinNetwork(a: RouteView, b: RouteView): number {
+  if (a.best !== b.best) return a.best ? -1 : 1;
+  return a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0;
+}
+
+function familyName(afi: Afi): RouteView["family"] {
+  return afi === Afi.IPv4 ? "ipv4" : "ipv6";
+}
+
+function localView(rib: Rib, afi: Afi, key: PrefixKey, startedAt: Date): RouteView {
+  return {
+    prefix: formatKey(afi, key),
+    family: familyName(afi),
+    nextHop: afi === Afi.IPv4 ? "0.0.0.0" : "::",
+    peer: "static",
+    asPath: [],
+    origin: "IGP",
+    communities: [],
+    largeCommunities: [],
+    best: rib.loc[afi - 1]!.best.aux(key) === LOCAL_SLOT,
+    since: startedAt.toISOString(),
+  };
+}
+
+function learnedView(
+  rib: Rib,
+  afi: Afi,
+  key: PrefixKey,
+  peer: RibPeer,
+  attr: number,
+  received: number,
+  stale: boolean,
+): RouteView {
+  const members = rib.loc[afi - 1]!.members(key);
+  let best = false;
+  let multipath = false;
+  for (let i = 0; i < members.length; i += 2) {
+    if (members[i] === peer.slot && members[i + 1] === attr) {
+      if (i === 0) best = true;
+      multipath = members.length > 2;
+    }
+  }
+  const view: RouteView = {
+    prefix: formatKey(afi, key),
+    family: familyName(afi),
+    peer: peer.name,
+    ...attrsView(rib.store.attrs(attr)),
+    best,
+    since: rib.timeOf(received).toISOString(),
+  };
+  if (multipath) view.multipath = true;
+  if (stale) view.stale = true;
+  if (best && members.length > 2) {
+    view.nextHops = [];
+    for (let i = 1; i < members.length; i += 2) view.nextHops.push(rib.store.attrs(members[i]!).nextHop);
+  }
+  if (!best && !multipath) view.reason = lostBecause(rib, afi, key, peer.slot, attr, members);
+  return view;
 }
 
 function lostBecause(

@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { CommandError } from "./commands";
 import { type ControlReply, type ControlRequest, MAX_LINE_BYTES, type RequestId } from "./protocol";
+import { StreamedReply } from "./stream";
 
 export type ControlHandler = (command: string, args: unknown) => Promise<unknown>;
 
@@ -101,14 +102,63 @@ export class ControlServer {
     let reply: ControlReply;
     try {
       const data = await this.handler(request.command, request.args);
+      if (data instanceof StreamedReply) {
+        await this.stream(socket, request.id, data);
+        return;
+      }
       reply = { id: request.id, ok: true, data: data ?? null };
     } catch (e) {
-      if (!(e instanceof CommandError))
-        this.log?.error({ err: e, command: request.command }, "control command failed");
-      reply = { id: request.id, ok: false, error: (e as Error).message ?? String(e) };
+      reply = this.failure(request, e);
     }
     send(socket, reply);
   }
+
+  private failure(request: ControlRequest, e: unknown): ControlReply {
+    if (!(e instanceof CommandError))
+      this.log?.error({ err: e, command: request.command }, "control command failed");
+    return { id: request.id, ok: false, error: (e as Error).message ?? String(e) };
+  }
+
+  /**
+   * Sends each chunk as `{"id", "ok": true, "more": true, "data": [...]}`
+   * and the last one without "more" (an empty array when the stream was
+   * empty). One chunk is held back to know which is last. While the socket's
+   * buffer is full nothing more is produced; a client that left stops the
+   * stream; an error mid-stream ends it with an error reply.
+   */
+  private async stream(socket: Socket, id: RequestId, reply: StreamedReply): Promise<void> {
+    let held: unknown[] | undefined;
+    try {
+      for await (const chunk of reply.chunks) {
+        if (held !== undefined) {
+          send(socket, { id, ok: true, more: true, data: held });
+          if (socket.writableNeedDrain && !(await drained(socket))) return;
+        }
+        if (socket.destroyed) return;
+        held = chunk;
+      }
+    } catch (e) {
+      send(socket, this.failure({ id, command: "stream" }, e));
+      return;
+    }
+    send(socket, { id, ok: true, data: held ?? [] });
+  }
+}
+
+/** Resolves true once the socket drained, false if it closed first. */
+function drained(socket: Socket): Promise<boolean> {
+  if (socket.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      socket.off("drain", onDrain);
+      socket.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    socket.on("drain", onDrain);
+    socket.on("close", onClose);
+  });
 }
 
 function parseRequest(line: string): ControlRequest | (ControlReply & { ok: false }) {

@@ -237,6 +237,16 @@ export class KernelFib implements FibSink {
     return [...this.installed.values()];
   }
 
+  /** Our route for `prefix` (as formatPrefix writes it), if installed. */
+  installedRoute(prefix: string): KernelRoute | undefined {
+    return this.installed.get(prefix);
+  }
+
+  /** Our routes one at a time, without copying the table (show kernel walks it in chunks). */
+  installedRoutes(): IterableIterator<KernelRoute> {
+    return this.installed.values();
+  }
+
   /** Resolves once every change made so far has been applied (or has failed). */
   settled(): Promise<void> {
     if (!this.busy()) return Promise.resolve();

@@ -14,21 +14,45 @@ const ORIGIN_CODE: Record<RouteView["origin"], string> = { IGP: "i", EGP: "e", i
 const STATIC = "static";
 
 export function formatRoutes(routes: readonly RouteView[], o: RouteFormatOptions): string {
-  const blocks: string[] = [];
-  for (const family of ["ipv4", "ipv6"] as const) {
-    const rows = routes.filter((r) => r.family === family);
-    if (rows.length === 0) continue;
-    const lines = [`Table ${TABLES[family]}:`];
-    let lastNet = "";
-    for (const r of rows) {
-      lines.push(routeLine(r, r.prefix === lastNet ? "" : r.prefix, o));
-      lastNet = r.prefix;
-      lines.push(...viaLines(r));
-      if (o.all) lines.push(...attributeLines(r));
-    }
-    blocks.push(lines.join("\n"));
+  const text = new RouteText(o);
+  let out = "";
+  for (const family of ["ipv4", "ipv6"] as const) out += text.push(routes.filter((r) => r.family === family));
+  // Lines end in "\n"; the caller ends the last one.
+  return out.endsWith("\n") ? out.slice(0, -1) : out;
+}
+
+/**
+ * "show route" text a chunk at a time, for a streamed reply: each push
+ * returns whole lines ("\n" after each), the same lines formatRoutes gives
+ * when the routes come in `show route` order.
+ */
+export class RouteText {
+  private family: FamilyName | undefined;
+  private lastNet = "";
+
+  constructor(private readonly o: RouteFormatOptions) {}
+
+  get started(): boolean {
+    return this.family !== undefined;
   }
-  return blocks.join("\n\n");
+
+  push(routes: readonly RouteView[]): string {
+    const lines: string[] = [];
+    for (const r of routes) {
+      if (r.family !== this.family) {
+        // One block per table, a blank line between blocks.
+        if (this.family !== undefined) lines.push("");
+        lines.push(`Table ${TABLES[r.family]}:`);
+        this.family = r.family;
+        this.lastNet = "";
+      }
+      lines.push(routeLine(r, r.prefix === this.lastNet ? "" : r.prefix, this.o));
+      this.lastNet = r.prefix;
+      lines.push(...viaLines(r));
+      if (this.o.all) lines.push(...attributeLines(r));
+    }
+    return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+  }
 }
 
 /**

@@ -5,9 +5,11 @@
 import { Afi, type Prefix } from "./codec/types";
 import { maskAddress } from "./prefix";
 import { AFIS } from "./rib/peer";
+import type { KeyScan } from "./rib/prefix-index";
 import { ipv4Key, ipv6Key, type PrefixKey, prefixKey } from "./rib/prefix-key";
 import type { Rib } from "./rib/rib";
-import { networkViews } from "./route-view";
+import { verdictPasses } from "./route-filter";
+import { type NetworkRoute, networkRoutes, networkViews, toJson, toView } from "./route-view";
 import type { FamilyName, RouteCounts, RouteCursor, RouteFilter, RouteTable, RouteView } from "./speaker-api";
 
 const FAMILY: Record<Afi, FamilyName> = { [Afi.IPv4]: "ipv4", [Afi.IPv6]: "ipv6" };
@@ -69,14 +71,6 @@ export class RibRouteTable implements RouteTable {
   }
 }
 
-/** Whether a route passes the filters a cursor applies after the protocol (which networkViews applies). */
-export function passes(r: RouteView, filter: RouteFilter): boolean {
-  if (filter.best && !r.best) return false;
-  // A best route without the multipath flag is an ECMP set of one.
-  if (filter.multipath && !(r.multipath ?? r.best)) return false;
-  return true;
-}
-
 /**
  * Per family: scan the index's keys (a resumable scan), sort them in runs of
  * RUN_KEYS, then merge the runs lazily, building each network's routes as it
@@ -87,10 +81,25 @@ export function passes(r: RouteView, filter: RouteFilter): boolean {
 class RibRouteCursor implements RouteCursor {
   private family = 0;
   private phase: "scan" | "sort" | "emit" = "scan";
-  private scan: ReturnType<Rib["indexes"][number]["scanKeys"]> | undefined;
-  private keys: PrefixKey[] = [];
+  private scan: KeyScan | undefined;
+  /** IPv4 keys in one flat array (sorted in place, run by run); IPv6 keys as strings. */
+  private numbers = new Float64Array(0);
+  private strings: string[] = [];
+  private count = 0;
   private sorted = 0;
   private merge: KeyMerge | undefined;
+  private readonly takeNumber = (key: PrefixKey) => {
+    if (this.count === this.numbers.length) {
+      const bigger = new Float64Array(Math.max(1024, this.numbers.length * 2));
+      bigger.set(this.numbers);
+      this.numbers = bigger;
+    }
+    this.numbers[this.count++] = key as number;
+  };
+  private readonly takeString = (key: PrefixKey) => {
+    this.strings.push(key as string);
+    this.count++;
+  };
 
   constructor(
     private readonly rib: Rib,
@@ -100,28 +109,47 @@ class RibRouteCursor implements RouteCursor {
   ) {}
 
   next(work: number): RouteView[] | undefined {
+    return this.step(work)?.map(toView);
+  }
+
+  nextJson(work: number): string[] | undefined {
+    return this.step(work)?.map(toJson);
+  }
+
+  private step(work: number): NetworkRoute[] | undefined {
     const afi = this.afis[this.family];
     if (afi === undefined) return undefined;
     if (this.phase === "scan") {
-      this.scan ??= this.rib.indexes[afi - 1]!.scanKeys();
-      if (this.scan.next(work * SCAN_KEYS_PER_WORK, this.keys)) {
+      if (this.scan === undefined) {
+        const index = this.rib.indexes[afi - 1]!;
+        this.scan = index.scanKeys();
+        // Room for the table as it is now: growing a big array while scanning would copy it.
+        if (afi === Afi.IPv4) this.numbers = new Float64Array(index.size + 1024);
+      }
+      const take = afi === Afi.IPv4 ? this.takeNumber : this.takeString;
+      if (this.scan.next(work * SCAN_KEYS_PER_WORK, take)) {
         this.phase = "sort";
         this.merge = new KeyMerge();
       }
       return [];
     }
     if (this.phase === "sort") {
-      const run = this.keys.slice(this.sorted, this.sorted + RUN_KEYS);
-      this.sorted += run.length;
-      if (run.length > 0)
-        this.merge!.addRun(afi === Afi.IPv4 ? Float64Array.from(run as number[]).sort() : run.sort());
-      if (this.sorted >= this.keys.length) {
-        this.keys = [];
+      const end = Math.min(this.count, this.sorted + RUN_KEYS);
+      if (end > this.sorted) {
+        this.merge!.addRun(
+          afi === Afi.IPv4
+            ? this.numbers.subarray(this.sorted, end).sort()
+            : this.strings.slice(this.sorted, end).sort(),
+        );
+      }
+      this.sorted = end;
+      if (this.sorted >= this.count) {
+        this.strings = [];
         this.phase = "emit";
       }
       return [];
     }
-    const out: RouteView[] = [];
+    const out: NetworkRoute[] = [];
     const merge = this.merge!;
     for (let i = 0; i < work; i++) {
       const key = merge.next();
@@ -129,12 +157,14 @@ class RibRouteCursor implements RouteCursor {
         this.family++;
         this.phase = "scan";
         this.scan = undefined;
+        this.numbers = new Float64Array(0);
+        this.count = 0;
         this.sorted = 0;
         this.merge = undefined;
         break;
       }
-      for (const r of networkViews(this.rib, afi, key, this.startedAt, this.filter.protocol)) {
-        if (passes(r, this.filter)) out.push(r);
+      for (const r of networkRoutes(this.rib, afi, key, this.startedAt, this.filter.protocol)) {
+        if (verdictPasses(r.best, r.multipath, this.filter)) out.push(r);
       }
     }
     return out;

@@ -51,51 +51,84 @@ export function routeViews(rib: Rib, startedAt: Date): RouteView[] {
     });
     for (const peer of rib.allPeers()) {
       peer.table(afi).each((key, attr, received) => {
-        out.push(learnedView(rib, afi, key, peer, attr, received, false));
+        out.push(toView(learned(rib, afi, key, peer, attr, received, false)));
       });
       peer.staleTable(afi)?.each((key, attr, received) => {
-        if (peer.table(afi).get(key) < 0) out.push(learnedView(rib, afi, key, peer, attr, received, true));
+        if (peer.table(afi).get(key) < 0)
+          out.push(toView(learned(rib, afi, key, peer, attr, received, true)));
       });
     }
   }
   return out;
 }
 
+/** One route of a network before it becomes a view or JSON text: the node's own, or a learned one. */
+export type NetworkRoute = { local: RouteView; best: boolean; multipath: boolean; peer: string } | Learned;
+
+/** A learned route with its verdict; the attributes stay the interned set. */
+interface Learned {
+  local?: undefined;
+  prefix: string;
+  family: RouteView["family"];
+  peer: string;
+  attrs: RouteAttrs;
+  best: boolean;
+  since: string;
+  multipath: boolean;
+  stale: boolean;
+  nextHops?: string[];
+  reason?: string;
+}
+
 /**
- * Every route of one network, in `show route` order: the best first, then by
- * protocol name. A handful of table reads, whatever the size of the RIB.
+ * Every route of one network (or of one protocol in it), in `show route`
+ * order: the best first, then by protocol name. A handful of table reads,
+ * whatever the size of the RIB.
  */
-export function networkViews(
+export function networkRoutes(
   rib: Rib,
   afi: Afi,
   key: PrefixKey,
   startedAt: Date,
   /** Only this protocol's route (a peer name, or "static"). */
   protocol?: string,
-): RouteView[] {
+): NetworkRoute[] {
   const row = rib.indexes[afi - 1]!.find(key);
   if (row < 0) return [];
-  const out: RouteView[] = [];
-  if ((protocol === undefined || protocol === "static") && rib.originated[afi - 1]!.getRow(row) >= 0)
-    out.push(localView(rib, afi, key, startedAt));
+  const out: NetworkRoute[] = [];
+  if ((protocol === undefined || protocol === "static") && rib.originated[afi - 1]!.getRow(row) >= 0) {
+    const local = localView(rib, afi, key, startedAt);
+    out.push({ local, best: local.best, multipath: false, peer: local.peer });
+  }
   for (const peer of rib.allPeers()) {
     if (protocol !== undefined && peer.name !== protocol) continue;
     const fresh = peer.table(afi);
     const attr = fresh.getRow(row);
     if (attr >= 0) {
-      out.push(learnedView(rib, afi, key, peer, attr, fresh.auxRow(row), false));
+      out.push(learned(rib, afi, key, peer, attr, fresh.auxRow(row), false));
       continue;
     }
     const stale = peer.staleTable(afi);
     const old = stale ? stale.getRow(row) : -1;
-    if (stale && old >= 0) out.push(learnedView(rib, afi, key, peer, old, stale.auxRow(row), true));
+    if (stale && old >= 0) out.push(learned(rib, afi, key, peer, old, stale.auxRow(row), true));
   }
   if (out.length > 1) out.sort(withinNetwork);
   return out;
 }
 
+/** networkRoutes as views. */
+export function networkViews(
+  rib: Rib,
+  afi: Afi,
+  key: PrefixKey,
+  startedAt: Date,
+  protocol?: string,
+): RouteView[] {
+  return networkRoutes(rib, afi, key, startedAt, protocol).map(toView);
+}
+
 /** Within one network the best route comes first, as in BIRD, then by protocol name. */
-export function withinNetwork(a: RouteView, b: RouteView): number {
+function withinNetwork(a: { best: boolean; peer: string }, b: { best: boolean; peer: string }): number {
   if (a.best !== b.best) return a.best ? -1 : 1;
   return a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0;
 }
@@ -104,9 +137,47 @@ function familyName(afi: Afi): RouteView["family"] {
   return afi === Afi.IPv4 ? "ipv4" : "ipv6";
 }
 
+/**
+ * Text a listing repeats for route after route, made once: the attribute
+ * part of a view (and of its JSON) per interned attribute set (the same
+ * object for as long as the set lives, so a weak key cannot outlive it), and
+ * ISO times per second. Views share the arrays of the attribute part; nobody
+ * changes a view.
+ */
+const attrViews = new WeakMap<RouteAttrs, { view: ReturnType<typeof attrsView>; json: string }>();
+let lastTime = Number.NaN;
+let lastTimeText = "";
+
+function attrPart(a: RouteAttrs): { view: ReturnType<typeof attrsView>; json: string } {
+  let v = attrViews.get(a);
+  if (v === undefined) {
+    const view = attrsView(a);
+    // The members without the braces: spliced into a route's JSON object.
+    v = { view, json: JSON.stringify(view).slice(1, -1) };
+    attrViews.set(a, v);
+  }
+  return v;
+}
+
+function isoTime(t: number): string {
+  if (t !== lastTime) {
+    lastTime = t;
+    lastTimeText = new Date(t).toISOString();
+  }
+  return lastTimeText;
+}
+
+/** formatKey, without the Prefix object for IPv4. */
+function keyText(afi: Afi, key: PrefixKey): string {
+  if (afi !== Afi.IPv4) return formatKey(afi, key);
+  const k = key as number;
+  const a = Math.floor(k / 64);
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${k - a * 64}`;
+}
+
 function localView(rib: Rib, afi: Afi, key: PrefixKey, startedAt: Date): RouteView {
   return {
-    prefix: formatKey(afi, key),
+    prefix: keyText(afi, key),
     family: familyName(afi),
     nextHop: afi === Afi.IPv4 ? "0.0.0.0" : "::",
     peer: "static",
@@ -115,11 +186,11 @@ function localView(rib: Rib, afi: Afi, key: PrefixKey, startedAt: Date): RouteVi
     communities: [],
     largeCommunities: [],
     best: rib.loc[afi - 1]!.best.aux(key) === LOCAL_SLOT,
-    since: startedAt.toISOString(),
+    since: isoTime(startedAt.getTime()),
   };
 }
 
-function learnedView(
+function learned(
   rib: Rib,
   afi: Afi,
   key: PrefixKey,
@@ -127,7 +198,7 @@ function learnedView(
   attr: number,
   received: number,
   stale: boolean,
-): RouteView {
+): Learned {
   const members = rib.loc[afi - 1]!.members(key);
   let best = false;
   let multipath = false;
@@ -137,22 +208,50 @@ function learnedView(
       multipath = members.length > 2;
     }
   }
-  const view: RouteView = {
-    prefix: formatKey(afi, key),
+  const out: Learned = {
+    prefix: keyText(afi, key),
     family: familyName(afi),
     peer: peer.name,
-    ...attrsView(rib.store.attrs(attr)),
+    attrs: rib.store.attrs(attr),
     best,
-    since: rib.timeOf(received).toISOString(),
+    since: isoTime(rib.timeOf(received).getTime()),
+    multipath,
+    stale,
   };
-  if (multipath) view.multipath = true;
-  if (stale) view.stale = true;
   if (best && members.length > 2) {
-    view.nextHops = [];
-    for (let i = 1; i < members.length; i += 2) view.nextHops.push(rib.store.attrs(members[i]!).nextHop);
+    out.nextHops = [];
+    for (let i = 1; i < members.length; i += 2) out.nextHops.push(rib.store.attrs(members[i]!).nextHop);
   }
-  if (!best && !multipath) view.reason = lostBecause(rib, afi, key, peer.slot, attr, members);
+  if (!best && !multipath) out.reason = lostBecause(rib, afi, key, peer.slot, attr, members);
+  return out;
+}
+
+export function toView(r: NetworkRoute): RouteView {
+  if (r.local) return r.local;
+  const view: RouteView = {
+    prefix: r.prefix,
+    family: r.family,
+    peer: r.peer,
+    ...attrPart(r.attrs).view,
+    best: r.best,
+    since: r.since,
+  };
+  if (r.multipath) view.multipath = true;
+  if (r.stale) view.stale = true;
+  if (r.nextHops) view.nextHops = r.nextHops;
+  if (r.reason !== undefined) view.reason = r.reason;
   return view;
+}
+
+/** JSON.stringify(toView(r)), without building the view: the attribute part is made once per set. */
+export function toJson(r: NetworkRoute): string {
+  if (r.local) return JSON.stringify(r.local);
+  let s = `{"prefix":"${r.prefix}","family":"${r.family}","peer":${JSON.stringify(r.peer)},${attrPart(r.attrs).json},"best":${r.best},"since":"${r.since}"`;
+  if (r.multipath) s += ',"multipath":true';
+  if (r.stale) s += ',"stale":true';
+  if (r.nextHops) s += `,"nextHops":${JSON.stringify(r.nextHops)}`;
+  if (r.reason !== undefined) s += `,"reason":${JSON.stringify(r.reason)}`;
+  return `${s}}`;
 }
 
 function lostBecause(

@@ -79,6 +79,8 @@ export interface RouteCursor {
    * Each call does a bounded amount of work, so a caller can yield between calls.
    */
   next(work: number): RouteView[] | undefined;
+  /** next() as JSON texts of the views, made without the views (the control socket's streaming path). */
+  nextJson(work: number): string[] | undefined;
 }
 
 /** Queries answered from the RIB's index and counters, never by materialising the table. */

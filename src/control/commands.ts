@@ -1,7 +1,7 @@
 // The one table of control commands. The server dispatches requests through
 // it; flatroutec reads the same table for its grammar (keywords, positional
 // arguments, abbreviations) and its help, so the two cannot drift apart.
-import { passes } from "../bgp/route-table";
+import { passes } from "../bgp/route-filter";
 import type { PeerStatus, RouteFilter, RouteTable, RouteView, SpeakerApi } from "../bgp/speaker-api";
 import type {
   AgentInfo,
@@ -24,7 +24,7 @@ import {
   QueryError,
   selectRoutes,
 } from "./route-query";
-import { cursorChunks, StreamedReply } from "./stream";
+import { cursorChunks, cursorJsonChunks, StreamedReply } from "./stream";
 
 export type ArgType = "string" | "boolean" | "family";
 export type Args = Record<string, string | boolean | undefined>;
@@ -291,7 +291,7 @@ function showRoute(ctx: CommandContext, query: ShowRouteArgs): unknown {
       return query.count ? countRoutes(rows) : rows;
     }
     if (query.count) return countFromTable(table, filter);
-    return new StreamedReply(cursorChunks(table.cursor(filter)));
+    return new StreamedReply(cursorJsonChunks(table.cursor(filter)));
   } catch (e) {
     if (e instanceof QueryError) throw new CommandError(e.message);
     throw e;

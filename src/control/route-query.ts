@@ -167,13 +167,12 @@ export class ArrayRouteTable implements RouteTable {
   cursor(filter: RouteFilter): RouteCursor {
     const rows = selectRoutes(this.all(), filter);
     let at = 0;
-    return {
-      next: (work) => {
-        if (at >= rows.length) return undefined;
-        const out = rows.slice(at, at + work);
-        at += out.length;
-        return out;
-      },
+    const next = (work: number) => {
+      if (at >= rows.length) return undefined;
+      const out = rows.slice(at, at + work);
+      at += out.length;
+      return out;
     };
+    return { next, nextJson: (work) => next(work)?.map((r) => JSON.stringify(r)) };
   }
 }

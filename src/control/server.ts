@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { CommandError } from "./commands";
 import { type ControlReply, type ControlRequest, MAX_LINE_BYTES, type RequestId } from "./protocol";
-import { StreamedReply } from "./stream";
+import { JsonItems, StreamedReply } from "./stream";
 
 export type ControlHandler = (command: string, args: unknown) => Promise<unknown>;
 
@@ -127,11 +127,11 @@ export class ControlServer {
    * stream; an error mid-stream ends it with an error reply.
    */
   private async stream(socket: Socket, id: RequestId, reply: StreamedReply): Promise<void> {
-    let held: unknown[] | undefined;
+    let held: unknown[] | JsonItems | undefined;
     try {
       for await (const chunk of reply.chunks) {
         if (held !== undefined) {
-          send(socket, { id, ok: true, more: true, data: held });
+          sendChunk(socket, id, held, true);
           if (socket.writableNeedDrain && !(await drained(socket))) return;
         }
         if (socket.destroyed) return;
@@ -141,8 +141,20 @@ export class ControlServer {
       send(socket, this.failure({ id, command: "stream" }, e));
       return;
     }
-    send(socket, { id, ok: true, data: held ?? [] });
+    sendChunk(socket, id, held ?? [], false);
   }
+}
+
+function sendChunk(socket: Socket, id: RequestId, data: unknown[] | JsonItems, more: boolean): void {
+  if (!(data instanceof JsonItems)) {
+    send(socket, more ? { id, ok: true, more, data } : { id, ok: true, data });
+    return;
+  }
+  if (socket.destroyed || !socket.writable) return;
+  // The same line JSON.stringify would make of the parsed items.
+  socket.write(
+    `{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[${data.texts.join(",")}]}\n`,
+  );
 }
 
 /** Resolves true once the socket drained, false if it closed first. */

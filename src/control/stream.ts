@@ -7,7 +7,12 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { RouteCursor, RouteView } from "../bgp/speaker-api";
 
 export class StreamedReply {
-  constructor(readonly chunks: AsyncIterable<unknown[]>) {}
+  constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems>) {}
+}
+
+/** A chunk whose items are already JSON text: sent as they are, not serialized again. */
+export class JsonItems {
+  constructor(readonly texts: string[]) {}
 }
 
 export interface ChunkBudget {
@@ -28,16 +33,31 @@ const STEP = 16;
  * (setImmediate) between chunks. Pulled by the consumer, so nothing is
  * produced while it waits (a full socket).
  */
-export async function* cursorChunks(
+export function cursorChunks(
   cursor: RouteCursor,
   budget: ChunkBudget = DEFAULT_BUDGET,
 ): AsyncGenerator<RouteView[]> {
+  return chunked((work) => cursor.next(work), budget);
+}
+
+/** cursorChunks as JSON texts, for the control socket: the views are never built. */
+export async function* cursorJsonChunks(
+  cursor: RouteCursor,
+  budget: ChunkBudget = DEFAULT_BUDGET,
+): AsyncGenerator<JsonItems> {
+  for await (const texts of chunked((work) => cursor.nextJson(work), budget)) yield new JsonItems(texts);
+}
+
+async function* chunked<T>(
+  pull: (work: number) => T[] | undefined,
+  budget: ChunkBudget,
+): AsyncGenerator<T[]> {
   for (;;) {
     const start = performance.now();
-    const out: RouteView[] = [];
+    const out: T[] = [];
     let done = false;
     while (out.length < budget.items && performance.now() - start < budget.ms) {
-      const part = cursor.next(STEP);
+      const part = pull(STEP);
       if (part === undefined) {
         done = true;
         break;

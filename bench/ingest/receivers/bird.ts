@@ -10,8 +10,9 @@ import type { Endpoints, Receiver } from "./types";
 const PROTOCOL = "from_sender";
 
 /** One request at a time over BIRD's control socket; a reply ends with a line whose code starts with 0, 8 or 9. */
-class BirdSocket {
+export class BirdSocket {
   private buf = "";
+  private scanned = 0;
   private waiter: ((reply: string) => void) | undefined;
 
   private constructor(private readonly socket: Socket) {
@@ -38,8 +39,16 @@ class BirdSocket {
 
   private check(): void {
     if (!this.waiter) return;
-    const m = /(^|\n)[089]\d{3} [^\n]*\n/.exec(this.buf);
-    if (!m) return;
+    // A long reply (show route) arrives in many chunks: look only at what is
+    // new, from the start of the last incomplete line, not at all of it again.
+    const from = this.scanned;
+    const m = /(^|\n)[089]\d{3} [^\n]*\n/.exec(from > 0 ? this.buf.slice(from) : this.buf);
+    if (!m) {
+      this.scanned = Math.max(0, this.buf.lastIndexOf("\n"));
+      return;
+    }
+    this.scanned = 0;
+    if (from > 0) m.index += from;
     const end = m.index + m[0].length;
     const reply = this.buf.slice(0, end);
     this.buf = this.buf.slice(end);
@@ -60,9 +69,14 @@ class BirdSocket {
   }
 }
 
+/** Where startBird's BIRD listens for birdc. */
+export function birdControlPath(ns: Netns): string {
+  return ns.lab.path("bird.ctl");
+}
+
 export async function startBird(ns: Netns, e: Endpoints): Promise<Receiver> {
   const conf = ns.lab.path("bird.conf");
-  const ctl = ns.lab.path("bird.ctl");
+  const ctl = birdControlPath(ns);
   writeFileSync(
     conf,
     [

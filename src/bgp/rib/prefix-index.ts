@@ -89,8 +89,8 @@ export interface PrefixIndex {
  * or may not be.
  */
 export interface KeyScan {
-  /** Appends up to about `max` keys to `out`; true once every key was visited. */
-  next(max: number, out: PrefixKey[]): boolean;
+  /** Hands up to about `max` keys to `take`; true once every key was visited. */
+  next(max: number, take: (key: PrefixKey) => void): boolean;
 }
 
 /**
@@ -308,7 +308,7 @@ export class NumIndex implements PrefixIndex {
     let shape = this.reshapes;
     let restarts = 0;
     return {
-      next: (max, out) => {
+      next: (max, take) => {
         if (shape !== this.reshapes) {
           shape = this.reshapes;
           // Entries moved: start over (repeats are dropped by the reader), a
@@ -328,7 +328,7 @@ export class NumIndex implements PrefixIndex {
           for (let i = 0; i < BLOCK; i++) {
             if (this.cells.get(base + i) === 0) continue;
             const address = length === 0 ? 0 : ((first + i) << (32 - length)) >>> 0;
-            out.push(address * 64 + length);
+            take(address * 64 + length);
             taken++;
           }
         }
@@ -477,11 +477,11 @@ class StringIndex implements PrefixIndex {
     // A Map iterator is live: it resumes where it was, skipping deleted keys.
     const keys = this.map.keys();
     return {
-      next: (max, out) => {
+      next: (max, take) => {
         for (let i = 0; i < max; i++) {
           const r = keys.next();
           if (r.done) return true;
-          out.push(r.value);
+          take(r.value);
         }
         return false;
       },

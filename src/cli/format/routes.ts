@@ -29,8 +29,19 @@ export function formatRoutes(routes: readonly RouteView[], o: RouteFormatOptions
 export class RouteText {
   private family: FamilyName | undefined;
   private lastNet = "";
+  // Routes of one table mostly share a time: it is formatted once.
+  private lastSince = "";
+  private lastTime = "";
 
   constructor(private readonly o: RouteFormatOptions) {}
+
+  private time(since: string): string {
+    if (since !== this.lastSince) {
+      this.lastSince = since;
+      this.lastTime = shortTime(since, this.o);
+    }
+    return this.lastTime;
+  }
 
   get started(): boolean {
     return this.family !== undefined;
@@ -46,7 +57,7 @@ export class RouteText {
         this.family = r.family;
         this.lastNet = "";
       }
-      lines.push(routeLine(r, r.prefix === this.lastNet ? "" : r.prefix, this.o));
+      lines.push(routeLine(r, r.prefix === this.lastNet ? "" : r.prefix, this.time(r.since)));
       this.lastNet = r.prefix;
       lines.push(...viaLines(r));
       if (this.o.all) lines.push(...attributeLines(r));
@@ -68,9 +79,9 @@ function hasNextHop(r: RouteView): boolean {
   return r.nextHop !== "" && r.nextHop !== "0.0.0.0" && r.nextHop !== "::";
 }
 
-function routeLine(r: RouteView, net: string, o: TimeOptions): string {
+function routeLine(r: RouteView, net: string, time: string): string {
   const best = r.best ? " *" : "";
-  return `${net.padEnd(20)} unicast [${r.peer} ${shortTime(r.since, o)}]${best} ${info(r)}`;
+  return `${net.padEnd(20)} unicast [${r.peer} ${time}]${best} ${info(r)}`;
 }
 
 /** BIRD's per-protocol info: "(preference)" and, for BGP, "[AS<origin AS><origin code>]". */

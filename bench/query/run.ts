@@ -7,7 +7,9 @@
 // daemon's peak RSS during the query (VmHWM, reset before each), and for
 // flatroute the longest event-loop stall while it ran (from `show status`).
 //
-//   node dist/bench/query/run.js [--size=1000000] [--runs=3] [--daemons=flatroute,bird] [--json=FILE]
+//   node dist/bench/query/run.js [--size=1000000] [--runs=3] [--daemons=flatroute,bird] [--queries=TEXT,...] [--json=FILE]
+//
+// --queries keeps the queries whose name contains one of the texts.
 import { spawn } from "node:child_process";
 import { openSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -42,6 +44,8 @@ interface Query {
   birdc?: string;
   /** The scrape: flatroute only. */
   metrics?: boolean;
+  /** No query: half a second of an idle agent, the noise floor of the stall column. */
+  idle?: boolean;
 }
 
 /** A network in the middle of the table, and an address in it. */
@@ -220,6 +224,10 @@ async function startFlatrouteDaemon(lab: Lab, size: number): Promise<Daemon> {
     ns,
     pid: proc.pid,
     async runCli(q) {
+      if (q.idle) {
+        await sleep(500);
+        return 500;
+      }
       if (q.metrics) {
         const r = await ns.exec("curl", [
           "-s",
@@ -234,6 +242,7 @@ async function startFlatrouteDaemon(lab: Lab, size: number): Promise<Daemon> {
       return timed(process.execPath, [FLATROUTEC, "-s", socket, "--timeout", "600000", ...q.flatroutec!]);
     },
     async reply(q) {
+      if (q.idle) return sleep(500);
       if (q.metrics) {
         // The scrape inside the namespace is the CLI measurement; over a connection it is the same request.
         await ns.exec("curl", ["-s", "-o", "/dev/null", `http://127.0.0.1:${METRICS_PORT}/metrics`]);
@@ -334,7 +343,8 @@ async function main(): Promise<void> {
   const runs = Math.max(1, Number(option("runs", "3")));
   const names = option("daemons", "flatroute,bird").split(",");
   const jsonFile = option("json", "");
-  const qs = queries(size);
+  const only = option("queries", "").split(",").filter(Boolean);
+  const qs = queries(size).filter((q) => only.length === 0 || only.some((o) => q.name.includes(o)));
   console.log(
     `bench/query: control queries with ${size.toLocaleString("en-US")} IPv4 /24s from one eBGP peer (flatroute: kernel sync off)`,
   );
@@ -350,7 +360,7 @@ async function main(): Promise<void> {
         console.log(`  ${d.name}: ${size} routes in, RSS ${fmtMb(peakRss(d.pid))} MB peak so far`);
         await sleep(2000);
         for (const q of qs) {
-          if (q.metrics && d.name !== "flatroute") continue;
+          if ((q.metrics || q.idle) && d.name !== "flatroute") continue;
           const cli = await measure(d, q, runs, "cli");
           const reply = await measure(d, q, runs, "reply");
           rows.push({ query: q.name, daemon: d.name, cli, reply });

@@ -6,7 +6,6 @@ import { Command } from "commander";
 import { ControlConnection, ControlError } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
 import { commandHelp, parseCommandWords, UsageError } from "./grammar";
-import { runInteractive } from "./interactive";
 import { type Output, printReply } from "./print";
 import { VERSION } from "./version";
 
@@ -75,6 +74,8 @@ export async function main(
       err.write("flatroutec: -i takes no command words; type them at the prompt\n");
       return EXIT.usage;
     }
+    // Loaded only for the prompt: a one-shot command (a script, a monitoring probe) starts faster without it.
+    const { runInteractive } = await import("./interactive.js");
     return runInteractive({ socket: opts.socket, json: opts.json ?? false, timeoutMs, ...terminal });
   }
 

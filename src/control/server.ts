@@ -9,6 +9,14 @@ import { CommandError } from "./commands";
 import { type ControlReply, type ControlRequest, MAX_LINE_BYTES, type RequestId } from "./protocol";
 import { JsonItems, StreamedReply } from "./stream";
 
+/**
+ * How much of a streamed reply may wait in the socket's buffer before the
+ * stream pauses until it drains: enough to keep a fast reader busy while
+ * the next chunks are made (waiting on every chunk would pace the stream by
+ * scheduling latency), little enough that a slow reader costs little memory.
+ */
+export const STREAM_BUFFER_BYTES = 1024 * 1024;
+
 export type ControlHandler = (command: string, args: unknown) => Promise<unknown>;
 
 export interface ControlServerOptions {
@@ -122,8 +130,8 @@ export class ControlServer {
   /**
    * Sends each chunk as `{"id", "ok": true, "more": true, "data": [...]}`
    * and the last one without "more" (an empty array when the stream was
-   * empty). One chunk is held back to know which is last. While the socket's
-   * buffer is full nothing more is produced; a client that left stops the
+   * empty). One chunk is held back to know which is last. While more than
+   * STREAM_BUFFER_BYTES wait in the socket's buffer nothing more is produced; a client that left stops the
    * stream; an error mid-stream ends it with an error reply.
    */
   private async stream(socket: Socket, id: RequestId, reply: StreamedReply): Promise<void> {
@@ -132,7 +140,7 @@ export class ControlServer {
       for await (const chunk of reply.chunks) {
         if (held !== undefined) {
           sendChunk(socket, id, held, true);
-          if (socket.writableNeedDrain && !(await drained(socket))) return;
+          if (socket.writableLength > STREAM_BUFFER_BYTES && !(await drained(socket))) return;
         }
         if (socket.destroyed) return;
         held = chunk;

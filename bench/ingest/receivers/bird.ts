@@ -11,16 +11,15 @@ const PROTOCOL = "from_sender";
 
 /** One request at a time over BIRD's control socket; a reply ends with a line whose code starts with 0, 8 or 9. */
 export class BirdSocket {
-  private buf = "";
-  private scanned = 0;
+  /** Text of the reply being received; `tail` is its last incomplete line (with the newline before it). */
+  private parts: string[] = [];
+  private tail = "";
+  private readonly replies: string[] = [];
   private waiter: ((reply: string) => void) | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      this.buf += chunk;
-      this.check();
-    });
+    socket.on("data", (chunk: string) => this.take(chunk));
     socket.on("error", () => undefined);
   }
 
@@ -37,24 +36,36 @@ export class BirdSocket {
     });
   }
 
-  private check(): void {
-    if (!this.waiter) return;
-    // A long reply (show route) arrives in many chunks: look only at what is
-    // new, from the start of the last incomplete line, not at all of it again.
-    const from = this.scanned;
-    const m = /(^|\n)[089]\d{3} [^\n]*\n/.exec(from > 0 ? this.buf.slice(from) : this.buf);
-    if (!m) {
-      this.scanned = Math.max(0, this.buf.lastIndexOf("\n"));
-      return;
+  /**
+   * A long reply (show route) arrives in many chunks: each is searched for
+   * the last line (code 0xxx, 8xxx or 9xxx) together with the incomplete line
+   * before it only, and the reply is joined once, at its end.
+   */
+  private take(chunk: string): void {
+    let text = this.tail + chunk;
+    let offset = this.tail.length;
+    for (;;) {
+      const m = /(^|\n)[089]\d{3} [^\n]*\n/.exec(text);
+      if (!m) break;
+      const end = m.index + m[0].length - offset;
+      this.parts.push(chunk.slice(0, end));
+      this.replies.push(this.parts.join(""));
+      this.parts = [];
+      chunk = chunk.slice(end);
+      text = chunk;
+      offset = 0;
     }
-    this.scanned = 0;
-    if (from > 0) m.index += from;
-    const end = m.index + m[0].length;
-    const reply = this.buf.slice(0, end);
-    this.buf = this.buf.slice(end);
+    this.parts.push(chunk);
+    const nl = text.lastIndexOf("\n");
+    this.tail = nl < 0 ? text : text.slice(nl);
+    this.check();
+  }
+
+  private check(): void {
+    if (!this.waiter || this.replies.length === 0) return;
     const w = this.waiter;
     this.waiter = undefined;
-    w(reply);
+    w(this.replies.shift()!);
   }
 
   request(line: string): Promise<string> {

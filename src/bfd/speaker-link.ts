@@ -5,7 +5,7 @@
 // BFD state to peers() so the CLI, metrics and the Kubernetes status all read
 // it from the one status API.
 import type { PeerConfig, SpeakerConfig } from "../bgp/config";
-import type { PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "../bgp/speaker-api";
+import type { PeerStatus, RouteTable, RouteView, SpeakerApi, SpeakerStatus } from "../bgp/speaker-api";
 import type { BfdManager, BfdPeerSpec } from "./manager";
 
 /** The speaker's two BFD doors (src/bgp/speaker.ts). */
@@ -79,6 +79,10 @@ export class BfdSpeaker implements SpeakerApi {
 
   routes(): RouteView[] {
     return this.inner.routes();
+  }
+
+  routeTable(): RouteTable {
+    return this.inner.routeTable();
   }
 
   enablePeer(name: string): void {

@@ -5,7 +5,7 @@ import { Afi, AsPathSegmentType, Origin } from "./codec/types";
 import type { RouteAttrs } from "./rib/attr-store";
 import { BestPathReason, comparePaths } from "./rib/decision";
 import { LOCAL_SLOT } from "./rib/loc-rib";
-import { AFIS } from "./rib/peer";
+import { AFIS, type RibPeer } from "./rib/peer";
 import { formatKey, type PrefixKey } from "./rib/prefix-key";
 import type { Rib } from "./rib/rib";
 import type { RouteView } from "./speaker-api";
@@ -46,58 +46,212 @@ export function attrsView(a: RouteAttrs): Omit<RouteView, "prefix" | "family" | 
 export function routeViews(rib: Rib, startedAt: Date): RouteView[] {
   const out: RouteView[] = [];
   for (const afi of AFIS) {
-    const family = afi === Afi.IPv4 ? "ipv4" : "ipv6";
-    const loc = rib.loc[afi - 1]!;
     rib.originated[afi - 1]!.each((key) => {
-      out.push({
-        prefix: formatKey(afi, key),
-        family,
-        nextHop: afi === Afi.IPv4 ? "0.0.0.0" : "::",
-        peer: "static",
-        asPath: [],
-        origin: "IGP",
-        communities: [],
-        largeCommunities: [],
-        best: loc.best.aux(key) === LOCAL_SLOT,
-        since: startedAt.toISOString(),
-      });
+      out.push(localView(rib, afi, key, startedAt));
     });
     for (const peer of rib.allPeers()) {
-      const add = (key: PrefixKey, attr: number, received: number, stale: boolean) => {
-        const members = loc.members(key);
-        let best = false;
-        let multipath = false;
-        for (let i = 0; i < members.length; i += 2) {
-          if (members[i] === peer.slot && members[i + 1] === attr) {
-            if (i === 0) best = true;
-            multipath = members.length > 2;
-          }
-        }
-        const view: RouteView = {
-          prefix: formatKey(afi, key),
-          family,
-          peer: peer.name,
-          ...attrsView(rib.store.attrs(attr)),
-          best,
-          since: rib.timeOf(received).toISOString(),
-        };
-        if (multipath) view.multipath = true;
-        if (stale) view.stale = true;
-        if (best && members.length > 2) {
-          view.nextHops = [];
-          for (let i = 1; i < members.length; i += 2)
-            view.nextHops.push(rib.store.attrs(members[i]!).nextHop);
-        }
-        if (!best && !multipath) view.reason = lostBecause(rib, afi, key, peer.slot, attr, members);
-        out.push(view);
-      };
-      peer.table(afi).each((key, attr, received) => add(key, attr, received, false));
+      peer.table(afi).each((key, attr, received) => {
+        out.push(toView(learned(rib, afi, key, peer, attr, received, false)));
+      });
       peer.staleTable(afi)?.each((key, attr, received) => {
-        if (peer.table(afi).get(key) < 0) add(key, attr, received, true);
+        if (peer.table(afi).get(key) < 0)
+          out.push(toView(learned(rib, afi, key, peer, attr, received, true)));
       });
     }
   }
   return out;
+}
+
+/** One route of a network before it becomes a view or JSON text: the node's own, or a learned one. */
+export type NetworkRoute = { local: RouteView; best: boolean; multipath: boolean; peer: string } | Learned;
+
+/** A learned route with its verdict; the attributes stay the interned set. */
+interface Learned {
+  local?: undefined;
+  prefix: string;
+  family: RouteView["family"];
+  peer: string;
+  attrs: RouteAttrs;
+  best: boolean;
+  since: string;
+  multipath: boolean;
+  stale: boolean;
+  nextHops?: string[];
+  reason?: string;
+}
+
+/**
+ * Every route of one network (or of one protocol in it), in `show route`
+ * order: the best first, then by protocol name. A handful of table reads,
+ * whatever the size of the RIB.
+ */
+export function networkRoutes(
+  rib: Rib,
+  afi: Afi,
+  key: PrefixKey,
+  startedAt: Date,
+  /** Only this protocol's route (a peer name, or "static"). */
+  protocol?: string,
+): NetworkRoute[] {
+  const row = rib.indexes[afi - 1]!.find(key);
+  if (row < 0) return [];
+  const out: NetworkRoute[] = [];
+  if ((protocol === undefined || protocol === "static") && rib.originated[afi - 1]!.getRow(row) >= 0) {
+    const local = localView(rib, afi, key, startedAt);
+    out.push({ local, best: local.best, multipath: false, peer: local.peer });
+  }
+  for (const peer of rib.allPeers()) {
+    if (protocol !== undefined && peer.name !== protocol) continue;
+    const fresh = peer.table(afi);
+    const attr = fresh.getRow(row);
+    if (attr >= 0) {
+      out.push(learned(rib, afi, key, peer, attr, fresh.auxRow(row), false));
+      continue;
+    }
+    const stale = peer.staleTable(afi);
+    const old = stale ? stale.getRow(row) : -1;
+    if (stale && old >= 0) out.push(learned(rib, afi, key, peer, old, stale.auxRow(row), true));
+  }
+  if (out.length > 1) out.sort(withinNetwork);
+  return out;
+}
+
+/** networkRoutes as views. */
+export function networkViews(
+  rib: Rib,
+  afi: Afi,
+  key: PrefixKey,
+  startedAt: Date,
+  protocol?: string,
+): RouteView[] {
+  return networkRoutes(rib, afi, key, startedAt, protocol).map(toView);
+}
+
+/** Within one network the best route comes first, as in BIRD, then by protocol name. */
+function withinNetwork(a: { best: boolean; peer: string }, b: { best: boolean; peer: string }): number {
+  if (a.best !== b.best) return a.best ? -1 : 1;
+  return a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0;
+}
+
+function familyName(afi: Afi): RouteView["family"] {
+  return afi === Afi.IPv4 ? "ipv4" : "ipv6";
+}
+
+/**
+ * Text a listing repeats for route after route, made once: the attribute
+ * part of a view (and of its JSON) per interned attribute set (the same
+ * object for as long as the set lives, so a weak key cannot outlive it), and
+ * ISO times per second. Views share the arrays of the attribute part; nobody
+ * changes a view.
+ */
+const attrViews = new WeakMap<RouteAttrs, { view: ReturnType<typeof attrsView>; json: string }>();
+let lastTime = Number.NaN;
+let lastTimeText = "";
+
+function attrPart(a: RouteAttrs): { view: ReturnType<typeof attrsView>; json: string } {
+  let v = attrViews.get(a);
+  if (v === undefined) {
+    const view = attrsView(a);
+    // The members without the braces: spliced into a route's JSON object.
+    v = { view, json: JSON.stringify(view).slice(1, -1) };
+    attrViews.set(a, v);
+  }
+  return v;
+}
+
+function isoTime(t: number): string {
+  if (t !== lastTime) {
+    lastTime = t;
+    lastTimeText = new Date(t).toISOString();
+  }
+  return lastTimeText;
+}
+
+/** formatKey, without the Prefix object for IPv4. */
+function keyText(afi: Afi, key: PrefixKey): string {
+  if (afi !== Afi.IPv4) return formatKey(afi, key);
+  const k = key as number;
+  const a = Math.floor(k / 64);
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${k - a * 64}`;
+}
+
+function localView(rib: Rib, afi: Afi, key: PrefixKey, startedAt: Date): RouteView {
+  return {
+    prefix: keyText(afi, key),
+    family: familyName(afi),
+    nextHop: afi === Afi.IPv4 ? "0.0.0.0" : "::",
+    peer: "static",
+    asPath: [],
+    origin: "IGP",
+    communities: [],
+    largeCommunities: [],
+    best: rib.loc[afi - 1]!.best.aux(key) === LOCAL_SLOT,
+    since: isoTime(startedAt.getTime()),
+  };
+}
+
+function learned(
+  rib: Rib,
+  afi: Afi,
+  key: PrefixKey,
+  peer: RibPeer,
+  attr: number,
+  received: number,
+  stale: boolean,
+): Learned {
+  const members = rib.loc[afi - 1]!.members(key);
+  let best = false;
+  let multipath = false;
+  for (let i = 0; i < members.length; i += 2) {
+    if (members[i] === peer.slot && members[i + 1] === attr) {
+      if (i === 0) best = true;
+      multipath = members.length > 2;
+    }
+  }
+  const out: Learned = {
+    prefix: keyText(afi, key),
+    family: familyName(afi),
+    peer: peer.name,
+    attrs: rib.store.attrs(attr),
+    best,
+    since: isoTime(rib.timeOf(received).getTime()),
+    multipath,
+    stale,
+  };
+  if (best && members.length > 2) {
+    out.nextHops = [];
+    for (let i = 1; i < members.length; i += 2) out.nextHops.push(rib.store.attrs(members[i]!).nextHop);
+  }
+  if (!best && !multipath) out.reason = lostBecause(rib, afi, key, peer.slot, attr, members);
+  return out;
+}
+
+export function toView(r: NetworkRoute): RouteView {
+  if (r.local) return r.local;
+  const view: RouteView = {
+    prefix: r.prefix,
+    family: r.family,
+    peer: r.peer,
+    ...attrPart(r.attrs).view,
+    best: r.best,
+    since: r.since,
+  };
+  if (r.multipath) view.multipath = true;
+  if (r.stale) view.stale = true;
+  if (r.nextHops) view.nextHops = r.nextHops;
+  if (r.reason !== undefined) view.reason = r.reason;
+  return view;
+}
+
+/** JSON.stringify(toView(r)), without building the view: the attribute part is made once per set. */
+export function toJson(r: NetworkRoute): string {
+  if (r.local) return JSON.stringify(r.local);
+  let s = `{"prefix":"${r.prefix}","family":"${r.family}","peer":${JSON.stringify(r.peer)},${attrPart(r.attrs).json},"best":${r.best},"since":"${r.since}"`;
+  if (r.multipath) s += ',"multipath":true';
+  if (r.stale) s += ',"stale":true';
+  if (r.nextHops) s += `,"nextHops":${JSON.stringify(r.nextHops)}`;
+  if (r.reason !== undefined) s += `,"reason":${JSON.stringify(r.reason)}`;
+  return `${s}}`;
 }
 
 function lostBecause(

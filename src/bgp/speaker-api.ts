@@ -1,5 +1,6 @@
 // What the speaker exposes to the layers above it (agent, control socket,
 // metrics). Plain data, so the control socket can send it as JSON unchanged.
+import type { Prefix } from "./codec/types";
 import type { SpeakerConfig } from "./config";
 
 export type FamilyName = "ipv4" | "ipv6";
@@ -55,6 +56,43 @@ export interface RouteView {
   clusterList?: string[];
 }
 
+/** Route counts kept as routes change: reading them costs nothing at any table size. */
+export interface RouteCounts {
+  byFamily: Record<FamilyName, { routes: number; networks: number; best: number }>;
+  /** Routes each protocol (peer name, or "static") has in each family, as `show route` lists them. */
+  byPeer: Record<string, Record<FamilyName, number>>;
+}
+
+/** Which routes a cursor yields (the filters of "show route"). */
+export interface RouteFilter {
+  family?: FamilyName;
+  protocol?: string;
+  best?: boolean;
+  multipath?: boolean;
+}
+
+/** A resumable walk over the routes in `show route` order (family, address, length, best first, protocol). */
+export interface RouteCursor {
+  /**
+   * The routes of up to about `work` more networks (an empty array while the
+   * cursor is still preparing, or when none matched); undefined when done.
+   * Each call does a bounded amount of work, so a caller can yield between calls.
+   */
+  next(work: number): RouteView[] | undefined;
+  /** next() as JSON texts of the views, made without the views (the control socket's streaming path). */
+  nextJson(work: number): string[] | undefined;
+}
+
+/** Queries answered from the RIB's index and counters, never by materialising the table. */
+export interface RouteTable {
+  counts(): RouteCounts;
+  /** Every route of exactly this network, best first. */
+  network(prefix: Prefix): RouteView[];
+  /** Every route of the most specific network that covers `address` up to `maxLength` bits. */
+  longestMatch(address: Uint8Array, maxLength: number): RouteView[];
+  cursor(filter: RouteFilter): RouteCursor;
+}
+
 export interface SpeakerStatus {
   routerId: string;
   asn: number;
@@ -67,7 +105,9 @@ export interface SpeakerApi {
   stop(message?: string): Promise<void>;
   status(): SpeakerStatus;
   peers(): PeerStatus[];
+  /** Every route at once: for small tables and tests; the control plane uses routeTable(). */
   routes(): RouteView[];
+  routeTable(): RouteTable;
   enablePeer(name: string): void;
   disablePeer(name: string, message?: string): void;
   restartPeer(name: string): void;

@@ -19,6 +19,7 @@ import type { ExportTarget, RibPeer } from "./rib/peer";
 import { beginPeerRefresh, endPeerRefresh } from "./rib/peer-refresh";
 import { type NextHopResolution, Rib, type RibOptions } from "./rib/rib";
 import { RibSettings } from "./rib/settings";
+import { RibRouteTable } from "./route-table";
 import { routeViews } from "./route-view";
 import { refuseConnection } from "./session/connection";
 import type { DownReason } from "./session/down-reason";
@@ -27,7 +28,7 @@ import { STATE_RANK, State } from "./session/fsm";
 import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
-import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
+import type { FamilyName, PeerStatus, RouteTable, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
 import { BgpListener } from "./transport";
 import { warmUpIngest } from "./warm-up";
 
@@ -117,6 +118,7 @@ export class Speaker implements SpeakerApi {
   private readonly peersByName = new Map<string, PeerRuntime>();
   private listeners: BgpListener[] = [];
   private readonly startedAt = new Date();
+  private table: RouteTable | undefined;
   private readonly rejectLog = new LogLimiter({ windowMs: 60_000, burst: 3 });
   readonly rib: Rib;
   private readonly hooks: SpeakerHooks;
@@ -203,6 +205,11 @@ export class Speaker implements SpeakerApi {
 
   routes(): RouteView[] {
     return routeViews(this.rib, this.startedAt);
+  }
+
+  routeTable(): RouteTable {
+    this.table ??= new RibRouteTable(this.rib, this.startedAt);
+    return this.table;
   }
 
   enablePeer(name: string): void {

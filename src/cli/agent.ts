@@ -11,9 +11,10 @@ import type { SpeakerApi } from "../bgp/speaker-api";
 import { type AgentConfig, ConfigError, loadConfigFile } from "../config/load";
 import type { LogLevel } from "../config/schema";
 import { type BfdView, CommandError, dispatch, type KernelView } from "../control/commands";
+import { EventLoopWatch } from "../control/event-loop";
 import { HealthState } from "../control/health";
 import { ControlHttpServer } from "../control/http";
-import { fibSyncProblem, type KernelSource, kernelDifferences } from "../control/kernel-diff";
+import { fibSyncProblem, type KernelSource, walkKernelDifferences } from "../control/kernel-diff";
 import { createMetrics, type ReloadStats } from "../control/metrics";
 import type { AgentInfo, KubernetesStatusData, ReloadData } from "../control/protocol";
 import { ControlServer } from "../control/server";
@@ -69,6 +70,7 @@ export class Agent {
   private http: ControlHttpServer | undefined;
   private readonly health: HealthState;
   private stopping: Promise<void> | undefined;
+  private readonly eventLoop = new EventLoopWatch();
   /** The speaker config last applied, so an unchanged cluster state costs nothing. */
   private applied: SpeakerConfig;
 
@@ -224,6 +226,7 @@ export class Agent {
       } finally {
         await Promise.allSettled([this.control?.close(), this.http?.close()]);
         this.health.close();
+        this.eventLoop.stop();
       }
     })();
     return this.stopping;
@@ -234,8 +237,9 @@ export class Agent {
     const fib = this.layers.fib;
     if (!fib) return undefined;
     return {
-      diff: () => {
-        const differences = kernelDifferences(this.speaker.routes(), fib.routes());
+      diff: async () => {
+        const installed = fib.stats().installed;
+        const differences = await walkKernelDifferences(this.speaker.routeTable(), fib, installed);
         const s = fib.stats();
         const synced = differences.length === 0 && fibSyncProblem(s) === undefined;
         return { synced, installed: s.installed, differences };
@@ -250,6 +254,7 @@ export class Agent {
       {
         speaker: this.speaker,
         reloads: () => this.reloadMetrics(),
+        eventLoop: () => this.eventLoop.read(),
         ...(fib ? { fib: () => fib.stats() } : {}),
       },
       { version: VERSION },
@@ -270,6 +275,7 @@ export class Agent {
       configFile: this.options.configPath,
       node: cluster?.nodeName ?? hostname(),
       reloads: { ...this.reloadStats },
+      eventLoop: this.eventLoop.read(),
     };
     if (cluster) out.kubernetes = cluster.info();
     if (this.lastReconfigure) out.lastReconfigure = this.lastReconfigure;

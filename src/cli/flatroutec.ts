@@ -3,11 +3,10 @@
 // printed the way birdc prints them (or as JSON with --json): one-shot with
 // the command on the command line, or at a prompt (interactive.ts) without.
 import { Command } from "commander";
-import { ControlError, controlRequest } from "../control/client";
+import { ControlConnection, ControlError } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
 import { commandHelp, parseCommandWords, UsageError } from "./grammar";
-import { runInteractive } from "./interactive";
-import { renderText } from "./render";
+import { type Output, printReply } from "./print";
 import { VERSION } from "./version";
 
 /** Exit codes: 1 the agent refused the command, 2 bad usage, 3 the agent could not be reached. */
@@ -20,9 +19,7 @@ interface Options {
   timeout: string;
 }
 
-export interface Output {
-  write(text: string): unknown;
-}
+export type { Output } from "./print";
 
 /** The terminal for interactive mode; tests pass streams. */
 export interface Terminal {
@@ -77,14 +74,23 @@ export async function main(
       err.write("flatroutec: -i takes no command words; type them at the prompt\n");
       return EXIT.usage;
     }
+    // Loaded only for the prompt: a one-shot command (a script, a monitoring probe) starts faster without it.
+    const { runInteractive } = await import("./interactive.js");
     return runInteractive({ socket: opts.socket, json: opts.json ?? false, timeoutMs, ...terminal });
   }
 
   try {
     const parsed = parseCommandWords(words);
-    const data = await controlRequest(opts.socket, parsed.spec.name, parsed.args, { timeoutMs });
-    const text = opts.json ? JSON.stringify(data, null, 2) : renderText(parsed, data, { now: new Date() });
-    out.write(`${text}\n`);
+    const conn = await ControlConnection.connect(opts.socket, { timeoutMs });
+    try {
+      await printReply(conn, parsed, out, {
+        json: opts.json ?? false,
+        time: { now: new Date() },
+        request: { timeoutMs },
+      });
+    } finally {
+      conn.close();
+    }
     return EXIT.ok;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -10,8 +10,8 @@ import { createInterface, type Interface } from "node:readline";
 import { ControlConnection, ControlError } from "../control/client";
 import type { StatusData } from "../control/protocol";
 import { complete } from "./complete";
-import { commandHelp, parseCommandWords, UsageError } from "./grammar";
-import { renderText } from "./render";
+import { commandHelp, type ParsedCommand, parseCommandWords, UsageError } from "./grammar";
+import { printReply } from "./print";
 
 export const PROMPT = "flatroute> ";
 /** Lines kept in memory and read back from the history file. */
@@ -62,10 +62,26 @@ class Session {
 
   constructor(private readonly o: InteractiveOptions) {}
 
-  async request(command: string, args: Record<string, unknown> = {}): Promise<unknown> {
+  request(command: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    return this.use((conn) => conn.request(command, args, { timeoutMs: this.o.timeoutMs }));
+  }
+
+  /** Runs a command and prints its reply as it arrives. */
+  print(parsed: ParsedCommand, out: (t: string) => void): Promise<void> {
+    const output = { write: (t: string) => out(t) };
+    return this.use((conn) =>
+      printReply(conn, parsed, output, {
+        json: this.o.json,
+        time: { now: new Date() },
+        request: { timeoutMs: this.o.timeoutMs },
+      }),
+    );
+  }
+
+  private async use<T>(act: (conn: ControlConnection) => Promise<T>): Promise<T> {
     this.conn ??= await ControlConnection.connect(this.o.socket, { timeoutMs: this.o.timeoutMs });
     try {
-      return await this.conn.request(command, args, { timeoutMs: this.o.timeoutMs });
+      return await act(this.conn);
     } catch (e) {
       // A broken or timed-out connection is dropped; the next command connects afresh.
       if (e instanceof ControlError && e.kind !== "reply") this.close();
@@ -139,7 +155,7 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       const line = raw.trim();
       busy = busy.then(async () => {
         if (line !== "") remember(line);
-        const quit = await runLine(line, session, o, out);
+        const quit = await runLine(line, session, out);
         if (quit) rl.close();
         else if (!closed) rl.prompt();
       });
@@ -149,12 +165,7 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
 }
 
 /** Runs one prompt line; true when it asks to leave. */
-async function runLine(
-  line: string,
-  session: Session,
-  o: InteractiveOptions,
-  out: (t: string) => void,
-): Promise<boolean> {
+async function runLine(line: string, session: Session, out: (t: string) => void): Promise<boolean> {
   if (line === "") return false;
   const words = splitWords(line);
   const first = words[0]!.toLowerCase();
@@ -164,10 +175,7 @@ async function runLine(
     return false;
   }
   try {
-    const parsed = parseCommandWords(words);
-    const data = await session.request(parsed.spec.name, parsed.args);
-    const text = o.json ? JSON.stringify(data, null, 2) : renderText(parsed, data, { now: new Date() });
-    out(`${text}\n`);
+    await session.print(parseCommandWords(words), out);
   } catch (e) {
     // Whatever went wrong, the prompt stays up; only the message differs.
     if (e instanceof UsageError || e instanceof ControlError) out(`${e.message}\n`);

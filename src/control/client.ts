@@ -24,7 +24,15 @@ interface Pending {
   resolve(data: unknown): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
+  timeoutMs: number;
+  /** Streamed chunks so far, joined at the end (request()). */
+  parts?: unknown[][];
+  /** Takes each chunk as it comes (stream()); while its promise is pending, reading stops. */
+  onChunk?: (data: unknown) => void | Promise<void>;
 }
+
+/** Receives a reply chunk by chunk; a returned promise holds the next chunk back (backpressure). */
+export type ChunkHandler = (data: unknown) => void | Promise<void>;
 
 /** One connection, several requests (pipelining allowed). */
 export class ControlConnection {
@@ -32,6 +40,8 @@ export class ControlConnection {
   private readonly pending = new Map<number, Pending>();
   private buffered = "";
   private closedError: ControlError | undefined;
+  /** A chunk handler is still busy: lines wait and the socket is paused. */
+  private blocked = false;
 
   private constructor(
     private readonly socket: Socket,
@@ -69,22 +79,57 @@ export class ControlConnection {
     });
   }
 
+  /**
+   * One request; a streamed reply is joined into one array, so callers see
+   * the same data whether the agent streamed it or not.
+   */
   request(
     command: string,
     args: Record<string, unknown> = {},
     options: RequestOptions = {},
   ): Promise<unknown> {
+    return this.send(command, args, options);
+  }
+
+  /**
+   * One request whose reply is handed over chunk by chunk as it arrives
+   * (a single reply is one chunk): the way to read a full "show route"
+   * without holding it. The timeout applies between chunks.
+   */
+  stream(
+    command: string,
+    args: Record<string, unknown>,
+    onChunk: ChunkHandler,
+    options: RequestOptions = {},
+  ): Promise<void> {
+    return this.send(command, args, options, onChunk).then(() => undefined);
+  }
+
+  private send(
+    command: string,
+    args: Record<string, unknown>,
+    options: RequestOptions,
+    onChunk?: ChunkHandler,
+  ): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new ControlError("timeout", `no reply from flatroute at ${this.path} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      const pending: Pending = { resolve, reject, timer: this.timeout(id, timeoutMs), timeoutMs };
+      if (onChunk) pending.onChunk = onChunk;
+      this.pending.set(id, pending);
       this.socket.write(`${JSON.stringify({ id, command, args })}\n`);
     });
+  }
+
+  private timeout(id: number, timeoutMs: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      const p = this.pending.get(id);
+      this.pending.delete(id);
+      p?.reject(
+        new ControlError("timeout", `no reply from flatroute at ${this.path} within ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
   }
 
   close(): void {
@@ -94,13 +139,36 @@ export class ControlConnection {
 
   private onData(chunk: string): void {
     this.buffered += chunk;
+    this.takeLines();
+  }
+
+  private takeLines(): void {
     let nl = this.buffered.indexOf("\n");
-    while (nl >= 0) {
+    while (nl >= 0 && !this.blocked) {
       const line = this.buffered.slice(0, nl);
       this.buffered = this.buffered.slice(nl + 1);
       this.onLine(line);
       nl = this.buffered.indexOf("\n");
     }
+  }
+
+  /** Holds further lines until a chunk handler's promise settles, reading no more from the socket meanwhile. */
+  private holdUntil(done: Promise<void>, id: number): void {
+    this.blocked = true;
+    this.socket.pause();
+    done.then(
+      () => {
+        this.blocked = false;
+        this.socket.resume();
+        this.takeLines();
+      },
+      (e: unknown) => {
+        this.blocked = false;
+        this.socket.resume();
+        this.finish(id, e instanceof Error ? e : new Error(String(e)));
+        this.takeLines();
+      },
+    );
   }
 
   private onLine(line: string): void {
@@ -118,10 +186,50 @@ export class ControlConnection {
       if (!reply.ok) this.failAll(new ControlError("reply", reply.error));
       return;
     }
-    this.pending.delete(reply.id as number);
+    const id = reply.id as number;
     clearTimeout(waiter.timer);
-    if (reply.ok) waiter.resolve(reply.data);
-    else waiter.reject(new ControlError("reply", reply.error));
+    if (!reply.ok) {
+      this.finish(id, new ControlError("reply", reply.error));
+      return;
+    }
+    const last = reply.more !== true;
+    if (last) this.pending.delete(id);
+    else waiter.timer = this.timeout(id, waiter.timeoutMs);
+    if (waiter.onChunk) {
+      let handled: void | Promise<void>;
+      try {
+        handled = waiter.onChunk(reply.data);
+      } catch (e) {
+        this.finish(id, e as Error);
+        return;
+      }
+      if (handled instanceof Promise) {
+        const settled = last
+          ? handled.then(
+              () => waiter.resolve(undefined),
+              (e: unknown) => waiter.reject(e instanceof Error ? e : new Error(String(e))),
+            )
+          : handled;
+        this.holdUntil(settled, id);
+      } else if (last) waiter.resolve(undefined);
+      return;
+    }
+    if (!last || waiter.parts) {
+      waiter.parts ??= [];
+      waiter.parts.push(Array.isArray(reply.data) ? reply.data : [reply.data]);
+      if (last) waiter.resolve(waiter.parts.flat());
+      return;
+    }
+    waiter.resolve(reply.data);
+  }
+
+  /** Ends request `id` with an error (if it is still outstanding). */
+  private finish(id: number, e: Error): void {
+    const waiter = this.pending.get(id);
+    if (!waiter) return;
+    this.pending.delete(id);
+    clearTimeout(waiter.timer);
+    waiter.reject(e);
   }
 
   private failAll(e: ControlError): void {

@@ -1,7 +1,8 @@
 // The one table of control commands. The server dispatches requests through
 // it; flatroutec reads the same table for its grammar (keywords, positional
 // arguments, abbreviations) and its help, so the two cannot drift apart.
-import type { PeerStatus, SpeakerApi } from "../bgp/speaker-api";
+import { passes } from "../bgp/route-filter";
+import type { PeerStatus, RouteFilter, RouteTable, RouteView, SpeakerApi } from "../bgp/speaker-api";
 import type {
   AgentInfo,
   BfdData,
@@ -11,10 +12,19 @@ import type {
   MessageData,
   ProtocolBfd,
   ProtocolDetail,
+  RouteCountData,
   ShowRouteArgs,
   StatusData,
 } from "./protocol";
-import { countRoutes, isFamilyName, QueryError, selectRoutes } from "./route-query";
+import {
+  countRoutes,
+  isFamilyName,
+  parseFilterPrefix,
+  parseTarget,
+  QueryError,
+  selectRoutes,
+} from "./route-query";
+import { cursorChunks, cursorJsonChunks, StreamedReply } from "./stream";
 
 export type ArgType = "string" | "boolean" | "family";
 export type Args = Record<string, string | boolean | undefined>;
@@ -41,7 +51,7 @@ export interface CliSyntax {
 
 /** What the kernel layer tells "show kernel"; absent while kernel sync is not configured. */
 export interface KernelView {
-  diff(): { synced: boolean; installed: number; differences: KernelDifference[] };
+  diff(): Promise<{ synced: boolean; installed: number; differences: KernelDifference[] }>;
 }
 
 /** What the BFD layer tells "show bfd sessions" and "show protocols all"; absent until BFD runs. */
@@ -169,17 +179,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       flags: { count: "count", best: "best", multipath: "multipath" },
       display: ["all"],
     },
-    run: (ctx, args) => {
-      const query = args as ShowRouteArgs;
-      if (query.protocol !== undefined && query.protocol !== "static") findPeer(ctx.speaker, query.protocol);
-      try {
-        const routes = selectRoutes(ctx.speaker.routes(), query);
-        return query.count ? countRoutes(routes) : routes;
-      } catch (e) {
-        if (e instanceof QueryError) throw new CommandError(e.message);
-        throw e;
-      }
-    },
+    run: (ctx, args) => showRoute(ctx, args as ShowRouteArgs),
   },
   {
     name: "show bfd sessions",
@@ -196,9 +196,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     help: "Show where the kernel routing table differs from the chosen routes",
     args: {},
     syntax: {},
-    run: (ctx): KernelData => {
+    run: async (ctx): Promise<KernelData> => {
       if (!ctx.kernel) return { configured: false, differences: [] };
-      return { configured: true, ...ctx.kernel.diff() };
+      return { configured: true, ...(await ctx.kernel.diff()) };
     },
   },
   {
@@ -263,6 +263,83 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: (ctx): Promise<MessageData> => configure(ctx, true),
   },
 ];
+
+/**
+ * "show route" from the route table: an exact network or a longest match is
+ * a lookup, counts come from counters where the filters allow, and a listing
+ * is streamed from a cursor.
+ */
+function showRoute(ctx: CommandContext, query: ShowRouteArgs): unknown {
+  if (query.protocol !== undefined && query.protocol !== "static") findPeer(ctx.speaker, query.protocol);
+  try {
+    const table = ctx.speaker.routeTable();
+    const filter: RouteFilter = {};
+    if (query.family !== undefined) filter.family = query.family;
+    if (query.protocol !== undefined) filter.protocol = query.protocol;
+    if (query.best) filter.best = true;
+    if (query.multipath) filter.multipath = true;
+    if (query.prefix !== undefined || query.for !== undefined) {
+      let rows: RouteView[];
+      if (query.prefix !== undefined) {
+        rows = table.network(parseFilterPrefix(query.prefix));
+        if (query.for !== undefined) rows = selectRoutes(rows, { for: query.for });
+      } else {
+        const { address, maxLength } = parseTarget(query.for!);
+        rows = table.longestMatch(address, maxLength);
+      }
+      rows = rows.filter((r) => matches(r, filter));
+      return query.count ? countRoutes(rows) : rows;
+    }
+    if (query.count) return countFromTable(table, filter);
+    return new StreamedReply(cursorJsonChunks(table.cursor(filter)));
+  } catch (e) {
+    if (e instanceof QueryError) throw new CommandError(e.message);
+    throw e;
+  }
+}
+
+function matches(r: RouteView, f: RouteFilter): boolean {
+  if (f.family !== undefined && r.family !== f.family) return false;
+  if (f.protocol !== undefined && r.peer !== f.protocol) return false;
+  return passes(r, f);
+}
+
+/** Counters answer the plain, per-protocol and best counts; other filters count a streamed walk. */
+async function countFromTable(table: RouteTable, filter: RouteFilter): Promise<RouteCountData> {
+  const families = ["ipv4", "ipv6"] as const;
+  const byFamily: RouteCountData["byFamily"] = {
+    ipv4: { routes: 0, networks: 0 },
+    ipv6: { routes: 0, networks: 0 },
+  };
+  const wanted = families.filter((f) => filter.family === undefined || filter.family === f);
+  if (!filter.multipath && !(filter.best && filter.protocol !== undefined)) {
+    const counts = table.counts();
+    for (const f of wanted) {
+      const c = counts.byFamily[f];
+      if (filter.protocol !== undefined) {
+        // A protocol has at most one route per network.
+        const n = counts.byPeer[filter.protocol]?.[f] ?? 0;
+        byFamily[f] = { routes: n, networks: n };
+      } else if (filter.best) byFamily[f] = { routes: c.best, networks: c.best };
+      else byFamily[f] = { routes: c.routes, networks: c.networks };
+    }
+  } else {
+    let lastNet = "";
+    for await (const chunk of cursorChunks(table.cursor(filter))) {
+      for (const r of chunk) {
+        byFamily[r.family].routes++;
+        const net = `${r.family} ${r.prefix}`;
+        if (net !== lastNet) byFamily[r.family].networks++;
+        lastNet = net;
+      }
+    }
+  }
+  return {
+    routes: byFamily.ipv4.routes + byFamily.ipv6.routes,
+    networks: byFamily.ipv4.networks + byFamily.ipv6.networks,
+    byFamily,
+  };
+}
 
 async function configure(ctx: CommandContext, check: boolean): Promise<MessageData> {
   if (!ctx.configure) throw new CommandError("configure is not available in this agent");

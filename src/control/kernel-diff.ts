@@ -1,11 +1,16 @@
 // "show kernel": the chosen routes (the best route of every network, with its
 // ECMP next hops) against the routes the kernel layer has installed. Pure, so
-// it is tested without a kernel; the agent feeds it speaker.routes() and the
-// FIB's view of the table.
+// it is tested without a kernel. kernelDifferences compares two arrays;
+// the agent uses walkKernelDifferences, which walks the route table and the
+// kernel layer's routes a chunk at a time and keeps only the differences.
+
+import { performance } from "node:perf_hooks";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { Afi, type Prefix } from "../bgp/codec/types";
 import { formatAddress, formatPrefix } from "../bgp/prefix";
-import type { RouteView } from "../bgp/speaker-api";
+import type { RouteTable, RouteView } from "../bgp/speaker-api";
 import type { KernelDifference } from "./protocol";
+import { cursorChunks, DEFAULT_BUDGET } from "./stream";
 
 /** A route as the kernel layer holds it (src/kernel KernelRoute, the fields compared here). */
 export interface InstalledRoute {
@@ -26,13 +31,15 @@ interface Wanted {
 
 function wantedRoutes(routes: readonly RouteView[]): Map<string, Wanted> {
   const out = new Map<string, Wanted>();
-  for (const r of routes) {
-    if (!r.best) continue;
-    const local = r.peer === "static";
-    const hops = local ? [] : r.nextHops && r.nextHops.length > 0 ? r.nextHops : [r.nextHop];
-    out.set(r.prefix, { prefix: r.prefix, family: r.family, local, hops: [...hops].sort() });
-  }
+  for (const r of routes) if (r.best) out.set(r.prefix, wantedOf(r));
   return out;
+}
+
+/** What the kernel should hold for a best route. */
+function wantedOf(r: RouteView): Wanted {
+  const local = r.peer === "static";
+  const hops = local ? [] : r.nextHops && r.nextHops.length > 0 ? r.nextHops : [r.nextHop];
+  return { prefix: r.prefix, family: r.family, local, hops: [...hops].sort() };
 }
 
 function kernelHops(k: InstalledRoute): string[] {
@@ -50,45 +57,83 @@ export function kernelDifferences(
   const kernel = new Map(installed.map((k) => [formatPrefix(k.prefix), k] as const));
   const out: KernelDifference[] = [];
   for (const w of wanted.values()) {
-    const k = kernel.get(w.prefix);
-    if (!k) {
-      out.push({ prefix: w.prefix, family: w.family, kind: "missing", chosen: w.hops, kernel: [] });
-      continue;
-    }
-    const hops = kernelHops(k);
-    const local = LOCAL_TYPES.has(k.type);
-    if (w.local !== local || (!w.local && !sameHops(w.hops, hops))) {
-      const detail = w.local !== local ? `kernel route type ${k.type}` : undefined;
-      out.push({
-        prefix: w.prefix,
-        family: w.family,
-        kind: "different",
-        chosen: w.hops,
-        kernel: hops,
-        ...(detail ? { detail } : {}),
-      });
+    const d = compare(w, kernel.get(w.prefix));
+    if (d) out.push(d);
+  }
+  for (const [prefix, k] of kernel) if (!wanted.has(prefix)) out.push(extra(prefix, k));
+  return out.sort(byPrefix);
+}
+
+const byPrefix = (a: KernelDifference, b: KernelDifference) =>
+  a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0;
+
+/** How the kernel's route `k` (if any) differs from the wanted one; undefined when it does not. */
+function compare(w: Wanted, k: InstalledRoute | undefined): KernelDifference | undefined {
+  if (!k) return { prefix: w.prefix, family: w.family, kind: "missing", chosen: w.hops, kernel: [] };
+  const hops = kernelHops(k);
+  const local = LOCAL_TYPES.has(k.type);
+  if (w.local === local && (w.local || sameHops(w.hops, hops))) return undefined;
+  const detail = w.local !== local ? `kernel route type ${k.type}` : undefined;
+  return {
+    prefix: w.prefix,
+    family: w.family,
+    kind: "different",
+    chosen: w.hops,
+    kernel: hops,
+    ...(detail ? { detail } : {}),
+  };
+}
+
+function extra(prefix: string, k: InstalledRoute): KernelDifference {
+  const family = k.prefix.afi === Afi.IPv6 ? "ipv6" : "ipv4";
+  return { prefix, family, kind: "extra", chosen: [], kernel: kernelHops(k), detail: "no longer chosen" };
+}
+
+/** The kernel layer's routes one at a time (KernelFib fits). */
+export interface KernelLookup {
+  /** Our route for a prefix as formatPrefix writes it, if installed. */
+  installedRoute(prefix: string): InstalledRoute | undefined;
+  installedRoutes(): Iterable<InstalledRoute>;
+}
+
+/**
+ * kernelDifferences without either table in memory: the best routes come
+ * from a cursor and each is looked up in the kernel layer; only when fewer
+ * kernel routes matched than it holds are its routes walked for extras.
+ * Chunks of about a millisecond, with the event loop free between them.
+ */
+export async function walkKernelDifferences(
+  table: RouteTable,
+  kernel: KernelLookup,
+  installed: number,
+): Promise<KernelDifference[]> {
+  const out: KernelDifference[] = [];
+  let matched = 0;
+  for await (const chunk of cursorChunks(table.cursor({ best: true }))) {
+    for (const r of chunk) {
+      const k = kernel.installedRoute(r.prefix);
+      if (k) matched++;
+      const d = compare(wantedOf(r), k);
+      if (d) out.push(d);
     }
   }
-  for (const [prefix, k] of kernel) {
-    if (wanted.has(prefix)) continue;
-    const family = k.prefix.afi === Afi.IPv6 ? "ipv6" : "ipv4";
-    out.push({
-      prefix,
-      family,
-      kind: "extra",
-      chosen: [],
-      kernel: kernelHops(k),
-      detail: "no longer chosen",
-    });
+  if (matched < installed) {
+    let start = performance.now();
+    for (const k of kernel.installedRoutes()) {
+      const prefix = formatPrefix(k.prefix);
+      if (!table.network(k.prefix).some((r) => r.best)) out.push(extra(prefix, k));
+      if (performance.now() - start > DEFAULT_BUDGET.ms) {
+        await nextTurn();
+        start = performance.now();
+      }
+    }
   }
-  return out.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+  return out.sort(byPrefix);
 }
 
 /** What the agent needs from the kernel layer (KernelFib fits). */
-export interface KernelSource {
+export interface KernelSource extends KernelLookup {
   stats(): { installed: number; errors: number; conflicts: number; unresolved: number };
-  /** Our routes as the kernel layer believes the kernel holds them. */
-  routes(): InstalledRoute[];
 }
 
 /** Why the FIB is not in sync, for /readyz; undefined when it is. Cheap: counters only. */

@@ -1,7 +1,8 @@
 // Prometheus metrics for the agent. Every BGP series is computed at scrape
 // time from SpeakerApi (the same reads the CLI makes), so a scrape can never
 // disagree with `flatroutec show protocols`: there is no second copy of the
-// state to drift. docs/metrics.md describes each series.
+// state to drift. Route series read the RIB's counters, never the table, so
+// a scrape costs the same at any table size. docs/metrics.md describes each series.
 //
 // All collect() callbacks here are synchronous; prom-client's Registry calls
 // every metric's collect() in one synchronous pass before its first await, so
@@ -9,6 +10,7 @@
 // each other without a snapshot cache.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { FamilyName, PeerStatus, SpeakerApi } from "../bgp/speaker-api";
+import type { EventLoopData } from "./event-loop";
 
 export interface FibStats {
   /** Routes currently installed in the kernel by flatroute. */
@@ -30,6 +32,8 @@ export interface MetricsSource {
   /** Absent until the FIB layer exists; the fib series are then not exported at all. */
   fib?: () => FibStats;
   reloads: () => ReloadStats;
+  /** The agent's event-loop monitor; absent: no event-loop series. */
+  eventLoop?: () => EventLoopData;
 }
 
 export interface BuildInfo {
@@ -110,20 +114,19 @@ function uptimeSeconds(p: PeerStatus, now: number): number {
 }
 
 /**
- * Accepted routes per peer and family, counted from speaker.routes() (the
- * Adj-RIB-In after import policy). Every family the peer negotiates gets a
- * series even when it holds no route, so dashboards see 0 rather than nothing.
+ * Accepted routes per peer and family (the Adj-RIB-In after import policy,
+ * as `show route protocol NAME` lists them), from the RIB's counters. Every
+ * family the peer negotiates gets a series even when it holds no route, so
+ * dashboards see 0 rather than nothing.
  */
 function acceptedByFamily(speaker: SpeakerApi, peers: PeerStatus[]): Sample[] {
-  const counts = new Map<string, Map<FamilyName, number>>();
-  for (const p of peers) counts.set(p.name, new Map(p.families.map((f) => [f, 0])));
-  for (const r of speaker.routes()) {
-    const byFamily = counts.get(r.peer);
-    if (byFamily) byFamily.set(r.family, (byFamily.get(r.family) ?? 0) + 1);
-  }
+  const counts = speaker.routeTable().counts().byPeer;
   const out: Sample[] = [];
-  for (const [peer, byFamily] of counts) {
-    for (const [family, value] of byFamily) out.push({ labels: { peer, family }, value });
+  for (const p of peers) {
+    const held = counts[p.name];
+    const families = new Set<FamilyName>(p.families);
+    if (held) for (const f of ["ipv4", "ipv6"] as const) if (held[f] > 0) families.add(f);
+    for (const family of families) out.push({ labels: { peer: p.name, family }, value: held?.[family] ?? 0 });
   }
   return out;
 }
@@ -260,6 +263,17 @@ export function createMetrics(
     [],
     () => [{ labels: {}, value: (source.reloads().lastTimestamp ?? 0) / 1000 }],
   );
+
+  const { eventLoop } = source;
+  if (eventLoop) {
+    gaugeFrom(
+      registry,
+      "event_loop_max_delay_seconds",
+      "Longest event-loop stall in the last 60 seconds: how late a keepalive or a query could be.",
+      [],
+      () => [{ labels: {}, value: eventLoop().recentMaxDelayMs / 1000 }],
+    );
+  }
 
   new Gauge({
     name: `${PREFIX}build_info`,

@@ -1,7 +1,9 @@
 // Wire format of the control socket: one JSON object per line in each
 // direction. Requests carry an id the reply echoes, so a client may pipeline.
 // The data shape of each command is listed here and described in docs/cli.md.
+
 import type { FamilyName, PeerStatus, RouteView, SpeakerStatus } from "../bgp/speaker-api";
+import type { EventLoopData } from "./event-loop";
 
 export type RequestId = number | string;
 
@@ -11,8 +13,14 @@ export interface ControlRequest {
   args?: Record<string, unknown>;
 }
 
+/**
+ * A reply line. A streamed reply (a full "show route") is several lines with
+ * the same id: each with "more": true and a chunk of the data array, then a
+ * last one without "more"; the data is the chunks' arrays joined. An error
+ * line may end a stream early.
+ */
 export type ControlReply =
-  | { id: RequestId | null; ok: true; data: unknown }
+  | { id: RequestId | null; ok: true; more?: true; data: unknown }
   | { id: RequestId | null; ok: false; error: string };
 
 /** Where the agent listens unless configured otherwise; flatroutec's default too. */
@@ -61,6 +69,8 @@ export interface AgentInfo {
   /** The host name: the Kubernetes node the agent runs on. */
   node?: string;
   reloads?: ReloadData;
+  /** How long the event loop was held (sessions, imports and queries share it). */
+  eventLoop?: EventLoopData;
   /** Where /metrics, /healthz and /readyz are served ("address:port"); absent when disabled. */
   http?: string;
   /** Present in Kubernetes mode. */

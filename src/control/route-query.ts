@@ -1,8 +1,18 @@
-// Selection and ordering for "show route": exact prefix, longest match for an
-// address ("for"), protocol and family filters, and the count summary.
-import type { Afi } from "../bgp/codec/types";
-import { afiOf, bytesEqual, maskAddress, parseAddress, parsePrefix } from "../bgp/prefix";
-import type { FamilyName, RouteView } from "../bgp/speaker-api";
+// Selection and ordering for "show route" over a plain array of routes: exact
+// prefix, longest match for an address ("for"), protocol and family filters,
+// and the count summary. The agent answers from the RIB's index instead
+// (bgp/route-table.ts); this is the walk that index must agree with, and the
+// route table of speakers that only have an array (ArrayRouteTable).
+import type { Afi, Prefix } from "../bgp/codec/types";
+import { afiOf, bytesEqual, formatPrefix, maskAddress, parseAddress, parsePrefix } from "../bgp/prefix";
+import type {
+  FamilyName,
+  RouteCounts,
+  RouteCursor,
+  RouteFilter,
+  RouteTable,
+  RouteView,
+} from "../bgp/speaker-api";
 import type { RouteCountData, ShowRouteArgs } from "./protocol";
 
 export class QueryError extends Error {}
@@ -58,7 +68,7 @@ function keyed(route: RouteView): Keyed {
   return { route, afi: p.afi, length: p.length, address: p.address };
 }
 
-function parseFilterPrefix(text: string) {
+export function parseFilterPrefix(text: string): Prefix {
   try {
     return parsePrefix(text);
   } catch (e) {
@@ -66,22 +76,28 @@ function parseFilterPrefix(text: string) {
   }
 }
 
-/** BIRD's "show route for": the most specific network covering an address or prefix. */
-function longestMatch(rows: Keyed[], target: string): Keyed[] {
-  let address: Uint8Array;
-  let maxLength: number;
+/** The address and longest length of "show route for ADDR|PREFIX". */
+export function parseTarget(target: string): { address: Uint8Array; maxLength: number } {
   if (target.includes("/")) {
     const p = parseFilterPrefix(target);
-    address = p.address;
-    maxLength = p.length;
-  } else {
-    try {
-      address = parseAddress(target);
-    } catch {
-      throw new QueryError(`invalid address or prefix "${target}"`);
-    }
-    maxLength = address.length * 8;
+    return { address: p.address, maxLength: p.length };
   }
+  let address: Uint8Array;
+  try {
+    address = parseAddress(target);
+  } catch {
+    throw new QueryError(`invalid address or prefix "${target}"`);
+  }
+  return { address, maxLength: address.length * 8 };
+}
+
+/** BIRD's "show route for": the most specific network covering an address or prefix. */
+function longestMatch(rows: Keyed[], target: string): Keyed[] {
+  const { address, maxLength } = parseTarget(target);
+  return longestMatchOf(rows, address, maxLength);
+}
+
+function longestMatchOf(rows: Keyed[], address: Uint8Array, maxLength: number): Keyed[] {
   const afi = afiOf(address);
   let best = -1;
   for (const r of rows) {
@@ -107,4 +123,56 @@ function compareKeyed(a: Keyed, b: Keyed): number {
 
 export function isFamilyName(v: unknown): v is FamilyName {
   return v === "ipv4" || v === "ipv6";
+}
+
+/** Counts as the RIB keeps them, by walking an array of routes. */
+export function walkCounts(routes: readonly RouteView[], peers: readonly string[] = []): RouteCounts {
+  const counted = countRoutes(routes);
+  const byFamily = {
+    ipv4: { ...counted.byFamily.ipv4, best: 0 },
+    ipv6: { ...counted.byFamily.ipv6, best: 0 },
+  };
+  const byPeer: RouteCounts["byPeer"] = { static: { ipv4: 0, ipv6: 0 } };
+  for (const p of peers) byPeer[p] = { ipv4: 0, ipv6: 0 };
+  for (const r of routes) {
+    if (r.best) byFamily[r.family].best++;
+    byPeer[r.peer] ??= { ipv4: 0, ipv6: 0 };
+    byPeer[r.peer]![r.family]++;
+  }
+  return { byFamily, byPeer };
+}
+
+/** A RouteTable over an array of routes, for speakers that have no index (test doubles). */
+export class ArrayRouteTable implements RouteTable {
+  constructor(
+    private readonly all: () => readonly RouteView[],
+    private readonly peers: () => readonly string[] = () => [],
+  ) {}
+
+  counts(): RouteCounts {
+    return walkCounts(this.all(), this.peers());
+  }
+
+  network(prefix: Prefix): RouteView[] {
+    return selectRoutes(this.all(), { prefix: formatPrefix(prefix) });
+  }
+
+  longestMatch(address: Uint8Array, maxLength: number): RouteView[] {
+    const rows = this.all().map(keyed);
+    return longestMatchOf(rows, address, maxLength)
+      .sort(compareKeyed)
+      .map((r) => r.route);
+  }
+
+  cursor(filter: RouteFilter): RouteCursor {
+    const rows = selectRoutes(this.all(), filter);
+    let at = 0;
+    const next = (work: number) => {
+      if (at >= rows.length) return undefined;
+      const out = rows.slice(at, at + work);
+      at += out.length;
+      return out;
+    };
+    return { next, nextJson: (work) => next(work)?.map((r) => JSON.stringify(r)) };
+  }
 }

@@ -7,6 +7,15 @@ import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { CommandError } from "./commands";
 import { type ControlReply, type ControlRequest, MAX_LINE_BYTES, type RequestId } from "./protocol";
+import { JsonItems, StreamedReply } from "./stream";
+
+/**
+ * How much of a streamed reply may wait in the socket's buffer before the
+ * stream pauses until it drains: enough to keep a fast reader busy while
+ * the next chunks are made (waiting on every chunk would pace the stream by
+ * scheduling latency), little enough that a slow reader costs little memory.
+ */
+export const STREAM_BUFFER_BYTES = 1024 * 1024;
 
 export type ControlHandler = (command: string, args: unknown) => Promise<unknown>;
 
@@ -101,14 +110,75 @@ export class ControlServer {
     let reply: ControlReply;
     try {
       const data = await this.handler(request.command, request.args);
+      if (data instanceof StreamedReply) {
+        await this.stream(socket, request.id, data);
+        return;
+      }
       reply = { id: request.id, ok: true, data: data ?? null };
     } catch (e) {
-      if (!(e instanceof CommandError))
-        this.log?.error({ err: e, command: request.command }, "control command failed");
-      reply = { id: request.id, ok: false, error: (e as Error).message ?? String(e) };
+      reply = this.failure(request, e);
     }
     send(socket, reply);
   }
+
+  private failure(request: ControlRequest, e: unknown): ControlReply {
+    if (!(e instanceof CommandError))
+      this.log?.error({ err: e, command: request.command }, "control command failed");
+    return { id: request.id, ok: false, error: (e as Error).message ?? String(e) };
+  }
+
+  /**
+   * Sends each chunk as `{"id", "ok": true, "more": true, "data": [...]}`
+   * and the last one without "more" (an empty array when the stream was
+   * empty). One chunk is held back to know which is last. While more than
+   * STREAM_BUFFER_BYTES wait in the socket's buffer nothing more is produced; a client that left stops the
+   * stream; an error mid-stream ends it with an error reply.
+   */
+  private async stream(socket: Socket, id: RequestId, reply: StreamedReply): Promise<void> {
+    let held: unknown[] | JsonItems | undefined;
+    try {
+      for await (const chunk of reply.chunks) {
+        if (held !== undefined) {
+          sendChunk(socket, id, held, true);
+          if (socket.writableLength > STREAM_BUFFER_BYTES && !(await drained(socket))) return;
+        }
+        if (socket.destroyed) return;
+        held = chunk;
+      }
+    } catch (e) {
+      send(socket, this.failure({ id, command: "stream" }, e));
+      return;
+    }
+    sendChunk(socket, id, held ?? [], false);
+  }
+}
+
+function sendChunk(socket: Socket, id: RequestId, data: unknown[] | JsonItems, more: boolean): void {
+  if (!(data instanceof JsonItems)) {
+    send(socket, more ? { id, ok: true, more, data } : { id, ok: true, data });
+    return;
+  }
+  if (socket.destroyed || !socket.writable) return;
+  // The same line JSON.stringify would make of the parsed items.
+  socket.write(
+    `{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[${data.texts.join(",")}]}\n`,
+  );
+}
+
+/** Resolves true once the socket drained, false if it closed first. */
+function drained(socket: Socket): Promise<boolean> {
+  if (socket.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      socket.off("drain", onDrain);
+      socket.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    socket.on("drain", onDrain);
+    socket.on("close", onClose);
+  });
 }
 
 function parseRequest(line: string): ControlRequest | (ControlReply & { ok: false }) {

@@ -15,7 +15,7 @@
 import { constants as osConstants } from "node:os";
 import { Afi, type Prefix } from "../bgp/codec/types";
 import type { FibNextHop, FibRoute, FibSink } from "../bgp/fib-sink";
-import { formatPrefix } from "../bgp/prefix";
+import { formatPrefix, parsePrefix } from "../bgp/prefix";
 import { Interner } from "./interner";
 import { PrefixRows } from "./prefix-rows";
 import { gatewayKey, NextHopResolver, sameHop } from "./resolver";
@@ -350,9 +350,19 @@ export class KernelFib implements FibSink {
   /** Our routes as we believe the kernel holds them. */
   routes(): KernelRoute[] {
     const out: KernelRoute[] = [];
-    for (let row = 0; row < this.rows.end; row++)
-      if (this.have[row]! >= 0) out.push(this.installedRoute(row));
+    for (let row = 0; row < this.rows.end; row++) if (this.have[row]! >= 0) out.push(this.routeAtRow(row));
     return out;
+  }
+
+  /** Our route for `prefix` (as formatPrefix writes it), if installed. */
+  installedRoute(prefix: string): KernelRoute | undefined {
+    const row = this.rows.find(parsePrefix(prefix));
+    return row >= 0 && this.have[row]! >= 0 ? this.routeAtRow(row) : undefined;
+  }
+
+  /** Our routes one at a time, without copying the table (show kernel walks it in chunks). */
+  *installedRoutes(): IterableIterator<KernelRoute> {
+    for (let row = 0; row < this.rows.end; row++) if (this.have[row]! >= 0) yield this.routeAtRow(row);
   }
 
   /** Resolves once every change made so far has been applied (or has failed). */
@@ -381,7 +391,7 @@ export class KernelFib implements FibSink {
             ops = [];
           }
           if (row < this.rows.end && this.have[row]! >= 0)
-            ops.push({ kind: "remove", route: this.installedRoute(row) });
+            ops.push({ kind: "remove", route: this.routeAtRow(row) });
         }
         if (failed) this.log.warn(`kernel: ${failed} routes could not be removed on shutdown`);
       } catch (e) {
@@ -588,7 +598,7 @@ export class KernelFib implements FibSink {
    * no garbage per route.
    */
   private pooledOp(slot: number, kind: RouteOp["kind"], row: number): RouteOp {
-    if (!this.rows.isIpv4(row)) return { kind, route: this.installedRoute(row) };
+    if (!this.rows.isIpv4(row)) return { kind, route: this.routeAtRow(row) };
     let op = this.opPool[slot];
     if (!op) {
       const prefix: Prefix = { afi: Afi.IPv4, length: 0, address: new Uint8Array(4) };
@@ -605,7 +615,7 @@ export class KernelFib implements FibSink {
     return op;
   }
 
-  private installedRoute(row: number): KernelRoute {
+  private routeAtRow(row: number): KernelRoute {
     const shape = this.shapes.get(this.have[row]!);
     return this.route(this.rows.prefix(row), shape.type, shape.hops);
   }

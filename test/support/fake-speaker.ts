@@ -1,7 +1,8 @@
 // A SpeakerApi with fixed data that records the calls made on it, for tests
 // of the layers above the speaker (control socket, CLI, agent).
 import type { SpeakerConfig } from "../../src/bgp/config";
-import type { PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "../../src/bgp/speaker-api";
+import type { PeerStatus, RouteTable, RouteView, SpeakerApi, SpeakerStatus } from "../../src/bgp/speaker-api";
+import { ArrayRouteTable } from "../../src/control/route-query";
 
 export function peerStatus(
   p: Partial<PeerStatus> & Pick<PeerStatus, "name" | "address" | "asn">,
@@ -57,6 +58,12 @@ export class FakeSpeaker implements SpeakerApi {
   }
   peers(): PeerStatus[] {
     return this.peerList;
+  }
+  routeTable(): RouteTable {
+    return new ArrayRouteTable(
+      () => this.routes(),
+      () => this.peerList.map((p) => p.name),
+    );
   }
   routes(): RouteView[] {
     return this.routeList;

@@ -10,16 +10,16 @@ import type { Endpoints, Receiver, ReceiverMode } from "./types";
 const PROTOCOL = "from_sender";
 
 /** One request at a time over BIRD's control socket; a reply ends with a line whose code starts with 0, 8 or 9. */
-class BirdSocket {
-  private buf = "";
+export class BirdSocket {
+  /** Text of the reply being received; `tail` is its last incomplete line (with the newline before it). */
+  private parts: string[] = [];
+  private tail = "";
+  private readonly replies: string[] = [];
   private waiter: ((reply: string) => void) | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      this.buf += chunk;
-      this.check();
-    });
+    socket.on("data", (chunk: string) => this.take(chunk));
     socket.on("error", () => undefined);
   }
 
@@ -36,16 +36,36 @@ class BirdSocket {
     });
   }
 
+  /**
+   * A long reply (show route) arrives in many chunks: each is searched for
+   * the last line (code 0xxx, 8xxx or 9xxx) together with the incomplete line
+   * before it only, and the reply is joined once, at its end.
+   */
+  private take(chunk: string): void {
+    let text = this.tail + chunk;
+    let offset = this.tail.length;
+    for (;;) {
+      const m = /(^|\n)[089]\d{3} [^\n]*\n/.exec(text);
+      if (!m) break;
+      const end = m.index + m[0].length - offset;
+      this.parts.push(chunk.slice(0, end));
+      this.replies.push(this.parts.join(""));
+      this.parts = [];
+      chunk = chunk.slice(end);
+      text = chunk;
+      offset = 0;
+    }
+    this.parts.push(chunk);
+    const nl = text.lastIndexOf("\n");
+    this.tail = nl < 0 ? text : text.slice(nl);
+    this.check();
+  }
+
   private check(): void {
-    if (!this.waiter) return;
-    const m = /(^|\n)[089]\d{3} [^\n]*\n/.exec(this.buf);
-    if (!m) return;
-    const end = m.index + m[0].length;
-    const reply = this.buf.slice(0, end);
-    this.buf = this.buf.slice(end);
+    if (!this.waiter || this.replies.length === 0) return;
     const w = this.waiter;
     this.waiter = undefined;
-    w(reply);
+    w(this.replies.shift()!);
   }
 
   request(line: string): Promise<string> {
@@ -60,9 +80,14 @@ class BirdSocket {
   }
 }
 
+/** Where startBird's BIRD listens for birdc. */
+export function birdControlPath(ns: Netns): string {
+  return ns.lab.path("bird.ctl");
+}
+
 export async function startBird(ns: Netns, e: Endpoints, mode: ReceiverMode): Promise<Receiver> {
   const conf = ns.lab.path("bird.conf");
-  const ctl = ns.lab.path("bird.ctl");
+  const ctl = birdControlPath(ns);
   writeFileSync(
     conf,
     [

@@ -52,6 +52,8 @@ export class RibPeer {
   readonly adjIn: RowTable[];
   /** Graceful restart: the routes of the previous session, until End-of-RIB or the restart timer. */
   stale: (RowTable | undefined)[] = [undefined, undefined];
+  /** Per family: prefixes in both the fresh and the stale table (kept as routes change, for counts). */
+  readonly staleOverlap = [0, 0];
   readonly adjOut: KeyTable[] = AFIS.map(newKeyTable);
   /** What is still to be sent to the peer (Exporter.pump encodes it while the session is writable). */
   readonly exportQueue = new ExportQueue();
@@ -107,6 +109,13 @@ export class RibPeer {
 
   exportsFamily(afi: Afi): boolean {
     return this.target?.families.includes(afi) ?? false;
+  }
+
+  /** Routes `show route` lists for this peer in `afi`: fresh ones, and stale ones not yet replaced. */
+  routeCount(afi: Afi): number {
+    const stale = this.stale[afi - 1];
+    const fresh = this.adjIn[afi - 1]!.size;
+    return stale ? fresh + stale.size - this.staleOverlap[afi - 1]! : fresh;
   }
 
   get accepted(): number {

@@ -75,6 +75,22 @@ export interface PrefixIndex {
   drop(key: PrefixKey, row: number): void;
   /** Visits every (key, row). The callback must not add or free rows. */
   each(fn: (key: PrefixKey, row: number) => void): void;
+  /**
+   * A resumable walk over the keys, for readers that must not hold the event
+   * loop for a whole table (show route): the index may change between calls.
+   */
+  scanKeys(): KeyScan;
+}
+
+/**
+ * Keys of an index a few at a time. Every key held for the whole scan is
+ * visited at least once (a key may come twice when the index reshaped between
+ * calls: readers sort and drop repeats); keys added or removed meanwhile may
+ * or may not be.
+ */
+export interface KeyScan {
+  /** Hands up to about `max` keys to `take`; true once every key was visited. */
+  next(max: number, take: (key: PrefixKey) => void): boolean;
 }
 
 /**
@@ -136,6 +152,8 @@ const FREE = -1;
 const BLOCK_SHIFT = 4;
 const BLOCK = 1 << BLOCK_SHIFT;
 const BLOCK_MASK = BLOCK - 1;
+/** How often one key scan starts over because the directory reshaped. */
+const MAX_SCAN_RESTARTS = 8;
 /** Block numbers must leave 6 bits for the prefix length inside an int32. */
 const MAX_BLOCKS = 1 << 25;
 
@@ -178,6 +196,8 @@ export class NumIndex implements PrefixIndex {
   private lastBlock = -1;
   private count = 0;
   private readonly r = new Rows();
+  /** Bumped whenever directory entries move (growth, deletion's backward shift): a scan starts over. */
+  private reshapes = 0;
 
   get size(): number {
     return this.count;
@@ -283,6 +303,40 @@ export class NumIndex implements PrefixIndex {
     }
   }
 
+  scanKeys(): KeyScan {
+    let slot = 0;
+    let shape = this.reshapes;
+    let restarts = 0;
+    return {
+      next: (max, take) => {
+        if (shape !== this.reshapes) {
+          shape = this.reshapes;
+          // Entries moved: start over (repeats are dropped by the reader), a
+          // few times at most, so constant churn cannot keep a scan from ending.
+          if (restarts++ < MAX_SCAN_RESTARTS) slot = 0;
+        }
+        const tagged = this.dirTag;
+        const high = this.dirHigh;
+        let taken = 0;
+        while (slot < tagged.length && taken < max) {
+          const t = tagged[slot]!;
+          const first = high[slot]! * BLOCK;
+          slot++;
+          if (t === FREE) continue;
+          const length = t & 63;
+          const base = (t >>> 6) * BLOCK;
+          for (let i = 0; i < BLOCK; i++) {
+            if (this.cells.get(base + i) === 0) continue;
+            const address = length === 0 ? 0 : ((first + i) << (32 - length)) >>> 0;
+            take(address * 64 + length);
+            taken++;
+          }
+        }
+        return slot >= tagged.length;
+      },
+    };
+  }
+
   /** The block of (high, length), or -1. */
   private blockOf(high: number, length: number): number {
     if (high === this.lastHigh && length === this.lastLength) return this.lastBlock;
@@ -347,6 +401,7 @@ export class NumIndex implements PrefixIndex {
     }
     tagged[i] = FREE;
     this.dirCount--;
+    this.reshapes++;
     this.freeBlocks.push(block);
     if (this.lastBlock === block) {
       this.lastHigh = -1;
@@ -374,6 +429,7 @@ export class NumIndex implements PrefixIndex {
     this.dirHigh = dirHigh;
     this.dirTag = tagged;
     this.dirMask = mask;
+    this.reshapes++;
   }
 }
 
@@ -415,6 +471,21 @@ class StringIndex implements PrefixIndex {
 
   each(fn: (key: PrefixKey, row: number) => void): void {
     for (const [k, row] of this.map) fn(k, row);
+  }
+
+  scanKeys(): KeyScan {
+    // A Map iterator is live: it resumes where it was, skipping deleted keys.
+    const keys = this.map.keys();
+    return {
+      next: (max, take) => {
+        for (let i = 0; i < max; i++) {
+          const r = keys.next();
+          if (r.done) return true;
+          take(r.value);
+        }
+        return false;
+      },
+    };
   }
 }
 

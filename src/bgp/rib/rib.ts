@@ -160,6 +160,7 @@ export class Rib {
         this.sweepStale(peer, afi);
         peer.stale[afi - 1] = table;
         peer.adjIn[afi - 1] = new RowTable(this.indexes[afi - 1]!);
+        peer.staleOverlap[afi - 1] = 0;
         continue;
       }
       this.sweepStale(peer, afi);
@@ -174,6 +175,7 @@ export class Rib {
     const stale = peer.staleTable(afi);
     if (!stale) return 0;
     peer.stale[afi - 1] = undefined;
+    peer.staleOverlap[afi - 1] = 0;
     const keys = stale.takeAll((attr) => this.store.unref(attr));
     for (let i = 0; i < keys.length; i++) this.recompute(afi, keys[i]!);
     return keys.length;
@@ -247,6 +249,7 @@ export class Rib {
     // One probe finds the prefix's row for every table; the rest is column reads and writes.
     const row = this.indexes[afi - 1]!.rowOf(key);
     const prev = peer.adjIn[afi - 1]!.setRow(row, id, batch.receivedAt);
+    if (prev < 0) this.countOverlap(peer, afi, row);
     // Same set again: the table's reference stays as it was.
     if (prev === id) return;
     batch.addRef(id);
@@ -289,6 +292,8 @@ export class Rib {
     const prevs = this.runPrevs;
     this.ipv4Index.rowsOf(addresses, lengths, count, rows);
     peer.adjIn[0]!.setRun(rows, count, id, batch.receivedAt, prevs);
+    if (peer.stale[0])
+      for (let i = 0; i < count; i++) if (prevs[i]! < 0) this.countOverlap(peer, Afi.IPv4, rows[i]!);
     let refs = 0;
     let general = 0;
     const generalAt = this.runGeneral;
@@ -332,6 +337,12 @@ export class Rib {
     }
   }
 
+  /** A fresh route was added at `row`: one more overlap if a stale one is there too. */
+  private countOverlap(peer: RibPeer, afi: Afi, row: number): void {
+    const stale = peer.stale[afi - 1];
+    if (stale && stale.getRow(row) >= 0) peer.staleOverlap[afi - 1]!++;
+  }
+
   /** Whether a peer other than `peer` has a route for `row` (fresh or stale). */
   private heldByOthers(afi: Afi, row: number, peer: RibPeer): boolean {
     const peers = this.active;
@@ -361,6 +372,7 @@ export class Rib {
     const prev = peer.adjIn[afi - 1]!.deleteRow(key, row);
     const stale = peer.stale[afi - 1];
     const prevStale = stale ? stale.deleteRow(key, row) : -1;
+    if (prev >= 0 && prevStale >= 0) peer.staleOverlap[afi - 1]!--;
     if (prev >= 0) this.store.unref(prev);
     if (prevStale >= 0) this.store.unref(prevStale);
     if (prev >= 0 || prevStale >= 0) this.recompute(afi, key);

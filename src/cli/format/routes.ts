@@ -14,21 +14,56 @@ const ORIGIN_CODE: Record<RouteView["origin"], string> = { IGP: "i", EGP: "e", i
 const STATIC = "static";
 
 export function formatRoutes(routes: readonly RouteView[], o: RouteFormatOptions): string {
-  const blocks: string[] = [];
-  for (const family of ["ipv4", "ipv6"] as const) {
-    const rows = routes.filter((r) => r.family === family);
-    if (rows.length === 0) continue;
-    const lines = [`Table ${TABLES[family]}:`];
-    let lastNet = "";
-    for (const r of rows) {
-      lines.push(routeLine(r, r.prefix === lastNet ? "" : r.prefix, o));
-      lastNet = r.prefix;
-      lines.push(...viaLines(r));
-      if (o.all) lines.push(...attributeLines(r));
+  const text = new RouteText(o);
+  let out = "";
+  for (const family of ["ipv4", "ipv6"] as const) out += text.push(routes.filter((r) => r.family === family));
+  // Lines end in "\n"; the caller ends the last one.
+  return out.endsWith("\n") ? out.slice(0, -1) : out;
+}
+
+/**
+ * "show route" text a chunk at a time, for a streamed reply: each push
+ * returns whole lines ("\n" after each), the same lines formatRoutes gives
+ * when the routes come in `show route` order.
+ */
+export class RouteText {
+  private family: FamilyName | undefined;
+  private lastNet = "";
+  // Routes of one table mostly share a time: it is formatted once.
+  private lastSince = "";
+  private lastTime = "";
+
+  constructor(private readonly o: RouteFormatOptions) {}
+
+  private time(since: string): string {
+    if (since !== this.lastSince) {
+      this.lastSince = since;
+      this.lastTime = shortTime(since, this.o);
     }
-    blocks.push(lines.join("\n"));
+    return this.lastTime;
   }
-  return blocks.join("\n\n");
+
+  get started(): boolean {
+    return this.family !== undefined;
+  }
+
+  push(routes: readonly RouteView[]): string {
+    const lines: string[] = [];
+    for (const r of routes) {
+      if (r.family !== this.family) {
+        // One block per table, a blank line between blocks.
+        if (this.family !== undefined) lines.push("");
+        lines.push(`Table ${TABLES[r.family]}:`);
+        this.family = r.family;
+        this.lastNet = "";
+      }
+      lines.push(routeLine(r, r.prefix === this.lastNet ? "" : r.prefix, this.time(r.since)));
+      this.lastNet = r.prefix;
+      lines.push(...viaLines(r));
+      if (this.o.all) lines.push(...attributeLines(r));
+    }
+    return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+  }
 }
 
 /**
@@ -44,9 +79,9 @@ function hasNextHop(r: RouteView): boolean {
   return r.nextHop !== "" && r.nextHop !== "0.0.0.0" && r.nextHop !== "::";
 }
 
-function routeLine(r: RouteView, net: string, o: TimeOptions): string {
+function routeLine(r: RouteView, net: string, time: string): string {
   const best = r.best ? " *" : "";
-  return `${net.padEnd(20)} unicast [${r.peer} ${shortTime(r.since, o)}]${best} ${info(r)}`;
+  return `${net.padEnd(20)} unicast [${r.peer} ${time}]${best} ${info(r)}`;
 }
 
 /** BIRD's per-protocol info: "(preference)" and, for BGP, "[AS<origin AS><origin code>]". */

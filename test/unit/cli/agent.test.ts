@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { parseAddress, parsePrefix } from "../../../src/bgp/prefix";
+import { formatPrefix, parseAddress, parsePrefix } from "../../../src/bgp/prefix";
 import { Agent, type AgentLayers } from "../../../src/cli/agent";
 import { loadConfigFile } from "../../../src/config/load";
 import { controlRequest } from "../../../src/control/client";
@@ -156,7 +156,12 @@ describe("agent HTTP endpoint and injected layers", () => {
         nextHops: [{ gateway: parseAddress("10.0.0.9") }],
       },
     ];
-    const base = await start({ fib: { stats: () => stats, routes: () => installed } });
+    const fib = {
+      stats: () => stats,
+      installedRoute: (prefix: string) => installed.find((k) => formatPrefix(k.prefix) === prefix),
+      installedRoutes: () => installed,
+    };
+    const base = await start({ fib });
     speaker.peerList = [peerStatus({ name: "a", address: "10.0.0.2", asn: 65002 })];
     speaker.routeList = [
       route({ prefix: "10.244.1.0/24", peer: "static", nextHop: "0.0.0.0" }),

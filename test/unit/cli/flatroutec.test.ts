@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { EXIT, main } from "../../../src/cli/flatroutec";
+import { formatRoutes } from "../../../src/cli/format/routes";
 import { dispatch } from "../../../src/control/commands";
+import { selectRoutes } from "../../../src/control/route-query";
 import { ControlServer } from "../../../src/control/server";
 import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
 
@@ -57,6 +59,47 @@ describe("flatroutec against a control socket", () => {
     const r = await run(["-s", socket, "--json", "show", "route"]);
     assert.equal(r.code, EXIT.ok);
     assert.deepEqual(JSON.parse(r.out), speaker.routeList);
+  });
+
+  it("prints a streamed show route as it arrives, the same text and JSON as the whole reply", async () => {
+    const saved = speaker.routeList;
+    // Enough routes for several chunks, both families, networks with two routes.
+    speaker.routeList = [
+      ...Array.from({ length: 1200 }, (_, i) =>
+        route({
+          prefix: `10.${i >> 8}.${i & 255}.0/24`,
+          peer: "tor_a",
+          nextHop: "10.0.0.2",
+          asPath: [65002],
+        }),
+      ),
+      ...Array.from({ length: 300 }, (_, i) =>
+        route({ prefix: `10.${i >> 8}.${i & 255}.0/24`, peer: "tor_b", nextHop: "10.0.0.3", best: false }),
+      ),
+      route({ prefix: "fd00::/64", peer: "tor_a", nextHop: "fd00::2", asPath: [65002] }),
+    ];
+    try {
+      const whole = selectRoutes(speaker.routeList, {});
+      const now = new Date();
+      for (const all of [false, true]) {
+        const r = await run(["-s", socket, "show", "route", ...(all ? ["all"] : [])]);
+        assert.equal(r.code, EXIT.ok);
+        // Times print relative to now; the lines are compared without them.
+        const strip = (t: string) => t.replace(/\[(\S+) [^\]]*\]/g, "[$1]");
+        assert.equal(strip(r.out), strip(`${formatRoutes(whole, { now, all })}\n`));
+      }
+      const json = await run(["-s", socket, "--json", "show", "route"]);
+      assert.equal(json.out, `${JSON.stringify(whole, null, 2)}\n`);
+      speaker.routeList = [];
+      assert.deepEqual(await run(["-s", socket, "show", "route"]), { code: 0, out: "\n", err: "" });
+      assert.deepEqual(await run(["-s", socket, "--json", "show", "route"]), {
+        code: 0,
+        out: "[]\n",
+        err: "",
+      });
+    } finally {
+      speaker.routeList = saved;
+    }
   });
 
   it("prints action results and fails with the agent's error", async () => {

@@ -1,6 +1,13 @@
 // A SpeakerApi whose answers the test sets directly, for the control-plane
 // modules that only read the speaker.
-import type { PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "../../../src/bgp/speaker-api";
+import type {
+  PeerStatus,
+  RouteTable,
+  RouteView,
+  SpeakerApi,
+  SpeakerStatus,
+} from "../../../src/bgp/speaker-api";
+import { ArrayRouteTable } from "../../../src/control/route-query";
 
 export class FakeSpeaker implements SpeakerApi {
   peerList: PeerStatus[] = [];
@@ -15,6 +22,12 @@ export class FakeSpeaker implements SpeakerApi {
   peers(): PeerStatus[] {
     this.peersCalls++;
     return this.peerList.map((p) => structuredClone(p));
+  }
+  routeTable(): RouteTable {
+    return new ArrayRouteTable(
+      () => this.routes(),
+      () => this.peerList.map((p) => p.name),
+    );
   }
   routes(): RouteView[] {
     return this.routeList.map((r) => structuredClone(r));

@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { parsePrefix } from "../../../src/bgp/prefix";
+import { RibRouteTable } from "../../../src/bgp/route-table";
+import { routeViews } from "../../../src/bgp/route-view";
+import { EventLoopWatch } from "../../../src/control/event-loop";
 import { HealthState } from "../../../src/control/health";
 import { ControlHttpServer } from "../../../src/control/http";
 import {
@@ -7,7 +11,9 @@ import {
   type MetricsSource,
   type ReloadStats,
 } from "../../../src/control/metrics";
-import { type Exposition, parseExposition, pick, urlOf } from "./exposition";
+import { waitFor } from "../../lab/wait";
+import { announce, makeRib, peerConfig, speakerConfig, upPeer } from "../bgp/rib/harness";
+import { type Exposition, parseExposition, pick, seriesKey, urlOf } from "./exposition";
 import { FakeSpeaker, peerStatus, route } from "./fake-speaker";
 
 const NOW = Date.parse("2024-05-01T12:00:00.000Z");
@@ -222,5 +228,81 @@ describe("metrics over HTTP", () => {
     assert.notEqual(a.registry, b.registry);
     assert.match(await b.registry.metrics(), /flatroute_build_info\{version="b"/);
     assert.equal(register.getSingleMetric("flatroute_bgp_session_state"), undefined);
+  });
+});
+
+describe("metrics from the RIB's counters", () => {
+  it("gives the accepted routes per peer and family a walk of the table counts", async () => {
+    const rib = makeRib(speakerConfig({ gracefulRestart: { enabled: true, restartTime: 120 } }));
+    try {
+      const a = upPeer(rib, peerConfig("a", "10.1.0.1", 65002), "10.0.0.1");
+      const b = upPeer(rib, peerConfig("b", "10.1.0.2", 65003), "10.0.0.2");
+      announce(rib, a, ["10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24"], { nextHop: "10.1.0.1" });
+      announce(rib, b, ["10.1.1.0/24", "10.9.0.0/16"], { nextHop: "10.1.0.2" });
+      rib.setOriginated([parsePrefix("10.244.0.0/24")]);
+      // a restarts: its routes stay, stale, and one comes back fresh.
+      rib.peerDown(a.rib, { keepStale: true });
+      announce(rib, a, ["10.1.0.0/24"], { nextHop: "10.1.0.1" });
+      const speaker = new FakeSpeaker();
+      speaker.peerList = ["a", "b"].map((name) =>
+        peerStatus({ name, address: "192.0.2.1", families: ["ipv4"] }),
+      );
+      const table = new RibRouteTable(rib, new Date());
+      const source = Object.assign(speaker, { routeTable: () => table });
+      const { registry } = createMetrics(
+        { speaker: source, reloads: () => ({ count: 0, lastSuccess: true }) },
+        { version: "1" },
+        { processMetrics: false },
+      );
+      const e = parseExposition(await registry.metrics());
+      const walked = new Map<string, number>();
+      for (const r of routeViews(rib, new Date())) {
+        if (r.peer === "static") continue;
+        const k = seriesKey("flatroute_bgp_prefixes_accepted", { family: r.family, peer: r.peer });
+        walked.set(k, (walked.get(k) ?? 0) + 1);
+      }
+      const got = pick(e, ["flatroute_bgp_prefixes_accepted"]);
+      assert.deepEqual(got, Object.fromEntries(walked));
+      assert.equal(got[seriesKey("flatroute_bgp_prefixes_accepted", { family: "ipv4", peer: "a" })], 3);
+    } finally {
+      rib.stop();
+    }
+  });
+
+  it("reports the longest event-loop stall of the last minute", async () => {
+    const watch = new EventLoopWatch();
+    try {
+      const { registry } = createMetrics(
+        {
+          speaker: new FakeSpeaker(),
+          reloads: () => ({ count: 0, lastSuccess: true }),
+          eventLoop: () => watch.read(),
+        },
+        { version: "1" },
+        { processMetrics: false },
+      );
+      // Let the monitor tick, then hold the loop for 80 ms.
+      await waitFor(() => watch.read().seconds.length, {
+        timeoutMs: 5000,
+        what: "the monitor",
+        until: (n) => n >= 1,
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      const start = Date.now();
+      while (Date.now() - start < 80) {
+        // busy: the stall being measured
+      }
+      const seen = await waitFor(() => watch.read().recentMaxDelayMs, {
+        timeoutMs: 5000,
+        what: "the stall to be recorded",
+        until: (ms) => ms >= 60,
+      });
+      const e = parseExposition(await registry.metrics());
+      const metric = pick(e, ["flatroute_event_loop_max_delay_seconds"]);
+      assert.ok(Object.values(metric)[0]! >= 0.06, JSON.stringify(metric));
+      assert.ok(watch.read().maxDelayMs >= seen);
+    } finally {
+      watch.stop();
+    }
   });
 });

@@ -162,7 +162,16 @@ export class KernelNextHopTracker implements NextHopTracker {
     if (flipped.size > 0 && !this.stopped) {
       const addresses = [...flipped];
       this.options.log?.info(`kernel: next-hop reachability changed: ${addresses.join(", ")}`);
-      for (const l of this.listeners) l(addresses);
+      for (const l of this.listeners) {
+        try {
+          l(addresses);
+        } catch (e) {
+          // Never an unhandled rejection out of this timer-driven loop: say so and go on.
+          this.options.log?.warn(
+            `kernel: next-hop change listener failed: ${(e as Error).stack ?? String(e)}`,
+          );
+        }
+      }
     }
     if (!this.stopped && (this.pending.size > 0 || this.needRefresh)) this.schedule();
     else if (!this.busy()) for (const w of this.idleWaiters.splice(0)) w();

@@ -153,9 +153,11 @@ export class KernelNextHopTracker implements NextHopTracker {
         }
       }
     } catch (e) {
-      this.options.log?.warn(
-        `kernel: next-hop lookup failed: ${(e as Error).message}; retrying at the next event`,
-      );
+      // After stop() the backend may be closed under a lookup in flight: nothing to report then.
+      if (!this.stopped)
+        this.options.log?.warn(
+          `kernel: next-hop lookup failed: ${(e as Error).message}; retrying at the next event`,
+        );
     } finally {
       this.running = false;
     }

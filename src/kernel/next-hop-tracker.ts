@@ -153,16 +153,27 @@ export class KernelNextHopTracker implements NextHopTracker {
         }
       }
     } catch (e) {
-      this.options.log?.warn(
-        `kernel: next-hop lookup failed: ${(e as Error).message}; retrying at the next event`,
-      );
+      // After stop() the backend may be closed under a lookup in flight: nothing to report then.
+      if (!this.stopped)
+        this.options.log?.warn(
+          `kernel: next-hop lookup failed: ${(e as Error).message}; retrying at the next event`,
+        );
     } finally {
       this.running = false;
     }
     if (flipped.size > 0 && !this.stopped) {
       const addresses = [...flipped];
       this.options.log?.info(`kernel: next-hop reachability changed: ${addresses.join(", ")}`);
-      for (const l of this.listeners) l(addresses);
+      for (const l of this.listeners) {
+        try {
+          l(addresses);
+        } catch (e) {
+          // Never an unhandled rejection out of this timer-driven loop: say so and go on.
+          this.options.log?.warn(
+            `kernel: next-hop change listener failed: ${(e as Error).stack ?? String(e)}`,
+          );
+        }
+      }
     }
     if (!this.stopped && (this.pending.size > 0 || this.needRefresh)) this.schedule();
     else if (!this.busy()) for (const w of this.idleWaiters.splice(0)) w();

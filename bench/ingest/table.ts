@@ -26,7 +26,7 @@ function modeText(kernel: boolean): string {
 }
 
 function withdrawText(m: Measurement): string {
-  if (!m.kernel) return "-";
+  if (!m.kernel || m.seconds === undefined) return "-";
   return m.withdrawSeconds === undefined
     ? "> cap"
     : `${m.withdrawSeconds.toFixed(m.withdrawSeconds < 10 ? 3 : 1)} s`;

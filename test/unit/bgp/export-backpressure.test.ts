@@ -135,7 +135,7 @@ describe("export backpressure: a slow-reading peer", function () {
       loopbackPeer(name, address, asn, port, {
         passive: true,
         localAddress: "127.0.0.1",
-        holdTime: 30,
+        holdTime: 90,
         ...extra,
       });
     speaker = new Speaker(
@@ -163,6 +163,8 @@ describe("export backpressure: a slow-reading peer", function () {
       const batch: Uint8Array[] = [];
       for (let j = i; j < Math.min(ROUTES, i + 1000); j++) batch.push(feedUpdate(j));
       feeder.send(batch);
+      // Let timers run (keepalives both ways share this process with the speaker).
+      await new Promise((r) => setImmediate(r));
     }
     await waitFor(
       () => ribPeer("feed").accepted === ROUTES,

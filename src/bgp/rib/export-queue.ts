@@ -32,6 +32,8 @@ export class ExportQueue {
   continuation: NodeJS.Immediate | undefined;
   /** Set while the Exporter is pumping this queue (no re-entry). */
   pumping = false;
+  /** Keys the next chunk takes (the Exporter sizes it from the bytes per key of the last one). */
+  chunkSize = 1024;
 
   /** Queues `key`; `resend` makes it go out even when Adj-RIB-Out already says the same. */
   add(afi: Afi, key: PrefixKey, resend = false): void {

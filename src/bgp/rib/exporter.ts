@@ -21,8 +21,16 @@ import type { Rib } from "./rib";
 
 const LOCAL_ATTRS: RouteAttrs = { origin: Origin.Igp, asPath: [], nextHop: "" };
 const DEFAULT_LOCAL_PREF = 100;
-/** Keys diffed and packed at a time: a few UPDATEs' worth. */
+/** Most keys diffed and packed at a time. */
 const PUMP_CHUNK = 1024;
+/** Fewest keys a chunk takes, however big their UPDATEs. */
+const MIN_PUMP_CHUNK = 16;
+/**
+ * Bytes a chunk aims at: a chunk is written whole (its tail queues in the
+ * session once the socket pushes back), so this bounds what a slow peer
+ * holds in the agent. Each queue sizes its chunks from its last one.
+ */
+const PUMP_CHUNK_BYTES = 32 * 1024;
 /** Bytes one peer may write in one turn of the event loop before the others get theirs. */
 const PUMP_BYTES_PER_TURN = 256 * 1024;
 
@@ -245,9 +253,15 @@ export class Exporter {
             });
             return;
           }
-          const n = queue.take(afi, PUMP_CHUNK, this.chunkKeys, this.chunkResend);
+          const n = queue.take(afi, queue.chunkSize, this.chunkKeys, this.chunkResend);
           if (n === 0) break;
-          budget -= this.sendChunk(peer, afi, n);
+          const bytes = this.sendChunk(peer, afi, n);
+          budget -= bytes;
+          const perKey = Math.max(1, bytes / n);
+          queue.chunkSize = Math.max(
+            MIN_PUMP_CHUNK,
+            Math.min(PUMP_CHUNK, Math.floor(PUMP_CHUNK_BYTES / perKey)),
+          );
         }
         for (const marker of queue.takeMarkers(afi)) {
           if (marker === "endOfRib") target.sendEndOfRib(afi);

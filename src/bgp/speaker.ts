@@ -22,6 +22,7 @@ import { refuseConnection } from "./session/connection";
 import type { DownReason } from "./session/down-reason";
 import { describeDown } from "./session/down-reason";
 import { STATE_RANK, State } from "./session/fsm";
+import { type CloseIntent, keepsGracefulRestart } from "./session/graceful-close";
 import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
@@ -38,6 +39,8 @@ interface PeerRuntime {
   maxPrefixDown?: { message: string; timer?: NodeJS.Timeout };
   /** The peer's graceful restart capability from the last Established session. */
   peerGr?: PeerGracefulRestart;
+  /** RFC 8538 N bit negotiated on the last Established session. */
+  grNotification?: boolean;
   /** Graceful restart helper: sweeps the stale routes when the peer does not come back in time. */
   staleTimer?: NodeJS.Timeout;
   /** Set while the session is held down because its BFD session failed (bfdDown until bfdUp). */
@@ -146,12 +149,16 @@ export class Speaker implements SpeakerApi {
     this.rib.start();
   }
 
-  async stop(message?: string): Promise<void> {
+  async stop(message?: string, intent?: CloseIntent): Promise<void> {
     this.rib.stop();
+    // A restart is an Administrative Reset: RFC 8538 section 5 recommends Hard Reset for
+    // Administrative Shutdown, and only a peer that keeps our routes makes the restart lossless.
+    const subcode =
+      intent === "restart" ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown;
     const stops = [...this.peersByName.values()].map((p) => {
       if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
       if (p.staleTimer) clearTimeout(p.staleTimer);
-      return p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
+      return p.session.stop({ subcode, message, ...(intent ? { intent } : {}) });
     });
     await Promise.allSettled(stops);
     this.peersByName.clear();
@@ -205,7 +212,8 @@ export class Speaker implements SpeakerApi {
     if (!p || p.bfdHold) return;
     p.bfdHold = reason;
     this.log.warn({ peer: name, reason }, "BFD down: taking the BGP session down");
-    void p.session.stop({ subcode: CeaseSubcode.AdministrativeReset, message: reason });
+    // Forwarding to the peer failed: its routes must go on both sides (Hard Reset with N).
+    void p.session.stop({ subcode: CeaseSubcode.AdministrativeReset, message: reason, intent: "remove" });
   }
 
   /** The peer's BFD session is Up again, or BFD no longer applies: release the hold of bfdDown. */
@@ -420,6 +428,7 @@ export class Speaker implements SpeakerApi {
     const ifname = interfaceOf(local);
     if (ifname) target.interfaceName = ifname;
     runtime.peerGr = n.peerGracefulRestart;
+    runtime.grNotification = n.gracefulNotification;
     if (this.rib.hasStale(runtime.rib)) this.resumeAfterRestart(runtime);
     this.rib.peerUp(runtime.rib, target);
   }
@@ -469,19 +478,12 @@ export class Speaker implements SpeakerApi {
 
   private onDown(runtime: PeerRuntime, reason: DownReason): void {
     const gr = runtime.peerGr;
-    // RFC 4724 4.2: helper when both sides advertised graceful restart (we always
-    // do, at least as "aware") and the session ended without a NOTIFICATION
-    // (a crash or a restart, not a deliberate close).
     const keep =
-      gr !== undefined &&
-      gr.families.length > 0 &&
-      (reason.kind === "holdTimerExpired" ||
-        reason.kind === "connectionClosed" ||
-        reason.kind === "connectionFailed");
+      gr !== undefined && gr.families.length > 0 && endsGracefully(reason, runtime.grNotification === true);
     this.rib.peerDown(runtime.rib, { keepStale: keep });
     if (keep) {
       this.log.info(
-        { peer: runtime.config.name, restartTime: gr.restartTime },
+        { peer: runtime.config.name, restartTime: gr.restartTime, reason: describeDown(reason) },
         "peer restarting; keeping its routes as stale",
       );
       this.armStaleTimer(runtime, gr.restartTime);
@@ -558,5 +560,28 @@ export class Speaker implements SpeakerApi {
         notificationsOut: s.counters.notificationsOut,
       },
     };
+  }
+}
+
+/**
+ * RFC 4724 4.2: we are helper when both sides advertised graceful restart (we
+ * always do, at least as "aware") and the session ended without a NOTIFICATION
+ * (a crash or a restart, not a deliberate close). RFC 8538 section 4: with the
+ * N bit negotiated, any NOTIFICATION but a Hard Reset, sent or received, counts
+ * as such an end too.
+ */
+export function endsGracefully(reason: DownReason, notificationBit: boolean): boolean {
+  switch (reason.kind) {
+    case "holdTimerExpired":
+    case "connectionClosed":
+    case "connectionFailed":
+      return true;
+    case "notificationReceived":
+    case "notificationSent":
+      return notificationBit && keepsGracefulRestart(reason.code, reason.subcode);
+    case "adminDown":
+      return notificationBit && reason.graceful === true;
+    case "openError":
+      return false;
   }
 }

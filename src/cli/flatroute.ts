@@ -10,10 +10,12 @@ import { Speaker } from "../bgp/speaker";
 import { CniConfigWriter } from "../cni/writer";
 import { ConfigError, loadConfigFile } from "../config/load";
 import { LOG_LEVELS, type LogLevel } from "../config/schema";
+import { CommandError } from "../control/commands";
 import type { KubernetesMode } from "../k8s/mode";
 import { startAgentFib } from "../kernel/agent-fib";
 import type { KernelFib } from "../kernel/kernel-fib";
 import { Agent, type AgentOptions, type ClusterSource, type SpeakerFactory } from "./agent";
+import { restartDecision } from "./restart-detect";
 import { VERSION } from "./version";
 
 /** Exit codes: 1 failed at start-up or forced exit, 2 invalid configuration. */
@@ -30,6 +32,8 @@ interface AgentFlags {
 
 /** RFC 9003 shutdown communication sent to every peer on SIGTERM/SIGINT. */
 export const SHUTDOWN_MESSAGE = "flatroute agent shutting down";
+/** RFC 9003 communication of `flatroutec shutdown`: this node leaves routing. */
+export const REMOVAL_MESSAGE = "flatroute agent removed from routing";
 
 async function runAgent(flags: AgentFlags): Promise<void> {
   // Absolute, so "show status" and reload messages name the file whatever the working directory.
@@ -82,29 +86,42 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     process.exit(EXIT_FAILED);
   }
   // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
+  // Told by --restarting or found by ourselves: a DaemonSet starts every run the same way.
+  const restart = restartDecision({
+    forced: flags.restarting === true,
+    gracefulRestart: config.speaker.gracefulRestart.enabled,
+    inheritedRoutes: fib?.inheritedRoutes,
+  });
+  log.info(
+    { reason: restart.reason },
+    restart.restarting ? "graceful restart: this start follows a restart" : "fresh start",
+  );
   // BFD runs beside the speaker: BfdSpeaker keeps its sessions in step with the
   // peer configs and takes a BGP session down when its BFD session fails (docs/bfd.md).
   const bfd = new BfdManager({ log: log.child({ layer: "bfd" }) });
   const createSpeaker: SpeakerFactory = (c, l, hooks) =>
     new BfdSpeaker(
-      new Speaker(c, l, { ...hooks, restarting: flags.restarting === true, fib, warmUp: true }),
+      new Speaker(c, l, { ...hooks, restarting: restart.restarting, fib, warmUp: true }),
       bfd,
       c,
     );
   let agent: Agent;
+  const stopper = new Stopper(fib, config.speaker.gracefulRestart.enabled, log);
   try {
     agent = await Agent.start(options, config, log, createSpeaker, {
       ...(fib ? { fib } : {}),
       bfd,
       ...(cluster ? { cluster } : {}),
       ...(cni ? { readiness: () => cniReadiness(cni) } : {}),
+      shutdown: () => stopper.remove(),
     });
   } catch (e) {
     log.fatal({ err: e }, "flatroute agent failed to start");
     await fib?.stop({ keepRoutes: true });
     process.exit(EXIT_FAILED);
   }
-  handleSignals(agent, fib, log);
+  stopper.attach(agent);
+  handleSignals(agent, stopper, log);
 }
 
 function cniReadiness(writer: CniConfigWriter): string[] {
@@ -112,36 +129,94 @@ function cniReadiness(writer: CniConfigWriter): string[] {
   return p ? [`CNI: ${p}`] : [];
 }
 
-function handleSignals(agent: Agent, fib: KernelFib | undefined, log: Logger): void {
+function handleSignals(agent: Agent, stopper: Stopper, log: Logger): void {
   process.on("SIGHUP", () => {
     log.info("SIGHUP: reloading configuration");
     // A rejected config is already logged by the agent with its problems.
     agent.configure(false).catch(() => undefined);
   });
-  let shuttingDown = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
+  const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, "shutting down");
-    setTimeout(() => {
-      log.error({ graceMs: SHUTDOWN_GRACE_MS }, "shutdown took too long; exiting anyway");
-      process.exit(EXIT_FAILED);
-    }, SHUTDOWN_GRACE_MS).unref();
+    stopper.restart();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+/**
+ * The two ways the agent ends. A signal (kubelet stops every DaemonSet pod with
+ * SIGTERM, upgrades included) is a restart: with graceful restart the kernel
+ * routes stay and peers keep ours as stale until the next run's End-of-RIB.
+ * `flatroutec shutdown` is a removal: peers drop our routes (Hard Reset), the
+ * kernel routes go, and the next start finds nothing to adopt.
+ */
+class Stopper {
+  private agent: Agent | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly fib: KernelFib | undefined,
+    private readonly gracefulRestart: boolean,
+    private readonly log: Logger,
+  ) {}
+
+  attach(agent: Agent): void {
+    this.agent = agent;
+  }
+
+  restart(): void {
+    const agent = this.agent;
+    if (!agent || !this.begin()) return;
     // The FIB stops first: stopping the sessions withdraws their routes from the RIB, and
     // with graceful restart those must stay in the kernel (peers keep forwarding to us and
     // the next run adopts them). Without graceful restart fib.stop() removes them itself.
-    Promise.resolve(fib?.stop())
-      .then(() => agent.stop(SHUTDOWN_MESSAGE))
-      .then(
-        () => process.exit(0),
-        (e: unknown) => {
-          log.error({ err: e }, "error while shutting down");
-          process.exit(EXIT_FAILED);
-        },
-      );
-  };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+    this.finish(
+      Promise.resolve(this.fib?.stop()).then(() =>
+        agent.stop(SHUTDOWN_MESSAGE, this.gracefulRestart ? "restart" : undefined),
+      ),
+    );
+  }
+
+  /** Withdraws from peers and kernel; resolves with the reply text, then the process exits. */
+  async remove(): Promise<string> {
+    const agent = this.agent;
+    if (!agent || !this.begin()) throw new CommandError("the agent is already shutting down");
+    this.log.info("shutdown command: withdrawing this node's routes and exiting");
+    const peers = agent.speaker.peers().length;
+    let removed = 0;
+    try {
+      // Peers first, so they stop forwarding to us before our routes leave the kernel.
+      await agent.speaker.stop(REMOVAL_MESSAGE, "remove");
+      removed = this.fib?.routes().length ?? 0;
+      await this.fib?.stop({ keepRoutes: false });
+    } catch (e) {
+      this.finish(Promise.reject(e));
+      throw e;
+    }
+    // After the reply is written: agent.stop closes the control socket.
+    setImmediate(() => this.finish(agent.stop(REMOVAL_MESSAGE, "remove")));
+    return `Shutdown: ${peers} peers told to drop this node's routes, ${removed} kernel routes removed; exiting`;
+  }
+
+  private begin(): boolean {
+    if (this.stopping) return false;
+    this.stopping = true;
+    setTimeout(() => {
+      this.log.error({ graceMs: SHUTDOWN_GRACE_MS }, "shutdown took too long; exiting anyway");
+      process.exit(EXIT_FAILED);
+    }, SHUTDOWN_GRACE_MS).unref();
+    return true;
+  }
+
+  private finish(done: Promise<unknown>): void {
+    done.then(
+      () => process.exit(0),
+      (e: unknown) => {
+        this.log.error({ err: e }, "error while shutting down");
+        process.exit(EXIT_FAILED);
+      },
+    );
+  }
 }
 
 export function buildProgram(): Command {
@@ -154,7 +229,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--log-level <level>", "log level (overrides log.level)").choices(LOG_LEVELS))
     .option(
       "--restarting",
-      "graceful restart: this start follows a restart with forwarding state kept (advertise the R and F bits)",
+      "graceful restart: treat this start as a restart with forwarding state kept (R and F bits) even if no routes of a previous run are found in the kernel",
     )
     .action((flags: AgentFlags) => runAgent(flags));
   program

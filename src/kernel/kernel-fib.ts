@@ -105,6 +105,8 @@ export class KernelFib implements FibSink {
   private orphans: KernelRoute[] = [];
   /** Routes from a previous run not yet confirmed by the RIB: kept until the sweep. */
   private readonly adopted = new Set<string>();
+  /** How many routes of our protocol in our table a previous run left (found at start). */
+  private inheritedCount = 0;
   private foreign = new Set<string>();
   private readonly conflicted = new Set<string>();
   private readonly unresolved = new Set<string>();
@@ -152,8 +154,9 @@ export class KernelFib implements FibSink {
       fib.running = false;
     }
     for (const e of early.splice(0)) fib.onEvent(e);
-    if (fib.installed.size + fib.orphans.length > 0)
-      fib.log.info(`kernel: adopted ${fib.installed.size + fib.orphans.length} routes from a previous run`);
+    fib.inheritedCount = fib.installed.size + fib.orphans.length;
+    if (fib.inheritedCount > 0)
+      fib.log.info(`kernel: adopted ${fib.inheritedCount} routes from a previous run`);
     const stale = setTimeout(() => {
       if (!fib.swept) fib.log.info("kernel: stale-route timer expired before convergence; sweeping");
       fib.converged();
@@ -219,6 +222,14 @@ export class KernelFib implements FibSink {
   }
 
   // ---- control ------------------------------------------------------------
+
+  /**
+   * Routes of our protocol in our table that a previous run left, counted at
+   * start: forwarding state kept across a restart (graceful restart).
+   */
+  get inheritedRoutes(): number {
+    return this.inheritedCount;
+  }
 
   stats(): KernelFibStats {
     return {

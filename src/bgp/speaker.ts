@@ -22,7 +22,7 @@ import { refuseConnection } from "./session/connection";
 import type { DownReason } from "./session/down-reason";
 import { describeDown } from "./session/down-reason";
 import { STATE_RANK, State } from "./session/fsm";
-import { type CloseIntent, keepsGracefulRestart } from "./session/graceful-close";
+import { type CloseIntent, describeClose, keepsGracefulRestart } from "./session/graceful-close";
 import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
@@ -158,7 +158,12 @@ export class Speaker implements SpeakerApi {
     const stops = [...this.peersByName.values()].map((p) => {
       if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
       if (p.staleTimer) clearTimeout(p.staleTimer);
-      return p.session.stop({ subcode, message, ...(intent ? { intent } : {}) });
+      const established = p.session.state === State.Established;
+      return p.session.stop({ subcode, message, ...(intent ? { intent } : {}) }).then(() => {
+        const style = p.session.lastCloseStyle;
+        if (established && style)
+          this.log.info({ peer: p.config.name, intent }, `closed: ${describeClose(style)}`);
+      });
     });
     await Promise.allSettled(stops);
     this.peersByName.clear();

@@ -67,3 +67,14 @@ export function closeStyle(
 export function keepsGracefulRestart(code: number, subcode: number): boolean {
   return !(code === ErrorCode.Cease && subcode === CeaseSubcode.HardReset);
 }
+
+/** For the log: what the peer was sent, and whether it keeps our routes. */
+export function describeClose(style: CloseStyle): string {
+  if (style.kind === "silent")
+    return "TCP close without NOTIFICATION (graceful restart: the peer keeps our routes)";
+  const what =
+    style.subcode === CeaseSubcode.HardReset ? "Cease/Hard Reset" : `Cease subcode ${style.subcode}`;
+  return style.graceful
+    ? `${what} (N bit: the peer keeps our routes)`
+    : `${what} (the peer drops our routes)`;
+}

@@ -44,7 +44,7 @@ import {
   type Transition,
   transition,
 } from "./fsm";
-import { type CloseIntent, closeStyle } from "./graceful-close";
+import { type CloseIntent, type CloseStyle, closeStyle } from "./graceful-close";
 import { GuardedEmitter } from "./guarded-emitter";
 import { classifyError, classifyFrame, type Inbound, reasonFromActions, sessionChecks } from "./inbound";
 import { buildOpen, type Negotiated, negotiate } from "./negotiate";
@@ -105,6 +105,7 @@ export class Session extends GuardedEmitter<SessionEvents> {
   private changedAt: Date;
   private negotiatedNow?: Negotiated;
   private lastDownReason?: DownReason;
+  private lastClose?: CloseStyle;
   private fastPath: UpdateFastPath | undefined;
 
   constructor(o: SessionOptions) {
@@ -172,6 +173,11 @@ export class Session extends GuardedEmitter<SessionEvents> {
     return this.lastDownReason;
   }
 
+  /** How stop() last closed an Established connection: the NOTIFICATION sent, or none. */
+  get lastCloseStyle(): CloseStyle | undefined {
+    return this.lastClose;
+  }
+
   /** False while the socket is applying backpressure: wait for 'drain'. */
   get writable(): boolean {
     return this.establishedConn()?.writable ?? false;
@@ -215,7 +221,10 @@ export class Session extends GuardedEmitter<SessionEvents> {
           data,
           cease?.intent,
         );
-        if (conn.state === State.Established) graceful = style.graceful;
+        if (conn.state === State.Established) {
+          graceful = style.graceful;
+          this.lastClose = style;
+        }
         const reason: DownReason = {
           kind: "adminDown",
           ...(cease?.message ? { message: cease.message } : {}),

@@ -60,6 +60,8 @@ export interface AgentLayers {
   readiness?: () => string[];
   /** `flatroutec shutdown`: withdraw everything and exit (flatroute.ts); resolves with the reply text. */
   shutdown?: () => Promise<string>;
+  /** Kubernetes mode: this node's Node object was deleted. Without it the running configuration is kept. */
+  nodeDeleted?: () => void;
 }
 
 export class Agent {
@@ -198,6 +200,14 @@ export class Agent {
       const cluster = this.layers.cluster;
       if (!cluster || this.stopping) return;
       const next = cluster.compose(this.config);
+      if (!next && this.layers.nodeDeleted) {
+        this.log.warn(
+          { node: cluster.nodeName },
+          "this node was deleted from the cluster: withdrawing its routes and exiting",
+        );
+        this.layers.nodeDeleted();
+        return;
+      }
       if (!next) {
         this.log.warn(
           { node: cluster.nodeName },

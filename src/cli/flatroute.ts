@@ -114,6 +114,10 @@ async function runAgent(flags: AgentFlags): Promise<void> {
       ...(cluster ? { cluster } : {}),
       ...(cni ? { readiness: () => cniReadiness(cni) } : {}),
       shutdown: () => stopper.remove(),
+      // A deleted node leaves routing the way `flatroutec shutdown` makes it: peers drop its routes at once.
+      nodeDeleted: () => {
+        stopper.remove().catch(() => undefined);
+      },
     });
   } catch (e) {
     log.fatal({ err: e }, "flatroute agent failed to start");

@@ -5,7 +5,14 @@
 // BFD state to peers() so the CLI, metrics and the Kubernetes status all read
 // it from the one status API.
 import type { PeerConfig, SpeakerConfig } from "../bgp/config";
-import type { PeerStatus, RouteTable, RouteView, SpeakerApi, SpeakerStatus } from "../bgp/speaker-api";
+import type {
+  CloseIntent,
+  PeerStatus,
+  RouteTable,
+  RouteView,
+  SpeakerApi,
+  SpeakerStatus,
+} from "../bgp/speaker-api";
 import type { BfdManager, BfdPeerSpec } from "./manager";
 
 /** The speaker's two BFD doors (src/bgp/speaker.ts). */
@@ -55,9 +62,9 @@ export class BfdSpeaker implements SpeakerApi {
     await this.syncBfd();
   }
 
-  async stop(message?: string): Promise<void> {
+  async stop(message?: string, intent?: CloseIntent): Promise<void> {
     await this.bfd.stop();
-    await this.inner.stop(message);
+    await this.inner.stop(message, intent);
   }
 
   async reconfigure(next: SpeakerConfig): Promise<void> {

@@ -2,6 +2,7 @@
 // metrics). Plain data, so the control socket can send it as JSON unchanged.
 import type { Prefix } from "./codec/types";
 import type { SpeakerConfig } from "./config";
+import type { CloseIntent } from "./session/graceful-close";
 
 export type FamilyName = "ipv4" | "ipv6";
 
@@ -99,10 +100,17 @@ export interface SpeakerStatus {
   startedAt: string;
 }
 
+export type { CloseIntent };
+
 export interface SpeakerApi {
   start(): Promise<void>;
-  /** Sends a Cease (administrative shutdown, with `message` per RFC 9003) to every peer and closes. */
-  stop(message?: string): Promise<void>;
+  /**
+   * Sends a Cease (with `message` per RFC 9003) to every peer and closes.
+   * `intent` "restart" (an upgrade: we come back with forwarding state kept)
+   * leaves graceful-restart peers keeping our routes; "remove" makes them
+   * drop them (RFC 8538 Hard Reset where negotiated). See session/graceful-close.ts.
+   */
+  stop(message?: string, intent?: CloseIntent): Promise<void>;
   status(): SpeakerStatus;
   peers(): PeerStatus[];
   /** Every route at once: for small tables and tests; the control plane uses routeTable(). */

@@ -25,6 +25,7 @@ import { refuseConnection } from "./session/connection";
 import type { DownReason } from "./session/down-reason";
 import { describeDown } from "./session/down-reason";
 import { STATE_RANK, State } from "./session/fsm";
+import { type CloseIntent, describeClose, keepsGracefulRestart } from "./session/graceful-close";
 import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
@@ -41,6 +42,8 @@ interface PeerRuntime {
   maxPrefixDown?: { message: string; timer?: NodeJS.Timeout };
   /** The peer's graceful restart capability from the last Established session. */
   peerGr?: PeerGracefulRestart;
+  /** RFC 8538 N bit negotiated on the last Established session. */
+  grNotification?: boolean;
   /** Graceful restart helper: sweeps the stale routes when the peer does not come back in time. */
   staleTimer?: NodeJS.Timeout;
   /** Set while the session is held down because its BFD session failed (bfdDown until bfdUp). */
@@ -181,14 +184,23 @@ export class Speaker implements SpeakerApi {
     this.rib.start();
   }
 
-  async stop(message?: string): Promise<void> {
+  async stop(message?: string, intent?: CloseIntent): Promise<void> {
     this.rib.stop();
+    // A restart is an Administrative Reset: RFC 8538 section 5 recommends Hard Reset for
+    // Administrative Shutdown, and only a peer that keeps our routes makes the restart lossless.
+    const subcode =
+      intent === "restart" ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown;
     const stops = [...this.peersByName.values()].map((p) => {
       if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
       if (p.faultDown?.timer) clearTimeout(p.faultDown.timer);
       if (p.staleTimer) clearTimeout(p.staleTimer);
       this.clearRefreshes(p);
-      return p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
+      const established = p.session.state === State.Established;
+      return p.session.stop({ subcode, message, ...(intent ? { intent } : {}) }).then(() => {
+        const style = p.session.lastCloseStyle;
+        if (established && style)
+          this.log.info({ peer: p.config.name, intent }, `closed: ${describeClose(style)}`);
+      });
     });
     await Promise.allSettled(stops);
     this.peersByName.clear();
@@ -247,7 +259,8 @@ export class Speaker implements SpeakerApi {
     if (!p || p.bfdHold) return;
     p.bfdHold = reason;
     this.log.warn({ peer: name, reason }, "BFD down: taking the BGP session down");
-    void p.session.stop({ subcode: CeaseSubcode.AdministrativeReset, message: reason });
+    // Forwarding to the peer failed: its routes must go on both sides (Hard Reset with N).
+    void p.session.stop({ subcode: CeaseSubcode.AdministrativeReset, message: reason, intent: "remove" });
   }
 
   /** The peer's BFD session is Up again, or BFD no longer applies: release the hold of bfdDown. */
@@ -480,6 +493,7 @@ export class Speaker implements SpeakerApi {
     const ifname = interfaceOf(local);
     if (ifname) target.interfaceName = ifname;
     runtime.peerGr = n.peerGracefulRestart;
+    runtime.grNotification = n.gracefulNotification;
     if (this.rib.hasStale(runtime.rib)) this.resumeAfterRestart(runtime);
     this.rib.peerUp(runtime.rib, target);
   }
@@ -558,21 +572,24 @@ export class Speaker implements SpeakerApi {
       `${message}; resetting the session and withdrawing its routes`,
     );
     // Possibly inside the session's UPDATE walk: stop once that frame is done, not re-entrantly.
+    // "remove": with RFC 8538's N bit a Hard Reset, so neither side keeps the routes as stale.
     queueMicrotask(() => {
-      void runtime.session.stop({ subcode: CeaseSubcode.AdministrativeReset, message }).then(() => {
-        if (runtime.faultDown !== fault) return;
-        fault.timer = setTimeout(() => {
-          runtime.faultDown = undefined;
-          if (
-            !runtime.disabled &&
-            !runtime.maxPrefixDown &&
-            !runtime.bfdHold &&
-            this.peersByName.get(runtime.config.name) === runtime
-          )
-            runtime.session.start();
-        }, this.faultRestartMs);
-        fault.timer.unref?.();
-      });
+      void runtime.session
+        .stop({ subcode: CeaseSubcode.AdministrativeReset, message, intent: "remove" })
+        .then(() => {
+          if (runtime.faultDown !== fault) return;
+          fault.timer = setTimeout(() => {
+            runtime.faultDown = undefined;
+            if (
+              !runtime.disabled &&
+              !runtime.maxPrefixDown &&
+              !runtime.bfdHold &&
+              this.peersByName.get(runtime.config.name) === runtime
+            )
+              runtime.session.start();
+          }, this.faultRestartMs);
+          fault.timer.unref?.();
+        });
     });
   }
 
@@ -581,15 +598,12 @@ export class Speaker implements SpeakerApi {
     const gr = runtime.peerGr;
     // RFC 4724 4.2: helper when both sides advertised graceful restart (we always
     // do, at least as "aware") and the session ended without a NOTIFICATION
-    // (a crash or a restart, not a deliberate close).
+    // (a crash or a restart, not a deliberate close), or, with RFC 8538's N bit,
+    // with one that is not a Hard Reset (endsGracefully).
     // Only the families the peer listed in that capability are kept; the others are
     // flushed at once. Whether it really preserved forwarding for a family (the F bit)
     // is known when it comes back (resumeAfterRestart).
-    const restarting =
-      gr !== undefined &&
-      (reason.kind === "holdTimerExpired" ||
-        reason.kind === "connectionClosed" ||
-        reason.kind === "connectionFailed");
+    const restarting = gr !== undefined && endsGracefully(reason, runtime.grNotification === true);
     const kept = restarting ? grFamilies(gr) : [];
     this.rib.peerDown(runtime.rib, { keepStale: kept });
     if (restarting && gr.families.length > 0) {
@@ -598,6 +612,7 @@ export class Speaker implements SpeakerApi {
           peer: runtime.config.name,
           restartTime: gr.restartTime,
           kept: kept.map((afi) => familyName({ afi, safi: Safi.Unicast })),
+          reason: describeDown(reason),
         },
         "peer restarting; keeping its routes of the families it listed as stale",
       );
@@ -738,5 +753,28 @@ export class Speaker implements SpeakerApi {
         notificationsOut: s.counters.notificationsOut,
       },
     };
+  }
+}
+
+/**
+ * RFC 4724 4.2: we are helper when both sides advertised graceful restart (we
+ * always do, at least as "aware") and the session ended without a NOTIFICATION
+ * (a crash or a restart, not a deliberate close). RFC 8538 section 4: with the
+ * N bit negotiated, any NOTIFICATION but a Hard Reset, sent or received, counts
+ * as such an end too.
+ */
+export function endsGracefully(reason: DownReason, notificationBit: boolean): boolean {
+  switch (reason.kind) {
+    case "holdTimerExpired":
+    case "connectionClosed":
+    case "connectionFailed":
+      return true;
+    case "notificationReceived":
+    case "notificationSent":
+      return notificationBit && keepsGracefulRestart(reason.code, reason.subcode);
+    case "adminDown":
+      return notificationBit && reason.graceful === true;
+    case "openError":
+      return false;
   }
 }

@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { SpeakerConfig } from "../bgp/config";
 import type { PeerStateChange, SpeakerHooks } from "../bgp/speaker";
-import type { SpeakerApi } from "../bgp/speaker-api";
+import type { CloseIntent, SpeakerApi } from "../bgp/speaker-api";
 import { type AgentConfig, ConfigError, loadConfigFile } from "../config/load";
 import type { LogLevel } from "../config/schema";
 import { type BfdView, CommandError, dispatch, type KernelView } from "../control/commands";
@@ -59,6 +59,10 @@ export interface AgentLayers {
   cluster?: ClusterSource;
   /** Further readiness reasons of layers the agent does not know (the CNI config writer). */
   readiness?: () => string[];
+  /** `flatroutec shutdown`: withdraw everything and exit (flatroute.ts); resolves with the reply text. */
+  shutdown?: () => Promise<string>;
+  /** Kubernetes mode: this node's Node object was deleted. Without it the running configuration is kept. */
+  nodeDeleted?: () => void;
 }
 
 export class Agent {
@@ -141,6 +145,7 @@ export class Agent {
               agentInfo: () => agent.info(),
               ...(agent.kernelView ? { kernel: agent.kernelView } : {}),
               ...(layers.bfd ? { bfd: layers.bfd } : {}),
+              ...(layers.shutdown ? { shutdown: layers.shutdown } : {}),
             },
             command,
             args,
@@ -197,6 +202,14 @@ export class Agent {
       const cluster = this.layers.cluster;
       if (!cluster || this.stopping) return;
       const next = cluster.compose(this.config);
+      if (!next && this.layers.nodeDeleted) {
+        this.log.warn(
+          { node: cluster.nodeName },
+          "this node was deleted from the cluster: withdrawing its routes and exiting",
+        );
+        this.layers.nodeDeleted();
+        return;
+      }
       if (!next) {
         this.log.warn(
           { node: cluster.nodeName },
@@ -216,13 +229,16 @@ export class Agent {
     return run;
   }
 
-  /** Sends a Cease with `message` to every peer, closes the control socket and the HTTP endpoint. Idempotent. */
-  stop(message: string): Promise<void> {
+  /**
+   * Sends a Cease with `message` to every peer (shaped by `intent`, see
+   * SpeakerApi.stop), closes the control socket and the HTTP endpoint. Idempotent.
+   */
+  stop(message: string, intent?: CloseIntent): Promise<void> {
     this.stopping ??= (async () => {
-      this.log.info({ message }, "flatroute agent stopping");
+      this.log.info({ message, ...(intent ? { intent } : {}) }, "flatroute agent stopping");
       this.layers.cluster?.stop();
       try {
-        await this.speaker.stop(message);
+        await this.speaker.stop(message, intent);
       } finally {
         await Promise.allSettled([this.control?.close(), this.http?.close()]);
         this.health.close();

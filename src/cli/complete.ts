@@ -3,7 +3,7 @@
 // then the command's keywords and the values of its arguments (peer names
 // fetched from the agent, table names).
 import { type ArgSpec, findCommand } from "../control/commands";
-import { matchWord, nextWords, UsageError } from "./grammar";
+import { exactOnly, matchWord, nextWords, UsageError } from "./grammar";
 
 /** Words the prompt understands besides the command table. */
 export const PROMPT_WORDS = ["help", "quit", "exit"] as const;
@@ -23,7 +23,10 @@ export function complete(line: string, peers: readonly string[]): Completion {
   const partial = /\s$/.test(line) || line === "" ? "" : (words.pop() ?? "");
   const candidates = candidatesAfter(words, peers);
   const p = partial.toLowerCase();
-  const matches = [...new Set(candidates)].filter((c) => c.toLowerCase().startsWith(p)).sort();
+  let matches = [...new Set(candidates)].filter((c) => c.toLowerCase().startsWith(p)).sort();
+  // "sh<TAB>" is show: a command typed only in full is offered once nothing else fits.
+  if (words.length === 0 && p !== "" && matches.some((c) => !exactOnly(c)))
+    matches = matches.filter((c) => !exactOnly(c));
   return { candidates: matches, partial };
 }
 

@@ -10,9 +10,11 @@ import { Speaker } from "../bgp/speaker";
 import { CniConfigWriter } from "../cni/writer";
 import { ConfigError, loadConfigFile } from "../config/load";
 import { LOG_LEVELS, type LogLevel } from "../config/schema";
+import { CommandError } from "../control/commands";
 import type { KubernetesMode } from "../k8s/mode";
 import { type AgentKernel, startAgentKernel } from "../kernel/agent-fib";
 import { Agent, type AgentOptions, type ClusterSource, type SpeakerFactory } from "./agent";
+import { restartDecision } from "./restart-detect";
 import { VERSION } from "./version";
 
 /** Exit codes: 1 failed at start-up or forced exit, 2 invalid configuration. */
@@ -29,6 +31,8 @@ interface AgentFlags {
 
 /** RFC 9003 shutdown communication sent to every peer on SIGTERM/SIGINT. */
 export const SHUTDOWN_MESSAGE = "flatroute agent shutting down";
+/** RFC 9003 communication of `flatroutec shutdown`: this node leaves routing. */
+export const REMOVAL_MESSAGE = "flatroute agent removed from routing";
 
 async function runAgent(flags: AgentFlags): Promise<void> {
   // Absolute, so "show status" and reload messages name the file whatever the working directory.
@@ -84,6 +88,16 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   // Next-hop tracking: paths whose next hop the kernel cannot reach are not chosen (docs/routing.md).
   const nextHops = kernel?.nextHops;
   // RFC 4724 restarting speaker: the kernel routes were left in place, so peers may keep ours.
+  // Told by --restarting or found by ourselves: a DaemonSet starts every run the same way.
+  const restart = restartDecision({
+    forced: flags.restarting === true,
+    gracefulRestart: config.speaker.gracefulRestart.enabled,
+    inheritedRoutes: fib?.inheritedRoutes,
+  });
+  log.info(
+    { reason: restart.reason },
+    restart.restarting ? "graceful restart: this start follows a restart" : "fresh start",
+  );
   // BFD runs beside the speaker: BfdSpeaker keeps its sessions in step with the
   // peer configs and takes a BGP session down when its BFD session fails (docs/bfd.md).
   const bfd = new BfdManager({ log: log.child({ layer: "bfd" }) });
@@ -91,7 +105,7 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     new BfdSpeaker(
       new Speaker(c, l, {
         ...hooks,
-        restarting: flags.restarting === true,
+        restarting: restart.restarting,
         fib,
         ...(nextHops ? { nextHops } : {}),
         warmUp: true,
@@ -100,20 +114,26 @@ async function runAgent(flags: AgentFlags): Promise<void> {
       c,
     );
   let agent: Agent;
+  const stopper = new Stopper(kernel, config.speaker.gracefulRestart.enabled, log);
   try {
     agent = await Agent.start(options, config, log, createSpeaker, {
       ...(fib ? { fib } : {}),
       bfd,
       ...(cluster ? { cluster } : {}),
       ...(cni ? { readiness: () => cniReadiness(cni) } : {}),
+      shutdown: () => stopper.remove(),
+      // A deleted node leaves routing the way `flatroutec shutdown` makes it: peers drop its routes at once.
+      nodeDeleted: () => {
+        stopper.remove().catch(() => undefined);
+      },
     });
   } catch (e) {
     log.fatal({ err: e }, "flatroute agent failed to start");
-    nextHops?.stop();
     await fib?.stop({ keepRoutes: true });
     process.exit(EXIT_FAILED);
   }
-  handleSignals(agent, kernel, log);
+  stopper.attach(agent);
+  handleSignals(agent, stopper, log);
 }
 
 function cniReadiness(writer: CniConfigWriter): string[] {
@@ -121,38 +141,97 @@ function cniReadiness(writer: CniConfigWriter): string[] {
   return p ? [`CNI: ${p}`] : [];
 }
 
-function handleSignals(agent: Agent, kernel: AgentKernel | undefined, log: Logger): void {
+function handleSignals(agent: Agent, stopper: Stopper, log: Logger): void {
   process.on("SIGHUP", () => {
     log.info("SIGHUP: reloading configuration");
     // A rejected config is already logged by the agent with its problems.
     agent.configure(false).catch(() => undefined);
   });
-  let shuttingDown = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
+  const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, "shutting down");
-    setTimeout(() => {
-      log.error({ graceMs: SHUTDOWN_GRACE_MS }, "shutdown took too long; exiting anyway");
-      process.exit(EXIT_FAILED);
-    }, SHUTDOWN_GRACE_MS).unref();
+    stopper.restart();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+/**
+ * The two ways the agent ends. A signal (kubelet stops every DaemonSet pod with
+ * SIGTERM, upgrades included) is a restart: with graceful restart the kernel
+ * routes stay and peers keep ours as stale until the next run's End-of-RIB.
+ * `flatroutec shutdown` is a removal: peers drop our routes (Hard Reset), the
+ * kernel routes go, and the next start finds nothing to adopt.
+ */
+class Stopper {
+  private agent: Agent | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly kernel: AgentKernel | undefined,
+    private readonly gracefulRestart: boolean,
+    private readonly log: Logger,
+  ) {}
+
+  attach(agent: Agent): void {
+    this.agent = agent;
+  }
+
+  restart(): void {
+    const agent = this.agent;
+    if (!agent || !this.begin()) return;
     // The FIB stops first: stopping the sessions withdraws their routes from the RIB, and
     // with graceful restart those must stay in the kernel (peers keep forwarding to us and
     // the next run adopts them). Without graceful restart fib.stop() removes them itself.
     // Next-hop tracking stops with it: the withdrawals that follow must not be recomputed against the kernel.
-    kernel?.nextHops.stop();
-    Promise.resolve(kernel?.fib.stop())
-      .then(() => agent.stop(SHUTDOWN_MESSAGE))
-      .then(
-        () => process.exit(0),
-        (e: unknown) => {
-          log.error({ err: e }, "error while shutting down");
-          process.exit(EXIT_FAILED);
-        },
-      );
-  };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+    this.kernel?.nextHops.stop();
+    this.finish(
+      Promise.resolve(this.kernel?.fib.stop()).then(() =>
+        agent.stop(SHUTDOWN_MESSAGE, this.gracefulRestart ? "restart" : undefined),
+      ),
+    );
+  }
+
+  /** Withdraws from peers and kernel; resolves with the reply text, then the process exits. */
+  async remove(): Promise<string> {
+    const agent = this.agent;
+    if (!agent || !this.begin()) throw new CommandError("the agent is already shutting down");
+    this.log.info("shutdown command: withdrawing this node's routes and exiting");
+    const peers = agent.speaker.peers().length;
+    let removed = 0;
+    try {
+      // Peers first, so they stop forwarding to us before our routes leave the kernel.
+      await agent.speaker.stop(REMOVAL_MESSAGE, "remove");
+      this.kernel?.nextHops.stop();
+      removed = this.kernel?.fib.stats().installed ?? 0;
+      await this.kernel?.fib.stop({ keepRoutes: false });
+    } catch (e) {
+      this.finish(Promise.reject(e));
+      throw e;
+    }
+    // After the reply is written: agent.stop closes the control socket.
+    setImmediate(() => this.finish(agent.stop(REMOVAL_MESSAGE, "remove")));
+    return `Shutdown: ${peers} peers told to drop this node's routes, ${removed} kernel routes removed; exiting`;
+  }
+
+  private begin(): boolean {
+    if (this.stopping) return false;
+    this.stopping = true;
+    setTimeout(() => {
+      this.log.error({ graceMs: SHUTDOWN_GRACE_MS }, "shutdown took too long; exiting anyway");
+      process.exit(EXIT_FAILED);
+    }, SHUTDOWN_GRACE_MS).unref();
+    return true;
+  }
+
+  private finish(done: Promise<unknown>): void {
+    done.then(
+      () => process.exit(0),
+      (e: unknown) => {
+        this.log.error({ err: e }, "error while shutting down");
+        process.exit(EXIT_FAILED);
+      },
+    );
+  }
 }
 
 export function buildProgram(): Command {
@@ -165,7 +244,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--log-level <level>", "log level (overrides log.level)").choices(LOG_LEVELS))
     .option(
       "--restarting",
-      "graceful restart: this start follows a restart with forwarding state kept (advertise the R and F bits)",
+      "graceful restart: treat this start as a restart with forwarding state kept (R and F bits) even if no routes of a previous run are found in the kernel",
     )
     .action((flags: AgentFlags) => runAgent(flags));
   program

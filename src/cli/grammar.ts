@@ -85,11 +85,21 @@ export function nextWords(resolved: readonly string[]): string[] {
   return [...out];
 }
 
+/** Commands whose last word must be typed in full (CommandSpec.exact): no abbreviation reaches them. */
+const EXACT_ONLY = new Set(COMMANDS.filter((c) => c.exact).map((c) => c.name));
+
+/** True for a command that is only typed in full (CommandSpec.exact). */
+export function exactOnly(name: string): boolean {
+  return EXACT_ONLY.has(name);
+}
+
 /** Exact match, else the single candidate the word abbreviates; undefined if none. Throws UsageError if ambiguous. */
 export function matchWord(word: string, candidates: readonly string[], context: string): string | undefined {
   const w = word.toLowerCase();
   if (candidates.includes(w)) return w;
-  const matches = candidates.filter((c) => c.startsWith(w));
+  const matches = candidates.filter(
+    (c) => c.startsWith(w) && !EXACT_ONLY.has(context === "" ? c : `${context} ${c}`),
+  );
   if (matches.length > 1) {
     const where = context === "" ? "" : ` after "${context}"`;
     throw new UsageError(`"${word}" is ambiguous${where}: ${matches.join(", ")}`);

@@ -68,6 +68,11 @@ export interface CommandContext {
   agentInfo?: () => AgentInfo;
   kernel?: KernelView;
   bfd?: BfdView;
+  /**
+   * Provided by the agent process: withdraw every route from the peers (RFC 8538
+   * Hard Reset) and the kernel, then exit. Resolves with the reply text before the exit.
+   */
+  shutdown?: () => Promise<string>;
 }
 
 export interface CommandSpec {
@@ -76,6 +81,8 @@ export interface CommandSpec {
   help: string;
   args: Record<string, ArgSpec>;
   syntax: CliSyntax;
+  /** Only typed in full: abbreviations never reach it (a command that cannot be undone). */
+  exact?: boolean;
   run(ctx: CommandContext, args: Args): unknown;
 }
 
@@ -261,6 +268,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: {},
     syntax: {},
     run: (ctx): Promise<MessageData> => configure(ctx, true),
+  },
+  {
+    name: "shutdown",
+    usage: "shutdown",
+    help: "Remove this node from routing: peers drop its routes, its kernel routes go, the agent exits (typed in full)",
+    args: {},
+    syntax: {},
+    exact: true,
+    run: async (ctx): Promise<MessageData> => {
+      if (!ctx.shutdown) throw new CommandError("shutdown is not available in this agent");
+      return { message: await ctx.shutdown() };
+    },
   },
 ];
 

@@ -178,6 +178,8 @@ export class KernelFib implements FibSink {
   private queueTail = 0;
   /** Our protocol at another metric (an older config): removed with the stale routes. */
   private orphans: KernelRoute[] = [];
+  /** How many routes of our protocol in our table a previous run left (found at start). */
+  private inheritedCount = 0;
   private readonly unresolvedGateways = new Map<string, FibNextHop>();
   private swept = false;
   private needScan = false;
@@ -230,8 +232,9 @@ export class KernelFib implements FibSink {
       fib.running = false;
     }
     for (const e of early.splice(0)) fib.onEvent(e);
-    if (fib.installedCount + fib.orphans.length > 0)
-      fib.log.info(`kernel: adopted ${fib.installedCount + fib.orphans.length} routes from a previous run`);
+    fib.inheritedCount = fib.installedCount + fib.orphans.length;
+    if (fib.inheritedCount > 0)
+      fib.log.info(`kernel: adopted ${fib.inheritedCount} routes from a previous run`);
     const stale = setTimeout(() => {
       if (!fib.swept) fib.log.info("kernel: stale-route timer expired before convergence; sweeping");
       fib.converged();
@@ -334,6 +337,14 @@ export class KernelFib implements FibSink {
   }
 
   // ---- control ------------------------------------------------------------
+
+  /**
+   * Routes of our protocol in our table that a previous run left, counted at
+   * start: forwarding state kept across a restart (graceful restart).
+   */
+  get inheritedRoutes(): number {
+    return this.inheritedCount;
+  }
 
   stats(): KernelFibStats {
     return {

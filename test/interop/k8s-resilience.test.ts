@@ -190,12 +190,14 @@ describe("Kubernetes mode: API outages, status, node condition and RBAC", functi
     const [n1, n2, n3] = nodes as [LabNode, LabNode, LabNode];
     // Node1's peers go away (their agents stop): its sessions end at once with a Cease.
     await Promise.all([n2.stop(), n3.stop()]);
-    const down = Date.now();
-    await waitFor(() => n1.protocols(), {
+    const downRows = await waitFor(() => n1.protocols(), {
       timeoutMs: 10_000,
       what: "node1's sessions to go down",
       until: (ps) => ps.every((p) => p.bgpState !== "Established"),
     });
+    // Counted from when node1 saw its last session go down (its own clock of the event), not from
+    // when the stopped agents exited: they exit after their peers processed the NOTIFICATION.
+    const down = Math.max(...downRows.map((p) => Date.parse(p.since)));
     const c = await waitFor(() => networkUnavailable(cluster, "node1"), {
       timeoutMs: 15_000,
       what: "node1's NetworkUnavailable to turn True",

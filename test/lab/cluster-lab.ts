@@ -9,6 +9,7 @@
 //         within the rack, all from the project's custom resources.
 // Pod CIDRs come from 10.244.0.0/16 (/24 per node) and fd00:10:244::/56 (/64
 // per node), set on the Node objects as the node IPAM controller would.
+import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
@@ -191,10 +192,20 @@ export class ClusterLab {
     }
   }
 
-  /** Deletes the Node object and stops its agent (the namespace stays until teardown). */
+  /**
+   * Deletes the Node object; its agent sees that, withdraws the node's routes
+   * from its peers (the ToRs) and exits by itself (the namespace stays until teardown).
+   */
   async removeNode(node: ClusterNode): Promise<void> {
     await this.api.delete("v1", "Node", node.name);
-    await node.agent?.stop();
+    const agent = node.agent;
+    if (agent) {
+      await waitFor(() => !agent.running, {
+        timeoutMs: 15_000,
+        what: `the agent on ${node.name} to withdraw and exit after its Node was deleted`,
+      });
+      assert.equal(agent.exitStatus, "exited with 0", `agent on ${node.name}: ${agent.log().slice(-2000)}`);
+    }
     this.nodes.splice(this.nodes.indexOf(node), 1);
   }
 

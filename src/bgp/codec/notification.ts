@@ -66,6 +66,29 @@ export function shutdownNotification(
 }
 
 /**
+ * RFC 8538 section 3: a Hard Reset carries the NOTIFICATION it stands for
+ * (error code, subcode, data) as its own data.
+ */
+export function hardResetNotification(inner: {
+  code: number;
+  subcode: number;
+  data?: Uint8Array;
+}): NotificationMessage {
+  const innerData = inner.data ?? new Uint8Array(0);
+  const data = new Uint8Array(2 + innerData.length);
+  data[0] = inner.code;
+  data[1] = inner.subcode;
+  data.set(innerData, 2);
+  return { type: MessageType.Notification, code: ErrorCode.Cease, subcode: CeaseSubcode.HardReset, data };
+}
+
+/** The NOTIFICATION inside a Hard Reset, or null when `m` is not one or its data is too short to hold one. */
+export function hardResetInner(m: NotificationMessage): NotificationMessage | null {
+  if (m.code !== ErrorCode.Cease || m.subcode !== CeaseSubcode.HardReset || m.data.length < 2) return null;
+  return { type: MessageType.Notification, code: m.data[0]!, subcode: m.data[1]!, data: m.data.slice(2) };
+}
+
+/**
  * The shutdown communication of a received NOTIFICATION, or null when it has
  * none. RFC 9003 section 3: a bad length or invalid UTF-8 is not an error,
  * the message is just not usable as text.

@@ -13,7 +13,8 @@ export type DownReason =
   | { kind: "connectionFailed"; error: string }
   /** The TCP connection closed without a NOTIFICATION. */
   | { kind: "connectionClosed"; error?: string }
-  | { kind: "adminDown"; message?: string };
+  /** We closed it; `graceful` when the close left the peer keeping our routes (see graceful-close.ts). */
+  | { kind: "adminDown"; message?: string; graceful?: boolean };
 
 const ERRNO_TEXT: Record<string, string> = {
   ECONNREFUSED: "Connection refused",

@@ -49,7 +49,8 @@ export interface ErrorEventData {
 /** Events named as in RFC 4271 section 8.1 (event number in the comment). */
 export type FsmEvent =
   | { type: "ManualStart" } // 1
-  | { type: "ManualStop"; subcode?: CeaseSubcode; data?: Uint8Array } // 2
+  /** `silent`: close without a NOTIFICATION (RFC 4724: the peer then treats it as a restart). */
+  | { type: "ManualStop"; subcode?: CeaseSubcode; data?: Uint8Array; silent?: boolean } // 2
   | { type: "AutomaticStart" } // 3
   | { type: "ManualStart_with_PassiveTcpEstablishment" } // 4
   | { type: "AutomaticStart_with_PassiveTcpEstablishment" } // 5
@@ -161,9 +162,10 @@ function toIdle(counted: boolean, first: FsmAction[] = []): Transition {
 }
 
 function manualStop(event: Extract<FsmEvent, { type: "ManualStop" }>, sendCease: boolean): Transition {
-  const first = sendCease
-    ? [notify(ErrorCode.Cease, event.subcode ?? CeaseSubcode.AdministrativeShutdown, event.data)]
-    : [];
+  const first =
+    sendCease && !event.silent
+      ? [notify(ErrorCode.Cease, event.subcode ?? CeaseSubcode.AdministrativeShutdown, event.data)]
+      : [];
   const t = toIdle(false, first);
   t.actions.push(act("ZeroConnectRetryCounter"));
   return t;

@@ -3,7 +3,7 @@
 // carries the NOTIFICATION to send. Pure, so the session never sees a throw.
 import { BgpError, ErrorCode, OpenSubcode, type UpdateProblem } from "../codec/errors";
 import { decodeMessage } from "../codec/message";
-import { decodeShutdownCommunication } from "../codec/notification";
+import { decodeShutdownCommunication, hardResetInner } from "../codec/notification";
 import {
   MessageType,
   type OpenMessage,
@@ -78,7 +78,8 @@ export function classifyFrame(frame: Uint8Array, caps: SessionCaps): Inbound {
     case MessageType.Update:
       return { kind: "update", event: { type: "UpdateMsg" }, update: m, problems: decoded.problems };
     case MessageType.Notification: {
-      const message = decodeShutdownCommunication(m);
+      // RFC 8538: a Hard Reset carries the NOTIFICATION it stands for, communication included.
+      const message = decodeShutdownCommunication(hardResetInner(m) ?? m);
       const versionError =
         m.code === ErrorCode.OpenMessage && m.subcode === OpenSubcode.UnsupportedVersionNumber;
       return {

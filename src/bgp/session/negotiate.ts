@@ -57,6 +57,11 @@ export interface Negotiated {
   enhancedRouteRefresh: boolean;
   /** The peer's graceful restart capability, if it sent one. */
   peerGracefulRestart?: PeerGracefulRestart;
+  /**
+   * RFC 8538: both sides set the N bit. A NOTIFICATION other than Hard Reset
+   * (sent or received) then ends the session the way a TCP loss does: helpers keep the routes.
+   */
+  gracefulNotification: boolean;
   /** Everything the peer advertised, for `show protocols all`. */
   peerCapabilities: Capability[];
 }
@@ -86,7 +91,8 @@ export function buildOpen(o: OpenOptions): OpenMessage {
     capabilities.push({
       code: CapabilityCode.GracefulRestart,
       restarting: gr.restarting ?? false,
-      notification: false,
+      // RFC 8538: a NOTIFICATION other than Hard Reset keeps graceful restart going.
+      notification: true,
       restartTime: gr.restartTime,
       families: o.families.map((f) => ({
         afi: f.afi,
@@ -188,6 +194,7 @@ export function negotiate(local: OpenMessage, peer: OpenMessage, configuredKeepa
   }
 
   const gr = find(peer, CapabilityCode.GracefulRestart);
+  const ourGr = find(local, CapabilityCode.GracefulRestart);
   const negotiated: Negotiated = {
     peerAsn: peer.asn,
     peerRouterId: peer.routerId,
@@ -199,6 +206,7 @@ export function negotiate(local: OpenMessage, peer: OpenMessage, configuredKeepa
     enhancedRouteRefresh:
       has(local, CapabilityCode.EnhancedRouteRefresh) && has(peer, CapabilityCode.EnhancedRouteRefresh),
     peerCapabilities: peer.capabilities,
+    gracefulNotification: ourGr?.notification === true && gr?.notification === true,
   };
   if (gr) {
     negotiated.peerGracefulRestart = {

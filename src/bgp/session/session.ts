@@ -44,6 +44,7 @@ import {
   type Transition,
   transition,
 } from "./fsm";
+import { type CloseIntent, type CloseStyle, closeStyle } from "./graceful-close";
 import { GuardedEmitter } from "./guarded-emitter";
 import { classifyError, classifyFrame, type Inbound, reasonFromActions, sessionChecks } from "./inbound";
 import { buildOpen, type Negotiated, negotiate } from "./negotiate";
@@ -104,6 +105,7 @@ export class Session extends GuardedEmitter<SessionEvents> {
   private changedAt: Date;
   private negotiatedNow?: Negotiated;
   private lastDownReason?: DownReason;
+  private lastClose?: CloseStyle;
   private fastPath: UpdateFastPath | undefined;
 
   constructor(o: SessionOptions) {
@@ -171,6 +173,11 @@ export class Session extends GuardedEmitter<SessionEvents> {
     return this.lastDownReason;
   }
 
+  /** How stop() last closed an Established connection: the NOTIFICATION sent, or none. */
+  get lastCloseStyle(): CloseStyle | undefined {
+    return this.lastClose;
+  }
+
   /** False while the socket is applying backpressure: wait for 'drain'. */
   get writable(): boolean {
     return this.establishedConn()?.writable ?? false;
@@ -195,9 +202,11 @@ export class Session extends GuardedEmitter<SessionEvents> {
 
   /**
    * Sends Cease (administrative shutdown unless told otherwise, with the RFC 9003
-   * communication for subcodes 2 and 4) and closes. Resolves once sockets are closed.
+   * communication for subcodes 2 and 4) and closes. With graceful restart the
+   * NOTIFICATION depends on `intent` and on what was negotiated (graceful-close.ts):
+   * a Hard Reset, a plain Cease, or none. Resolves once sockets are closed.
    */
-  stop(cease?: { subcode: CeaseSubcode; message?: string }): Promise<void> {
+  stop(cease?: { subcode: CeaseSubcode; message?: string; intent?: CloseIntent }): Promise<void> {
     let closed: Promise<unknown> = Promise.resolve();
     this.guard(() => {
       this.adminUp = false;
@@ -206,11 +215,37 @@ export class Session extends GuardedEmitter<SessionEvents> {
       const communicates =
         subcode === CeaseSubcode.AdministrativeShutdown || subcode === CeaseSubcode.AdministrativeReset;
       const data = cease?.message && communicates ? encodeShutdownCommunication(cease.message) : undefined;
-      const reason: DownReason = { kind: "adminDown", ...(cease?.message ? { message: cease.message } : {}) };
+      const localGr = this.local.gracefulRestart?.enabled === true;
+      let graceful = false;
       closed = Promise.all(this.conns.map((c) => c.closed));
       for (const conn of [...this.conns]) {
-        this.fireConn(conn, { type: "ManualStop", subcode, ...(data ? { data } : {}) }, { reason });
+        const style = closeStyle(
+          conn.state === State.Established ? conn.negotiated : undefined,
+          localGr,
+          subcode,
+          data,
+          cease?.intent,
+        );
+        if (conn.state === State.Established) {
+          graceful = style.graceful;
+          this.lastClose = style;
+        }
+        const reason: DownReason = {
+          kind: "adminDown",
+          ...(cease?.message ? { message: cease.message } : {}),
+          ...(style.graceful ? { graceful: true } : {}),
+        };
+        const event: FsmEvent =
+          style.kind === "silent"
+            ? { type: "ManualStop", silent: true }
+            : { type: "ManualStop", subcode: style.subcode, ...(style.data ? { data: style.data } : {}) };
+        this.fireConn(conn, event, { reason });
       }
+      const reason: DownReason = {
+        kind: "adminDown",
+        ...(cease?.message ? { message: cease.message } : {}),
+        ...(graceful ? { graceful: true } : {}),
+      };
       this.fireBase({ type: "ManualStop" });
       this.lastDownReason = reason;
     });

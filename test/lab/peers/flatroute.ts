@@ -265,6 +265,20 @@ export class FlatrouteAgent {
     await this.waitReady();
   }
 
+  /**
+   * A restart the way a DaemonSet does it: `signal` (SIGKILL a crash, SIGTERM
+   * kubelet's stop for an upgrade), then the same command line again (no
+   * `--restarting`: the agent tells by itself), with `prefixes`.
+   */
+  async relaunch(signal: "SIGKILL" | "SIGTERM", prefixes: string[]): Promise<void> {
+    const proc = this.proc;
+    proc.signal(signal);
+    await waitFor(() => !proc.running, { timeoutMs: 10_000, what: `the agent to exit after ${signal}` });
+    this.config = { ...this.config, prefixes };
+    this.proc = this.spawn();
+    await this.waitReady();
+  }
+
   /** A table in the shape of `flatroutec show protocols` / BIRD's, for the demo and failure messages. */
   async table(): Promise<string> {
     const rows = await this.protocols().catch((e: Error) => e);

@@ -145,4 +145,25 @@ describe("flatroute agent in Kubernetes mode (process)", function () {
     assert.ok(st);
     assert.ok(child.exitCode === null, "still the same process");
   });
+
+  it("withdraws and exits 0 by itself when its Node object is deleted", async () => {
+    for (const crd of loadCrds()) api.installCrd(crd);
+    api.apply(node(["10.244.7.0/24"]));
+    const r = run(["agent", "--config", await config()], { NODE_NAME: "solo" });
+    child = r.child;
+    const socket = join(dir, "s.sock");
+    await waitFor(() => controlRequest(socket, "show status").catch(() => undefined), {
+      timeoutMs: 15_000,
+      what: "the agent to answer",
+      until: (x) => x !== undefined,
+    });
+    api.delete("v1", "Node", "solo");
+    const exited = r.child;
+    await waitFor(() => exited.exitCode, {
+      timeoutMs: 10_000,
+      what: "the agent to exit after its Node was deleted",
+      until: (c) => c !== null,
+    });
+    assert.equal(exited.exitCode, 0);
+  });
 });

@@ -17,6 +17,7 @@ describe("flatroutec completion", () => {
       "reload",
       "restart",
       "show",
+      "shutdown",
     ]);
     assert.deepEqual(c("re"), ["reload", "restart"]);
     assert.deepEqual(complete("sh", PEERS), { candidates: ["show"], partial: "sh" });

@@ -68,7 +68,7 @@ describe("OPEN building and capability negotiation", () => {
       );
     });
 
-    it("adds graceful restart with restart time and the F bit only when configured", () => {
+    it("adds graceful restart with restart time, the N bit (RFC 8538) and the F bit only when configured", () => {
       const plain = buildOpen({
         asn: 65001,
         routerId: "10.0.0.1",
@@ -81,7 +81,7 @@ describe("OPEN building and capability negotiation", () => {
         {
           code: CapabilityCode.GracefulRestart,
           restarting: false,
-          notification: false,
+          notification: true,
           restartTime: 120,
           families: [
             { ...v4, forwardingPreserved: false },

@@ -53,6 +53,7 @@ function queries(size: number): Query[] {
   const mid = FIRST_PREFIX + Math.floor(size / 2) * 256;
   const net = `${mid >>> 24}.${(mid >>> 16) & 255}.${(mid >>> 8) & 255}`;
   return [
+    { name: "(idle, no query: 500 ms)", idle: true },
     {
       name: `show route for ${net}.9`,
       flatroutec: ["show", "route", "for", `${net}.9`],

@@ -19,6 +19,7 @@ import { createMetrics, type ReloadStats } from "../control/metrics";
 import type { AgentInfo, KubernetesStatusData, ReloadData } from "../control/protocol";
 import { ControlServer } from "../control/server";
 import { SessionStateLog } from "../control/state-log";
+import { RouteText } from "./format/routes";
 import { VERSION } from "./version";
 
 export interface AgentOptions {
@@ -143,6 +144,7 @@ export class Agent {
               version: VERSION,
               configure: (check) => agent.configure(check),
               agentInfo: () => agent.info(),
+              routeText: (all) => new RouteText({ now: new Date(), all }),
               ...(agent.kernelView ? { kernel: agent.kernelView } : {}),
               ...(layers.bfd ? { bfd: layers.bfd } : {}),
               ...(layers.shutdown ? { shutdown: layers.shutdown } : {}),

@@ -36,12 +36,25 @@ function printerFor(parsed: ParsedCommand, json: boolean, o: TimeOptions): Print
   };
 }
 
+/**
+ * Text lines the agent rendered (strings) are printed as they are; routes
+ * (an agent that does not render, or a single reply) are rendered here.
+ */
 function routeTextPrinter(parsed: ParsedCommand, o: TimeOptions): Printer {
   const text = new RouteText({ ...o, all: parsed.display.has("all") });
+  let printed = false;
   return {
-    chunk: (d) => text.push(d as RouteView[]),
+    chunk: (d) => {
+      const items = d as (RouteView | string)[];
+      if (items.length > 0 && typeof items[0] === "string") {
+        const out = (items as string[]).join("");
+        if (out !== "") printed = true;
+        return out;
+      }
+      return text.push(items as RouteView[]);
+    },
     // An empty listing prints one empty line, as the whole-reply rendering does.
-    end: () => (text.started ? "" : "\n"),
+    end: () => (text.started || printed ? "" : "\n"),
   };
 }
 
@@ -80,6 +93,11 @@ export async function printReply(
 ): Promise<void> {
   const printer = printerFor(parsed, o.json, o.time);
   const onChunk: ChunkHandler = (data) => write(out, printer.chunk(data));
-  await conn.stream(parsed.spec.name, parsed.args, onChunk, o.request);
+  // A text listing is rendered by the agent (flatroutec then only copies lines, as birdc does).
+  const args =
+    isRouteListing(parsed) && !o.json
+      ? { ...parsed.args, render: parsed.display.has("all") ? "text all" : "text" }
+      : parsed.args;
+  await conn.stream(parsed.spec.name, args, onChunk, o.request);
   await write(out, printer.end());
 }

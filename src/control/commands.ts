@@ -73,6 +73,12 @@ export interface CommandContext {
    * Hard Reset) and the kernel, then exit. Resolves with the reply text before the exit.
    */
   shutdown?: () => Promise<string>;
+  /**
+   * Provided by the agent: "show route" as flatroutec prints it, a chunk at a
+   * time (render "text"), so a dump costs the client no parsing. Absent: that
+   * argument is ignored and routes come as data.
+   */
+  routeText?: (all: boolean) => RouteTextRenderer;
 }
 
 export interface CommandSpec {
@@ -84,6 +90,11 @@ export interface CommandSpec {
   /** Only typed in full: abbreviations never reach it (a command that cannot be undone). */
   exact?: boolean;
   run(ctx: CommandContext, args: Args): unknown;
+}
+
+/** Turns routes, in order, into whole text lines (RouteText in src/cli/format/routes.ts). */
+export interface RouteTextRenderer {
+  push(routes: readonly RouteView[]): string;
 }
 
 /** An error meant for the user: its message becomes the reply's error text. */
@@ -179,6 +190,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       best: { type: "boolean", help: "only the best route of each network" },
       multipath: { type: "boolean", help: "only routes in their network's ECMP set" },
       count: { type: "boolean", help: "only count routes and networks" },
+      render: {
+        type: "string",
+        help: 'a listing as text lines made by the agent: "text", or "text all" with the attributes (flatroutec asks so)',
+      },
     },
     syntax: {
       positional: ["prefix"],
@@ -310,11 +325,26 @@ function showRoute(ctx: CommandContext, query: ShowRouteArgs): unknown {
       return query.count ? countRoutes(rows) : rows;
     }
     if (query.count) return countFromTable(table, filter);
+    if (query.render !== undefined) {
+      if (query.render !== "text" && query.render !== "text all")
+        throw new CommandError('argument "render" of "show route" must be "text" or "text all"');
+      if (ctx.routeText)
+        return new StreamedReply(textChunks(table, filter, ctx.routeText(query.render === "text all")));
+    }
     return new StreamedReply(cursorJsonChunks(table.cursor(filter)));
   } catch (e) {
     if (e instanceof QueryError) throw new CommandError(e.message);
     throw e;
   }
+}
+
+/** A listing rendered by the agent: each chunk one string of whole lines. */
+async function* textChunks(
+  table: RouteTable,
+  filter: RouteFilter,
+  text: RouteTextRenderer,
+): AsyncGenerator<string[]> {
+  for await (const chunk of cursorChunks(table.cursor(filter))) yield [text.push(chunk)];
 }
 
 function matches(r: RouteView, f: RouteFilter): boolean {

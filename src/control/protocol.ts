@@ -172,4 +172,6 @@ export interface ShowRouteArgs {
   best?: boolean;
   /** Only routes in their network's ECMP set. */
   multipath?: boolean;
+  /** A listing as text lines rendered by the agent ("text" or "text all"); data is then an array of strings. */
+  render?: string;
 }

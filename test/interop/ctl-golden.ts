@@ -43,6 +43,8 @@ export function normalizeJson(data: unknown, v: Volatile): string {
     for (const [k, val] of Object.entries(x as Record<string, unknown>)) {
       if (TIME_KEYS.has(k) && typeof val === "string") out[k] = "<time>";
       else if (k === "uptimeSeconds") out[k] = "<seconds>";
+      // Per-second stall readings of the agent's event loop: different every run.
+      else if (k === "eventLoop") out[k] = "<event loop>";
       else if (COUNT_KEYS.has(k) && typeof val === "number") out[k] = "<n>";
       else out[k] = walk(val);
     }

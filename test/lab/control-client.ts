@@ -19,6 +19,7 @@ export function controlRequest(
   return new Promise((resolve, reject) => {
     const conn = createConnection(socketPath);
     let buf = "";
+    const parts: unknown[] = [];
     const fail = (err: Error) => {
       conn.destroy();
       reject(err);
@@ -34,7 +35,7 @@ export function controlRequest(
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         nl = buf.indexOf("\n");
-        let reply: { id?: number; ok?: boolean; data?: unknown; error?: string };
+        let reply: { id?: number; ok?: boolean; more?: boolean; data?: unknown; error?: string };
         try {
           reply = JSON.parse(line);
         } catch {
@@ -42,8 +43,13 @@ export function controlRequest(
           return;
         }
         if (reply.id !== id) continue;
+        // A streamed reply (show route): chunks with "more", joined in order (docs/cli.md).
+        if (reply.ok && reply.more) {
+          parts.push(...(reply.data as unknown[]));
+          continue;
+        }
         conn.end();
-        if (reply.ok) resolve(reply.data);
+        if (reply.ok) resolve(parts.length > 0 ? [...parts, ...(reply.data as unknown[])] : reply.data);
         else reject(new ControlError(reply.error ?? `"${command}" failed`));
         return;
       }

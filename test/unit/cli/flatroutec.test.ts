@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { EXIT, main } from "../../../src/cli/flatroutec";
-import { formatRoutes } from "../../../src/cli/format/routes";
+import { formatRoutes, RouteText } from "../../../src/cli/format/routes";
 import { dispatch } from "../../../src/control/commands";
 import { selectRoutes } from "../../../src/control/route-query";
 import { ControlServer } from "../../../src/control/server";
@@ -38,7 +38,11 @@ describe("flatroutec against a control socket", () => {
       [peerStatus({ name: "tor_a", address: "10.0.0.2", asn: 65002 })],
       [route({ prefix: "10.244.2.0/24", peer: "tor_a", nextHop: "10.0.0.2", asPath: [65002] })],
     );
-    server = await ControlServer.listen(socket, (c, a) => dispatch({ speaker, version: "1.2.3" }, c, a));
+    // As the agent does: a text listing is rendered by the agent.
+    const routeText = (all: boolean) => new RouteText({ now: new Date(), all });
+    server = await ControlServer.listen(socket, (c, a) =>
+      dispatch({ speaker, version: "1.2.3", routeText }, c, a),
+    );
   });
 
   after(async () => {
@@ -87,6 +91,18 @@ describe("flatroutec against a control socket", () => {
         // Times print relative to now; the lines are compared without them.
         const strip = (t: string) => t.replace(/\[(\S+) [^\]]*\]/g, "[$1]");
         assert.equal(strip(r.out), strip(`${formatRoutes(whole, { now, all })}\n`));
+      }
+      // Rendered by flatroutec instead (an agent without routeText): the same text.
+      const plain = await ControlServer.listen(`${socket}.plain`, (c, a) =>
+        dispatch({ speaker, version: "1.2.3" }, c, a),
+      );
+      try {
+        const viaAgent = await run(["-s", socket, "show", "route", "all"]);
+        const viaClient = await run(["-s", `${socket}.plain`, "show", "route", "all"]);
+        const strip = (t: string) => t.replace(/\[(\S+) [^\]]*\]/g, "[$1]");
+        assert.equal(strip(viaClient.out), strip(viaAgent.out));
+      } finally {
+        await plain.close();
       }
       const json = await run(["-s", socket, "--json", "show", "route"]);
       assert.equal(json.out, `${JSON.stringify(whole, null, 2)}\n`);

@@ -203,6 +203,7 @@ describe("documentation coverage", () => {
         speaker,
         reloads: () => ({ count: 0, lastSuccess: true }),
         fib: () => ({ installed: 0, errors: 0 }),
+        eventLoop: () => ({ maxDelayMs: 0, recentMaxDelayMs: 0, seconds: [] }),
       },
       { version: "test" },
     );

@@ -549,7 +549,7 @@ export class KernelFib implements FibSink {
         this.log.info(`kernel: ${key} was removed by someone else; restoring it`);
         this.dirty.add(key);
         this.scheduleSettled();
-      }
+      } else if (op === "new") this.onOwnSlotWritten(key, r);
       return;
     }
     if (op === "new") {
@@ -561,5 +561,27 @@ export class KernelFib implements FibSink {
       this.dirty.add(key);
       this.scheduleSettled();
     }
+  }
+
+  /**
+   * A route of our protocol appeared at our slot that our own requests did not
+   * write (their echoes are filtered out in the backend): someone changed or
+   * added it by hand (`ip route replace ... proto bgp`). The kernel's version
+   * becomes what we believe is installed, and the prefix is planned again:
+   * a changed route of ours is put back, one we do not want is removed (after
+   * the stale-route sweep, as a scan would).
+   */
+  private onOwnSlotWritten(key: string, r: KernelRoute): void {
+    const had = this.installed.get(key);
+    if (had && had.type === r.type && sameHops(had.nextHops, r.nextHops)) return;
+    this.installed.set(key, r);
+    this.foreign.delete(key);
+    if (!this.learned.has(key) && !this.local.has(key) && !this.swept) this.adopted.add(key);
+    if (had) {
+      this.counters.repairs++;
+      this.log.info(`kernel: ${key} was changed by someone else; restoring it`);
+    }
+    this.dirty.add(key);
+    this.scheduleSettled();
   }
 }

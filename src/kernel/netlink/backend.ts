@@ -31,7 +31,10 @@ export interface NetlinkBackendOptions {
   sendsPerTick?: number;
   /** Event socket poll interval in ms (default 10). */
   monitorIntervalMs?: number;
-  /** RTM_NEWROUTE events of this protocol are dropped in the kernel (they are our own echoes). */
+  /**
+   * RTM_NEWROUTE events of this protocol caused by our own requests are dropped in the kernel
+   * (echoes); the same protocol written by anyone else still arrives.
+   */
   quietProtocol?: number;
 }
 
@@ -51,12 +54,15 @@ export class NetlinkRouteBackend implements RouteBackend {
   private readonly batch: number;
   private readonly sendsPerTick: number;
   private readonly tx: Buffer;
+  /** Port id of the request socket: notifications our own changes cause carry it. */
+  private readonly ownPort: number;
 
   private constructor(private readonly options: NetlinkBackendOptions) {
     this.batch = options.batch ?? 256;
     this.sendsPerTick = options.sendsPerTick ?? 16;
     this.tx = Buffer.alloc(Math.max(this.batch * maxRouteMessageSize(TX_HOPS), maxRouteMessageSize(512)));
     this.requests = NetlinkSocket.open({ receiveBuffer: 8 << 20, sendBuffer: 4 << 20 });
+    this.ownPort = this.requests.portId();
   }
 
   static open(options: NetlinkBackendOptions = {}): NetlinkRouteBackend {
@@ -222,7 +228,7 @@ export class NetlinkRouteBackend implements RouteBackend {
         filter:
           this.options.quietProtocol === undefined
             ? undefined
-            : dropNewRoutesOfProtocol(this.options.quietProtocol),
+            : dropNewRoutesOfProtocol(this.options.quietProtocol, this.ownPort),
       });
       this.poller = setInterval(() => this.pollEvents(), this.options.monitorIntervalMs ?? 10);
       this.poller.unref();
@@ -252,7 +258,13 @@ export class NetlinkRouteBackend implements RouteBackend {
       for (const msg of parseMessages(data)) {
         if (msg.type === C.RTM_NEWROUTE || msg.type === C.RTM_DELROUTE) {
           // Our own additions echo back by the thousand during a bulk load: skip them unparsed.
-          if (msg.type === C.RTM_NEWROUTE && quiet !== undefined && msg.body[5] === quiet) continue;
+          if (
+            msg.type === C.RTM_NEWROUTE &&
+            quiet !== undefined &&
+            msg.body[5] === quiet &&
+            msg.pid === this.ownPort
+          )
+            continue;
           const route = parseRoute(msg);
           if (route) this.emit({ kind: "route", op: msg.type === C.RTM_NEWROUTE ? "new" : "del", route });
         } else if (msg.type === C.RTM_NEWLINK || msg.type === C.RTM_DELLINK) {

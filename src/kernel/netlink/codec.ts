@@ -372,20 +372,38 @@ function bpf(out: Buffer, i: number, code: number, jt: number, jf: number, k: nu
  * Classic BPF for an event socket: drops RTM_NEWROUTE notifications of
  * `protocol` (our own additions echoing back, 100,000 of them in a bulk load)
  * inside the kernel, so they cost neither receive buffer nor system calls.
- * Every other message passes. BPF loads are big-endian; the header is host order.
+ * With `fromPort` (the port id of the socket that sends our requests) only
+ * the echoes of that socket's own requests are dropped: the kernel stamps a
+ * notification with the port id of the request that caused it, so a route of
+ * our protocol that someone else (`ip route replace ... proto bgp`) writes
+ * still gets through. Every other message passes. BPF loads are big-endian;
+ * the header is host order.
  */
-export function dropNewRoutesOfProtocol(protocol: number): Buffer {
+export function dropNewRoutesOfProtocol(protocol: number, fromPort?: number): Buffer {
+  const BPF_LD_W_ABS = 0x20;
   const BPF_LD_H_ABS = 0x28;
   const BPF_LD_B_ABS = 0x30;
   const BPF_JEQ_K = 0x15;
   const BPF_RET_K = 0x06;
   const typeAsLoaded = ((C.RTM_NEWROUTE & 0xff) << 8) | (C.RTM_NEWROUTE >> 8);
-  const prog = Buffer.alloc(6 * 8);
+  const checkPort = fromPort !== undefined;
+  const n = checkPort ? 8 : 6;
+  const accept = n - 1;
+  const drop = n - 2;
+  const prog = Buffer.alloc(n * 8);
   bpf(prog, 0, BPF_LD_H_ABS, 0, 0, 4); // nlmsg_type
-  bpf(prog, 1, BPF_JEQ_K, 0, 2, typeAsLoaded); // not a new route: accept
+  bpf(prog, 1, BPF_JEQ_K, 0, accept - 2, typeAsLoaded); // not a new route: accept
   bpf(prog, 2, BPF_LD_B_ABS, 0, 0, C.NLMSG_HDRLEN + 5); // rtm_protocol
-  bpf(prog, 3, BPF_JEQ_K, 1, 0, protocol); // ours: drop
-  bpf(prog, 4, BPF_RET_K, 0, 0, 0xffffffff);
-  bpf(prog, 5, BPF_RET_K, 0, 0, 0);
+  if (checkPort) {
+    bpf(prog, 3, BPF_JEQ_K, 0, accept - 4, protocol); // not ours: accept
+    bpf(prog, 4, BPF_LD_W_ABS, 0, 0, 12); // nlmsg_pid
+    const portAsLoaded = Buffer.alloc(4);
+    portAsLoaded.writeUInt32LE(fromPort >>> 0, 0);
+    bpf(prog, 5, BPF_JEQ_K, 0, accept - 6, portAsLoaded.readUInt32BE(0)); // someone else's request: accept
+  } else {
+    bpf(prog, 3, BPF_JEQ_K, drop - 4, accept - 4, protocol); // ours: drop
+  }
+  bpf(prog, drop, BPF_RET_K, 0, 0, 0);
+  bpf(prog, accept, BPF_RET_K, 0, 0, 0xffffffff);
   return prog;
 }

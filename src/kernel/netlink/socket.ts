@@ -12,6 +12,7 @@ import * as C from "./constants";
 interface NetlinkLibc {
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, addr: Buffer, len: number): number;
+  getsockname(fd: number, addr: Buffer, len: Buffer): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
   attachFilter(
     fd: number,
@@ -36,6 +37,9 @@ function libc(): NetlinkLibc {
   cached = {
     socket: lib.func("int socket(int domain, int type, int protocol)") as NetlinkLibc["socket"],
     bind: lib.func("int bind(int fd, const void *addr, uint32_t len)") as NetlinkLibc["bind"],
+    getsockname: lib.func(
+      "int getsockname(int fd, _Out_ void *addr, _Inout_ void *len)",
+    ) as NetlinkLibc["getsockname"],
     setsockopt: lib.func(
       "int setsockopt(int fd, int level, int name, const void *value, uint32_t len)",
     ) as NetlinkLibc["setsockopt"],
@@ -85,6 +89,15 @@ export class NetlinkSocket {
   /** The file descriptor, for a caller that waits for it to become readable with poll(2) off the main thread. */
   get descriptor(): number {
     return this.fd;
+  }
+
+  /** The port id the kernel assigned at bind: it stamps the notifications our own requests cause. */
+  portId(): number {
+    const addr = Buffer.alloc(12);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(addr.length, 0);
+    if (libc().getsockname(this.fd, addr, len) < 0) throw new NetlinkError("getsockname", koffi.errno());
+    return addr.readUInt32LE(4);
   }
 
   static open(options: NetlinkSocketOptions = {}): NetlinkSocket {

@@ -189,7 +189,8 @@ describe("kernel/netlink codec", () => {
         const jt = prog[pc * 8 + 2]!;
         const jf = prog[pc * 8 + 3]!;
         const k = prog.readUInt32LE(pc * 8 + 4);
-        if (code === 0x28) a = pkt.readUInt16BE(k);
+        if (code === 0x20) a = pkt.readUInt32BE(k);
+        else if (code === 0x28) a = pkt.readUInt16BE(k);
         else if (code === 0x30) a = pkt[k]!;
         else if (code === 0x15) pc += a === k ? jt : jf;
         else if (code === 0x06) return k;
@@ -230,6 +231,47 @@ describe("kernel/netlink codec", () => {
         runBpf(
           prog,
           msg((b) => encodeDumpRoutes(b, 0, 0, 254)),
+        ),
+        0,
+      );
+    });
+
+    it("with a port id, drops only the echoes of that socket's requests", () => {
+      const mine = dropNewRoutesOfProtocol(186, 0x8badf00d);
+      const ours = unicast("10.1.0.0/16", []);
+      const from = (pid: number, fn: (b: Buffer) => number) => {
+        const m = msg(fn);
+        m.writeUInt32LE(pid, 12);
+        return m;
+      };
+      assert.equal(
+        runBpf(
+          mine,
+          from(0x8badf00d, (b) => encodeNewRoute(b, 0, 0, 0, ours)),
+        ),
+        0,
+      );
+      for (const other of [0, 4242]) {
+        assert.notEqual(
+          runBpf(
+            mine,
+            from(other, (b) => encodeNewRoute(b, 0, 0, 0, ours)),
+          ),
+          0,
+          `a route of our protocol written by port ${other} passes`,
+        );
+      }
+      assert.notEqual(
+        runBpf(
+          mine,
+          from(0x8badf00d, (b) => encodeNewRoute(b, 0, 0, 0, { ...ours, protocol: 4 })),
+        ),
+        0,
+      );
+      assert.notEqual(
+        runBpf(
+          mine,
+          from(0x8badf00d, (b) => encodeDelRoute(b, 0, 0, 0, ours)),
         ),
         0,
       );

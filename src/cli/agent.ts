@@ -235,7 +235,11 @@ export class Agent {
     if (!fib) return undefined;
     return {
       diff: () => {
-        const differences = kernelDifferences(this.speaker.routes(), fib.routes());
+        const differences = kernelDifferences(
+          this.speaker.routes(),
+          fib.routes(),
+          new Set(fib.conflictedPrefixes()),
+        );
         const s = fib.stats();
         const synced = differences.length === 0 && fibSyncProblem(s) === undefined;
         return { synced, installed: s.installed, differences };

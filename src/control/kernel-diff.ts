@@ -45,6 +45,8 @@ const sameHops = (a: readonly string[], b: readonly string[]) =>
 export function kernelDifferences(
   routes: readonly RouteView[],
   installed: readonly InstalledRoute[],
+  /** Prefixes the kernel layer leaves to another protocol that sits at our slot. */
+  conflicted: ReadonlySet<string> = new Set(),
 ): KernelDifference[] {
   const wanted = wantedRoutes(routes);
   const kernel = new Map(installed.map((k) => [formatPrefix(k.prefix), k] as const));
@@ -52,7 +54,18 @@ export function kernelDifferences(
   for (const w of wanted.values()) {
     const k = kernel.get(w.prefix);
     if (!k) {
-      out.push({ prefix: w.prefix, family: w.family, kind: "missing", chosen: w.hops, kernel: [] });
+      out.push(
+        conflicted.has(w.prefix)
+          ? {
+              prefix: w.prefix,
+              family: w.family,
+              kind: "conflict",
+              chosen: w.hops,
+              kernel: [],
+              detail: "another routing protocol holds this route's slot (table, prefix, metric); left to it",
+            }
+          : { prefix: w.prefix, family: w.family, kind: "missing", chosen: w.hops, kernel: [] },
+      );
       continue;
     }
     const hops = kernelHops(k);
@@ -89,6 +102,8 @@ export interface KernelSource {
   stats(): { installed: number; errors: number; conflicts: number; unresolved: number };
   /** Our routes as the kernel layer believes the kernel holds them. */
   routes(): InstalledRoute[];
+  /** Prefixes we want but another protocol holds at our slot. */
+  conflictedPrefixes(): string[];
 }
 
 /** Why the FIB is not in sync, for /readyz; undefined when it is. Cheap: counters only. */

@@ -232,6 +232,11 @@ export class KernelFib implements FibSink {
     };
   }
 
+  /** Prefixes we want but another protocol holds at our slot (we give way). */
+  conflictedPrefixes(): string[] {
+    return [...this.conflicted];
+  }
+
   /** Our routes as we believe the kernel holds them. */
   routes(): KernelRoute[] {
     return [...this.installed.values()];

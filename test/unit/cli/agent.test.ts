@@ -156,7 +156,9 @@ describe("agent HTTP endpoint and injected layers", () => {
         nextHops: [{ gateway: parseAddress("10.0.0.9") }],
       },
     ];
-    const base = await start({ fib: { stats: () => stats, routes: () => installed } });
+    const base = await start({
+      fib: { stats: () => stats, routes: () => installed, conflictedPrefixes: () => [] },
+    });
     speaker.peerList = [peerStatus({ name: "a", address: "10.0.0.2", asn: 65002 })];
     speaker.routeList = [
       route({ prefix: "10.244.1.0/24", peer: "static", nextHop: "0.0.0.0" }),

@@ -1,0 +1,84 @@
+// A steady flow between two pods: `ping -i 0.1` from one pod's namespace to
+// the other's address, every reply stamped with its arrival time here. Failure
+// tests and the soak read what was lost, and when, from it.
+import type { Pod } from "./cluster-pods";
+import type { LabProcess } from "./netns";
+import { waitFor } from "./wait";
+
+export interface FlowSummary {
+  sent: number;
+  answered: number;
+  lost: number;
+  /** Longest time without a reply, ms. */
+  longestGapMs: number;
+}
+
+export class PingFlow {
+  /** Arrival time (performance.now()) of each answered icmp_seq. */
+  readonly replies = new Map<number, number>();
+  private maxSeq = 0;
+  private partial = "";
+  private readonly proc: LabProcess;
+  private readonly started = performance.now();
+
+  constructor(
+    readonly from: Pod,
+    readonly to: Pod,
+    readonly family: "ipv4" | "ipv6" = "ipv4",
+    readonly intervalMs = 100,
+  ) {
+    const address = family === "ipv4" ? to.ipv4 : to.ipv6;
+    this.proc = from.ns.spawn(
+      "ping",
+      [family === "ipv4" ? "-4" : "-6", "-n", "-O", "-i", String(intervalMs / 1000), address],
+      { logName: "ping-flow", pipeStdio: true },
+    );
+    this.proc.child.stdout?.on("data", (b: Buffer) => this.take(b.toString()));
+  }
+
+  private take(text: string): void {
+    const now = performance.now();
+    const lines = (this.partial + text).split("\n");
+    this.partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const seq = Number(/icmp_seq=(\d+)/.exec(line)?.[1] ?? Number.NaN);
+      if (Number.isNaN(seq)) continue;
+      this.maxSeq = Math.max(this.maxSeq, seq);
+      if (line.includes("bytes from") && !this.replies.has(seq)) this.replies.set(seq, now);
+    }
+  }
+
+  /** Waits for a reply that arrived after `t` (performance.now()); its arrival time. */
+  async answeredAfter(t: number, timeoutMs: number): Promise<number> {
+    const at = await waitFor(() => [...this.replies.values()].find((a) => a > t), {
+      timeoutMs,
+      intervalMs: 20,
+      what: `a ping reply from ${this.to.name} to ${this.from.name} after the event`,
+    });
+    return at as number;
+  }
+
+  /**
+   * Totals for the pings sent in [from, to) (performance.now() times; default: the whole
+   * flow). A ping's send time is estimated from its sequence number and the interval.
+   */
+  summary(from = 0, to = Number.POSITIVE_INFINITY): FlowSummary {
+    let sent = 0;
+    let answered = 0;
+    for (let seq = 1; seq <= this.maxSeq; seq++) {
+      const at = this.started + (seq - 1) * this.intervalMs;
+      if (at < from || at >= to) continue;
+      sent++;
+      if (this.replies.has(seq)) answered++;
+    }
+    const times = [...this.replies.values()].filter((at) => at >= from && at < to).sort((a, b) => a - b);
+    let longestGapMs = 0;
+    for (let i = 1; i < times.length; i++)
+      longestGapMs = Math.max(longestGapMs, (times[i] as number) - (times[i - 1] as number));
+    return { sent, answered, lost: sent - answered, longestGapMs };
+  }
+
+  async stop(): Promise<void> {
+    await this.proc.stop();
+  }
+}

@@ -12,8 +12,8 @@ import { GROUP_VERSION } from "../../src/k8s/resources";
 import { K8sLab, type LabNode, podCidrs } from "../lab/k8s-cluster";
 import { Lab } from "../lab/netns";
 import { RouteMonitor } from "../lab/route-monitor";
-import type { KubeObject } from "../support/fake-apiserver/types";
 import { holdsFor, waitFor } from "../lab/wait";
+import type { KubeObject } from "../support/fake-apiserver/types";
 
 const HOLD_TIME = 6;
 const KEEPALIVE = HOLD_TIME / 3;

@@ -232,6 +232,29 @@ export class ClusterLab {
     }
   }
 
+  /** An API server outage: every connection cut, nothing listening, the cluster's state kept. */
+  async pauseApi(): Promise<void> {
+    this.apiProcess?.signal("SIGUSR1");
+    await waitFor(
+      () =>
+        this.api.get("v1", "Node", this.nodes[0]?.name ?? "").then(
+          () => false,
+          () => true,
+        ),
+      { timeoutMs: 10_000, intervalMs: 50, what: "the API server to stop answering" },
+    );
+  }
+
+  /** Ends the outage pauseApi() began. */
+  async resumeApi(): Promise<void> {
+    this.apiProcess?.signal("SIGUSR2");
+    await waitFor(() => this.api.get("v1", "Node", this.nodes[0]?.name ?? ""), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "the API server to answer again",
+    });
+  }
+
   async stop(): Promise<void> {
     await Promise.allSettled(this.nodes.map((n) => n.agent?.stop()));
     await this.apiProcess?.stop();

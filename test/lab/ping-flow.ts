@@ -1,9 +1,22 @@
 // A steady flow between two pods: `ping -i 0.1` from one pod's namespace to
 // the other's address, every reply stamped with its arrival time here. Failure
 // tests and the soak read what was lost, and when, from it.
-import type { Pod } from "./cluster-pods";
-import type { LabProcess } from "./netns";
+import type { LabProcess, Netns } from "./netns";
 import { waitFor } from "./wait";
+
+/** Where pings start: a pod's namespace (a node's, with a source address from its Pod CIDR). */
+export interface FlowSource {
+  name: string;
+  ns: Netns;
+  /** Source address (`ping -I`); default: the kernel's choice. */
+  source?: string;
+}
+
+export interface FlowTarget {
+  name: string;
+  ipv4: string;
+  ipv6: string;
+}
 
 export interface FlowSummary {
   sent: number;
@@ -22,15 +35,23 @@ export class PingFlow {
   private readonly started = performance.now();
 
   constructor(
-    readonly from: Pod,
-    readonly to: Pod,
+    readonly from: FlowSource,
+    readonly to: FlowTarget,
     readonly family: "ipv4" | "ipv6" = "ipv4",
     readonly intervalMs = 100,
   ) {
     const address = family === "ipv4" ? to.ipv4 : to.ipv6;
     this.proc = from.ns.spawn(
       "ping",
-      [family === "ipv4" ? "-4" : "-6", "-n", "-O", "-i", String(intervalMs / 1000), address],
+      [
+        family === "ipv4" ? "-4" : "-6",
+        "-n",
+        "-O",
+        "-i",
+        String(intervalMs / 1000),
+        ...(from.source ? ["-I", from.source] : []),
+        address,
+      ],
       { logName: "ping-flow", pipeStdio: true },
     );
     this.proc.child.stdout?.on("data", (b: Buffer) => this.take(b.toString()));

@@ -324,7 +324,11 @@ export function parseRoute(msg: NlMessage): KernelRoute | null {
   if (hops.length === 0 && hasSingle) hops.push(single);
   const afi = family === C.AF_INET ? Afi.IPv4 : Afi.IPv6;
   const prefix: Prefix = { afi, length: b[1]!, address };
-  return { prefix, table, protocol: b[5]!, metric, type: routeType(b[7]!), nextHops: hops };
+  const type = routeType(b[7]!);
+  // The kernel reports an IPv6 blackhole or unreachable route with RTA_OIF lo; it has no next
+  // hop. Keeping that one would make every scan see our blackhole as changed and rewrite it.
+  const nextHops = type === "blackhole" || type === "unreachable" ? [] : hops;
+  return { prefix, table, protocol: b[5]!, metric, type, nextHops };
 }
 
 function parseMultipath(data: Buffer): KernelNextHop[] {

@@ -81,6 +81,21 @@ describe("kernel/netlink codec", () => {
     );
   });
 
+  it("parses an IPv6 blackhole the kernel reports with RTA_OIF lo as having no next hop", () => {
+    const route = unicast("fd00::/64", [], { type: "blackhole", metric: 4096 });
+    const b = buf();
+    let end = encodeNewRoute(b, 0, 1, 0, route);
+    // What the kernel adds in its notification: RTA_OIF (4) = 1, the loopback.
+    b.writeUInt16LE(8, end);
+    b.writeUInt16LE(4, end + 2);
+    b.writeUInt32LE(1, end + 4);
+    end += 8;
+    b.writeUInt32LE(end, 0);
+    const parsed = parseRoute(parseMessages(b.subarray(0, end))[0]!);
+    assert.equal(parsed?.type, "blackhole");
+    assert.deepEqual(parsed?.nextHops, []);
+  });
+
   it("encodes RTM_DELROUTE naming our protocol, scope nowhere, no next hops", () => {
     const route = unicast("10.244.1.0/24", [{ gateway: new Uint8Array([10, 9, 0, 2]), ifindex: 3 }]);
     assert.equal(

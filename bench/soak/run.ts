@@ -59,22 +59,35 @@ const total = (xs: FlowSummary[]): FlowSummary =>
     { sent: 0, answered: 0, lost: 0, longestGapMs: 0 },
   );
 
+/** Builds the cluster; on a shared, loaded machine an agent may miss its start-up deadline: retry. */
+async function buildCluster(topology: Topology): Promise<{ lab: Lab; c: ClusterLab; pods: Pod[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const lab = Lab.create();
+    try {
+      const c = await ClusterLab.build(lab, { topology });
+      await c.waitConverged();
+      return { lab, c, pods: await createPods(c, 1) };
+    } catch (e) {
+      await lab.teardown();
+      if (attempt >= 3) throw e;
+      console.log(`  building the cluster failed (${(e as Error).message.split("\n")[0]}); again`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const outageS = Number(option("soak-outage-s", "600"));
   const watchS = Number(option("soak-resync-watch-s", "30"));
   const topology = option("soak-topology", "mesh") as Topology;
   if (!TOPOLOGIES.includes(topology)) throw new Error(`--soak-topology: one of ${TOPOLOGIES.join(", ")}`);
   if (!(outageS > 0)) throw new Error("--soak-outage-s: a positive number of seconds");
-  const lab = Lab.create();
+  console.log(
+    `soak: ${topology} cluster, API server down for ${outageS} s under pod-to-pod pings every 100 ms`,
+  );
+  const { lab, c, pods } = await buildCluster(topology);
   const flows: PingFlow[] = [];
   const monitors: RouteMonitor[] = [];
   try {
-    console.log(
-      `soak: ${topology} cluster, API server down for ${outageS} s under pod-to-pod pings every 100 ms`,
-    );
-    const c = await ClusterLab.build(lab, { topology });
-    await c.waitConverged();
-    const pods = await createPods(c, 1);
     // Each pod pings the next node's pod, IPv4 and IPv6.
     pods.forEach((p, i) => {
       const to = pods[(i + 1) % pods.length] as Pod;
@@ -157,4 +170,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((e: unknown) => {
+  console.error(`soak failed: ${(e as Error).message}`);
+  process.exitCode = 1;
+});

@@ -234,7 +234,7 @@ export class ClusterLab {
 
   /** An API server outage: every connection cut, nothing listening, the cluster's state kept. */
   async pauseApi(): Promise<void> {
-    this.apiProcess?.signal("SIGUSR1");
+    this.apiProcess?.signal("SIGUSR2");
     await waitFor(
       () =>
         this.api.get("v1", "Node", this.nodes[0]?.name ?? "").then(
@@ -247,7 +247,7 @@ export class ClusterLab {
 
   /** Ends the outage pauseApi() began. */
   async resumeApi(): Promise<void> {
-    this.apiProcess?.signal("SIGUSR2");
+    this.apiProcess?.signal("SIGHUP");
     await waitFor(() => this.api.get("v1", "Node", this.nodes[0]?.name ?? ""), {
       timeoutMs: 10_000,
       intervalMs: 50,

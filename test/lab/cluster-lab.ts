@@ -212,8 +212,9 @@ export class ClusterLab {
       }),
     );
     node.agent = spawnAgent(node.ns, ["--config", configPath, "--control-socket", node.socket]);
+    // Generous: four agents start at once, and on a shared 2-core machine loading one takes seconds.
     await node.agent.waitReady(() => controlRequest(node.socket, "show status").then(() => true), {
-      timeoutMs: 30_000,
+      timeoutMs: 90_000,
       what: `the agent on ${node.name} to answer`,
       name: "flatroute",
     });

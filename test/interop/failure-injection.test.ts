@@ -5,6 +5,7 @@
 //   node failure: node3's switch port goes down (the agent keeps running, as
 //   on a node behind a dead cable or port): with BFD 100 ms × 3 the other nodes drop
 //   its Pod CIDRs within 1 s; without BFD at hold-timer expiry (6 s).
+// BFD is on only for the test that needs it (the mesh's BGPConfiguration).
 // Times are measured from the cut (or the hand edit) to the kernel event seen
 // by `ip monitor route` inside the node, and printed.
 import assert from "node:assert/strict";
@@ -17,6 +18,8 @@ import type { KubeObject } from "../support/fake-apiserver/types";
 
 const HOLD_TIME = 6;
 const KEEPALIVE = HOLD_TIME / 3;
+// 100 ms × 3: 0.3 s detection leaves room under the 1 s target on a loaded machine. Such short
+// timers can misfire when a loaded machine stalls an agent, so BFD is on only for that test.
 const BFD = { minRx: 100, minTx: 100, multiplier: 3 };
 const REPAIR_LIMIT_MS = 1000;
 const BFD_LIMIT_MS = 1000;
@@ -75,20 +78,19 @@ describe("failure injection in a three-node mesh: kernel tampering and node fail
     for (const n of nodes)
       await cluster.waitRoutes(
         nodes.filter((o) => o !== n).flatMap((o) => podCidrs(o.k)),
-        { on: [n], timeoutMs: 60_000 },
+        { on: [n], timeoutMs: 120_000 },
       );
   }
 
   before(async () => {
     lab = Lab.create();
     cluster = await K8sLab.create(lab);
-    cluster.api.apply(bgpConfiguration(true));
+    cluster.api.apply(bgpConfiguration(false));
     nodes = [];
     for (const k of [1, 2, 3]) nodes.push(await cluster.addNode(k));
     n1 = nodes[0] as LabNode;
-    await Promise.all(nodes.map((n) => n.start()));
+    for (const n of nodes) await n.start();
     await allConverged();
-    for (const n of nodes) await allBfdUp(n);
     mon1 = await RouteMonitor.start(n1.ns);
   });
 
@@ -238,8 +240,22 @@ describe("failure injection in a three-node mesh: kernel tampering and node fail
       await allConverged();
     }
 
-    it("with BFD (100 ms × 3), node1 and node2 remove node3's Pod CIDRs within 1 s", async () => {
+    async function bfdOff(): Promise<void> {
+      cluster.api.apply(bgpConfiguration(false));
+      for (const n of nodes)
+        await waitFor(() => n.request("show bfd sessions") as Promise<BfdRows>, {
+          timeoutMs: 20_000,
+          intervalMs: 200,
+          what: `${n.name} to drop its BFD sessions`,
+          until: (d) => d.sessions.length === 0,
+        });
+    }
+
+    it(`with BFD (${BFD.minTx} ms × ${BFD.multiplier}), node1 and node2 remove node3's Pod CIDRs within 1 s`, async () => {
+      cluster.api.apply(bgpConfiguration(true));
+      for (const n of nodes) await allBfdUp(n);
       const mon2 = await RouteMonitor.start((nodes[1] as LabNode).ns);
+      await allConverged();
       try {
         const t0 = await cutNode3();
         const times: number[] = [];
@@ -252,18 +268,11 @@ describe("failure injection in a three-node mesh: kernel tampering and node fail
       } finally {
         await mon2.stop();
         await restoreNode3();
+        await bfdOff();
       }
     });
 
     it(`without BFD (and without graceful restart), node1 and node2 remove node3's Pod CIDRs at hold-timer expiry (${HOLD_TIME} s)`, async () => {
-      cluster.api.apply(bgpConfiguration(false));
-      for (const n of nodes)
-        await waitFor(() => n.request("show bfd sessions") as Promise<BfdRows>, {
-          timeoutMs: 20_000,
-          intervalMs: 200,
-          what: `${n.name} to drop its BFD sessions`,
-          until: (d) => d.sessions.length === 0,
-        });
       await allConverged();
       const mon2 = await RouteMonitor.start((nodes[1] as LabNode).ns);
       try {

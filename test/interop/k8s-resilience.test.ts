@@ -223,14 +223,18 @@ describe("Kubernetes mode: API outages, status, node condition and RBAC", functi
 
   it("sets NetworkUnavailable True only after every session stayed down past networkUnavailableAfter, and False again when one is back", async () => {
     const [n1, n2, n3] = nodes as [LabNode, LabNode, LabNode];
-    // Node1's peers go away (their agents stop): its sessions end at once with a Cease.
-    await Promise.all([n2.stop(), n3.stop()]);
-    const down = Date.now();
+    // Node1's peers go away (their agents stop): its sessions end at once with a Cease. The clock
+    // starts when node1 is seen without sessions, not when the stops return: under load an agent
+    // takes a while to exit after its Cease, and node1's timer runs from the Cease.
+    const stopping = Promise.all([n2.stop(), n3.stop()]);
     await waitFor(() => n1.protocols(), {
       timeoutMs: 10_000,
+      intervalMs: 20,
       what: "node1's sessions to go down",
       until: (ps) => ps.every((p) => p.bgpState !== "Established"),
     });
+    const down = Date.now();
+    await stopping;
     const c = await waitFor(() => networkUnavailable(cluster, "node1"), {
       timeoutMs: 15_000,
       what: "node1's NetworkUnavailable to turn True",

@@ -29,10 +29,14 @@ export interface FlowSummary {
 export class PingFlow {
   /** Arrival time (performance.now()) of each answered icmp_seq. */
   readonly replies = new Map<number, number>();
-  private maxSeq = 0;
+  /**
+   * When each icmp_seq was first reported: its reply, or with -O the "no answer yet" line ping
+   * prints as it sends the next one. Close to its send time either way (ping's own pace drifts
+   * from -i under load, so the sequence number alone does not say when it was sent).
+   */
+  private readonly seen = new Map<number, number>();
   private partial = "";
   private readonly proc: LabProcess;
-  private readonly started = performance.now();
 
   constructor(
     readonly from: FlowSource,
@@ -64,7 +68,7 @@ export class PingFlow {
     for (const line of lines) {
       const seq = Number(/icmp_seq=(\d+)/.exec(line)?.[1] ?? Number.NaN);
       if (Number.isNaN(seq)) continue;
-      this.maxSeq = Math.max(this.maxSeq, seq);
+      if (!this.seen.has(seq)) this.seen.set(seq, now);
       if (line.includes("bytes from") && !this.replies.has(seq)) this.replies.set(seq, now);
     }
   }
@@ -79,15 +83,11 @@ export class PingFlow {
     return at as number;
   }
 
-  /**
-   * Totals for the pings sent in [from, to) (performance.now() times; default: the whole
-   * flow). A ping's send time is estimated from its sequence number and the interval.
-   */
+  /** Totals for the pings sent in [from, to) (performance.now() times; default: the whole flow). */
   summary(from = 0, to = Number.POSITIVE_INFINITY): FlowSummary {
     let sent = 0;
     let answered = 0;
-    for (let seq = 1; seq <= this.maxSeq; seq++) {
-      const at = this.started + (seq - 1) * this.intervalMs;
+    for (const [seq, at] of this.seen) {
       if (at < from || at >= to) continue;
       sent++;
       if (this.replies.has(seq)) answered++;

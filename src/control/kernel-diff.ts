@@ -52,12 +52,14 @@ const sameHops = (a: readonly string[], b: readonly string[]) =>
 export function kernelDifferences(
   routes: readonly RouteView[],
   installed: readonly InstalledRoute[],
+  /** Prefixes the kernel layer leaves to another protocol that sits at our slot. */
+  conflicted: ReadonlySet<string> = new Set(),
 ): KernelDifference[] {
   const wanted = wantedRoutes(routes);
   const kernel = new Map(installed.map((k) => [formatPrefix(k.prefix), k] as const));
   const out: KernelDifference[] = [];
   for (const w of wanted.values()) {
-    const d = compare(w, kernel.get(w.prefix));
+    const d = compare(w, kernel.get(w.prefix), conflicted);
     if (d) out.push(d);
   }
   for (const [prefix, k] of kernel) if (!wanted.has(prefix)) out.push(extra(prefix, k));
@@ -68,8 +70,22 @@ const byPrefix = (a: KernelDifference, b: KernelDifference) =>
   a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0;
 
 /** How the kernel's route `k` (if any) differs from the wanted one; undefined when it does not. */
-function compare(w: Wanted, k: InstalledRoute | undefined): KernelDifference | undefined {
-  if (!k) return { prefix: w.prefix, family: w.family, kind: "missing", chosen: w.hops, kernel: [] };
+function compare(
+  w: Wanted,
+  k: InstalledRoute | undefined,
+  conflicted: ReadonlySet<string>,
+): KernelDifference | undefined {
+  if (!k)
+    return conflicted.has(w.prefix)
+      ? {
+          prefix: w.prefix,
+          family: w.family,
+          kind: "conflict",
+          chosen: w.hops,
+          kernel: [],
+          detail: "another routing protocol holds this route's slot (table, prefix, metric); left to it",
+        }
+      : { prefix: w.prefix, family: w.family, kind: "missing", chosen: w.hops, kernel: [] };
   const hops = kernelHops(k);
   const local = LOCAL_TYPES.has(k.type);
   if (w.local === local && (w.local || sameHops(w.hops, hops))) return undefined;
@@ -94,6 +110,8 @@ export interface KernelLookup {
   /** Our route for a prefix as formatPrefix writes it, if installed. */
   installedRoute(prefix: string): InstalledRoute | undefined;
   installedRoutes(): Iterable<InstalledRoute>;
+  /** Prefixes we want but another protocol holds at our slot (few: counted in stats().conflicts). */
+  conflictedPrefixes(): string[];
 }
 
 /**
@@ -108,12 +126,13 @@ export async function walkKernelDifferences(
   installed: number,
 ): Promise<KernelDifference[]> {
   const out: KernelDifference[] = [];
+  const conflicted = new Set(kernel.conflictedPrefixes());
   let matched = 0;
   for await (const chunk of cursorChunks(table.cursor({ best: true }))) {
     for (const r of chunk) {
       const k = kernel.installedRoute(r.prefix);
       if (k) matched++;
-      const d = compare(wantedOf(r), k);
+      const d = compare(wantedOf(r), k, conflicted);
       if (d) out.push(d);
     }
   }

@@ -358,6 +358,15 @@ export class KernelFib implements FibSink {
     };
   }
 
+  /** Prefixes we want but another protocol holds at our slot (we give way). */
+  conflictedPrefixes(): string[] {
+    const out: string[] = [];
+    if (this.conflictedCount === 0) return out;
+    for (let row = 0; row < this.rows.end; row++)
+      if (this.flags[row]! & CONFLICTED) out.push(this.rows.text(row));
+    return out;
+  }
+
   /** Our routes as we believe the kernel holds them. */
   routes(): KernelRoute[] {
     const out: KernelRoute[] = [];
@@ -867,7 +876,10 @@ export class KernelFib implements FibSink {
     if (r.table !== this.table) return;
     if (r.protocol === this.protocol ? r.metric !== this.metricOf(r.type) : r.metric !== this.metric) return;
     if (r.protocol === this.protocol) {
-      if (op !== "del") return;
+      if (op === "new") {
+        this.onOwnSlotWritten(r);
+        return;
+      }
       const row = this.rows.find(r.prefix);
       if (row >= 0 && this.have[row]! >= 0) {
         this.setHave(row, -1, true);
@@ -889,6 +901,35 @@ export class KernelFib implements FibSink {
       this.enqueue(row);
       this.scheduleSettled();
     } else if (!(this.flags[row]! & DIRTY)) this.releaseIfIdle(row);
+  }
+
+  /**
+   * A route of our protocol appeared at our slot that our own requests did not
+   * write (their echoes are filtered out in the backend): someone changed or
+   * added it by hand (`ip route replace ... proto bgp`). The kernel's version
+   * becomes what we believe is installed, and the prefix is planned again:
+   * a changed route of ours is put back, one we do not want is removed (after
+   * the stale-route sweep, as a scan would).
+   */
+  private onOwnSlotWritten(r: KernelRoute): void {
+    const row = this.rows.rowOf(r.prefix);
+    const hops = r.nextHops;
+    const shape = this.shapes.intern(shapeKey(r.type, hops), () => ({ type: r.type, hops }));
+    const had = this.have[row]!;
+    if (had === shape) return;
+    this.setHave(row, shape, true);
+    this.setFlag(row, FOREIGN, false);
+    const f = this.flags[row]!;
+    if (this.want[row]! < 0 && !(f & LOCAL) && !this.swept && !(f & ADOPTED)) {
+      this.flags[row]! |= ADOPTED;
+      this.adoptedCount++;
+    }
+    if (had >= 0) {
+      this.counters.repairs++;
+      this.log.info(`kernel: ${this.rows.text(row)} was changed by someone else; restoring it`);
+    }
+    this.enqueue(row);
+    this.scheduleSettled();
   }
 }
 

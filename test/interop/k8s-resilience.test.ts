@@ -1,5 +1,6 @@
 // Kubernetes mode when the API server misbehaves, and what the agent writes
-// back: a 60 s outage changes no route and resets no session; a watch that
+// back: a 60 s outage changes no route (ip monitor sees no event), resets no
+// session and loses no ping between Pod CIDR addresses; a watch that
 // gets 410 Gone relists without churn; NetworkUnavailable goes False on start
 // and True only after every session stayed down past the configured time;
 // BGPNodeStatus and Events appear; and every API call the agents made is one
@@ -9,6 +10,8 @@ import { CLUSTER_RULES, NAMESPACE_RULES } from "../../src/k8s/rbac";
 import { GROUP_VERSION } from "../../src/k8s/resources";
 import { AGENT_NAMESPACE, AGENT_USER, K8sLab, type LabNode, podCidrs } from "../lab/k8s-cluster";
 import { Lab } from "../lab/netns";
+import { PingFlow } from "../lab/ping-flow";
+import { RouteMonitor } from "../lab/route-monitor";
 import { holdsFor, waitFor } from "../lab/wait";
 import { ruleAllows } from "../support/fake-apiserver";
 
@@ -124,39 +127,71 @@ describe("Kubernetes mode: API outages, status, node condition and RBAC", functi
     console.log(out.replace(/^/gm, "      "));
   });
 
-  it("keeps routing through a 60 s API outage: no route change, no session reset, no churn on reconnect", async () => {
-    const before = await fingerprint(nodes);
-    const writesBefore = cluster.api.calls.length;
-    await cluster.api.pause();
-    await waitFor(
-      () => nodes[0]!.request("show status") as Promise<{ kubernetes?: { connected: boolean } }>,
-      {
-        timeoutMs: 20_000,
-        what: "node1 to notice the outage",
-        until: (s) => s.kubernetes?.connected === false,
-      },
-    );
-    await holdsFor(() => fingerprint(nodes), {
-      windowMs: 60_000,
-      intervalMs: 2_000,
-      what: "routes and sessions unchanged during the outage",
-      holds: (f) => f === before,
+  it("keeps routing through a 60 s API outage: no route change, no session reset, no churn on reconnect, no ping lost", async () => {
+    // Traffic between Pod CIDR addresses: each node holds x.x.k.1 of its own Pod CIDR on lo
+    // and pings the next node's from it, so both directions ride the learned routes.
+    for (const n of nodes) await n.ns.ip(["addr", "add", `10.244.${n.k}.1/32`, "dev", "lo"]);
+    const flows = nodes.map((n, i) => {
+      const to = nodes[(i + 1) % nodes.length] as LabNode;
+      return new PingFlow(
+        { name: n.name, ns: n.ns, source: `10.244.${n.k}.1` },
+        { name: to.name, ipv4: `10.244.${to.k}.1`, ipv6: "" },
+      );
     });
-    await cluster.api.resume();
-    await waitFor(
-      () => nodes[0]!.request("show status") as Promise<{ kubernetes?: { connected: boolean } }>,
-      {
-        timeoutMs: 60_000,
-        what: "node1 to reconnect",
-        until: (s) => s.kubernetes?.connected === true,
-      },
-    );
-    await holdsFor(() => fingerprint(nodes), {
-      windowMs: 3_000,
-      what: "no churn after reconnecting",
-      holds: (f) => f === before,
-    });
-    assert.ok(cluster.api.calls.length > writesBefore, "the agents came back to the API server");
+    const monitors = await Promise.all(nodes.map((n) => RouteMonitor.start(n.ns)));
+    try {
+      const t0 = performance.now();
+      for (const f of flows) await f.answeredAfter(t0, 10_000);
+      const before = await fingerprint(nodes);
+      const writesBefore = cluster.api.calls.length;
+      const outageAt = performance.now();
+      await cluster.api.pause();
+      await waitFor(
+        () => nodes[0]!.request("show status") as Promise<{ kubernetes?: { connected: boolean } }>,
+        {
+          timeoutMs: 20_000,
+          what: "node1 to notice the outage",
+          until: (s) => s.kubernetes?.connected === false,
+        },
+      );
+      await holdsFor(() => fingerprint(nodes), {
+        windowMs: 60_000,
+        intervalMs: 2_000,
+        what: "routes and sessions unchanged during the outage",
+        holds: (f) => f === before,
+      });
+      const resumedAt = performance.now();
+      await cluster.api.resume();
+      for (const n of nodes)
+        await waitFor(() => n.request("show status") as Promise<{ kubernetes?: { connected: boolean } }>, {
+          timeoutMs: 60_000,
+          what: `${n.name} to reconnect`,
+          until: (s) => s.kubernetes?.connected === true,
+        });
+      const resyncMs = performance.now() - resumedAt;
+      await holdsFor(() => fingerprint(nodes), {
+        windowMs: 3_000,
+        what: "no churn after reconnecting",
+        holds: (f) => f === before,
+      });
+      const end = performance.now();
+      assert.ok(cluster.api.calls.length > writesBefore, "the agents came back to the API server");
+      // Every kernel route event in between, not only what a 2 s poll happens to see.
+      const churn = monitors.flatMap((m) =>
+        m.between(outageAt, end, /proto bgp/).map((c) => `${m.ns.name}: ${c.line}`),
+      );
+      const traffic = flows.map((f) => f.summary(outageAt, end));
+      const lost = traffic.reduce((a, s) => a + s.lost, 0);
+      const sent = traffic.reduce((a, s) => a + s.sent, 0);
+      console.log(
+        `      60 s API outage: ${lost}/${sent} pings lost, ${churn.length} kernel route changes, all agents resynced ${Math.round(resyncMs)} ms after the API came back`,
+      );
+      assert.deepEqual(churn, [], "no route of ours changed in any kernel during the outage or the resync");
+      assert.equal(lost, 0, `pings lost: ${JSON.stringify(traffic)}`);
+    } finally {
+      await Promise.all(flows.map((f) => f.stop()));
+      await Promise.all(monitors.map((m) => m.stop()));
+    }
   });
 
   it("relists after 410 Gone without route churn or session resets", async () => {
@@ -192,6 +227,7 @@ describe("Kubernetes mode: API outages, status, node condition and RBAC", functi
     await Promise.all([n2.stop(), n3.stop()]);
     const downRows = await waitFor(() => n1.protocols(), {
       timeoutMs: 10_000,
+      intervalMs: 20,
       what: "node1's sessions to go down",
       until: (ps) => ps.every((p) => p.bgpState !== "Established"),
     });

@@ -223,8 +223,9 @@ export class ClusterLab {
       }),
     );
     node.agent = spawnAgent(node.ns, ["--config", configPath, "--control-socket", node.socket]);
+    // Generous: four agents start at once, and on a shared 2-core machine loading one takes seconds.
     await node.agent.waitReady(() => controlRequest(node.socket, "show status").then(() => true), {
-      timeoutMs: 30_000,
+      timeoutMs: 90_000,
       what: `the agent on ${node.name} to answer`,
       name: "flatroute",
     });
@@ -241,6 +242,29 @@ export class ClusterLab {
         until: (have) => want.every((p) => have.includes(p)),
       });
     }
+  }
+
+  /** An API server outage: every connection cut, nothing listening, the cluster's state kept. */
+  async pauseApi(): Promise<void> {
+    this.apiProcess?.signal("SIGUSR2");
+    await waitFor(
+      () =>
+        this.api.get("v1", "Node", this.nodes[0]?.name ?? "").then(
+          () => false,
+          () => true,
+        ),
+      { timeoutMs: 10_000, intervalMs: 50, what: "the API server to stop answering" },
+    );
+  }
+
+  /** Ends the outage pauseApi() began. */
+  async resumeApi(): Promise<void> {
+    this.apiProcess?.signal("SIGHUP");
+    await waitFor(() => this.api.get("v1", "Node", this.nodes[0]?.name ?? ""), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "the API server to answer again",
+    });
   }
 
   async stop(): Promise<void> {

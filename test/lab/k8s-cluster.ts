@@ -92,8 +92,9 @@ export class LabNode {
     writeFileSync(this.configPath, stringify(config));
     const env = o.minimal ? { NODE_NAME: this.name, KUBECONFIG: kubeconfig, NETCONFPATH: confDir } : {};
     this.agent = spawnAgent(this.ns, ["--config", this.configPath, "--control-socket", this.socket], [], env);
+    // Generous: on a shared 2-core machine under load, loading the agent alone takes seconds.
     await this.agent.waitReady(() => this.request("show status").then(() => true), {
-      timeoutMs: 30_000,
+      timeoutMs: 90_000,
       what: `agent on ${this.name} to answer`,
       name: "flatroute",
     });

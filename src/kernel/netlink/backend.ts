@@ -44,8 +44,8 @@ export interface NetlinkBackendOptions {
   /** Event socket poll interval in ms (default 10). */
   monitorIntervalMs?: number;
   /**
-   * RTM_NEWROUTE events of this protocol, and every event caused by our own
-   * requests, are dropped in the kernel (they are our own echoes).
+   * Every route event caused by our own requests (echoes) is dropped in the kernel;
+   * routes of this protocol written by anyone else still arrive.
    */
   quietProtocol?: number;
 }
@@ -66,12 +66,15 @@ export class NetlinkRouteBackend implements RouteBackend {
   private readonly batch: number;
   private readonly sendsPerTick: number;
   private readonly tx: Buffer;
+  /** Port id of the request socket: notifications our own changes cause carry it. */
+  private readonly ownPort: number;
 
   private constructor(private readonly options: NetlinkBackendOptions) {
     this.batch = options.batch ?? 256;
     this.sendsPerTick = options.sendsPerTick ?? 16;
     this.tx = Buffer.alloc(Math.max(this.batch * maxRouteMessageSize(TX_HOPS), maxRouteMessageSize(512)));
     this.requests = NetlinkSocket.open({ receiveBuffer: 8 << 20, sendBuffer: 4 << 20 });
+    this.ownPort = this.requests.portId();
   }
 
   static open(options: NetlinkBackendOptions = {}): NetlinkRouteBackend {
@@ -250,10 +253,7 @@ export class NetlinkRouteBackend implements RouteBackend {
       this.events = NetlinkSocket.open({
         groups: C.RTMGRP_LINK | C.RTMGRP_IPV4_ROUTE | C.RTMGRP_IPV6_ROUTE,
         receiveBuffer: 32 << 20,
-        filter:
-          this.options.quietProtocol === undefined
-            ? undefined
-            : dropOwnEchoes(this.requests.portId(), this.options.quietProtocol),
+        filter: this.options.quietProtocol === undefined ? undefined : dropOwnEchoes(this.ownPort),
       });
       this.poller = setInterval(() => this.pollEvents(), this.options.monitorIntervalMs ?? 10);
       this.poller.unref();
@@ -282,8 +282,9 @@ export class NetlinkRouteBackend implements RouteBackend {
       if (!data) return;
       for (const msg of parseMessages(data)) {
         if (msg.type === C.RTM_NEWROUTE || msg.type === C.RTM_DELROUTE) {
-          // Our own additions echo back by the thousand during a bulk load: skip them unparsed.
-          if (msg.type === C.RTM_NEWROUTE && quiet !== undefined && msg.body[5] === quiet) continue;
+          // Our own changes echo back by the thousand during a bulk load: skip them unparsed
+          // (the socket filter already does; this covers a kernel without it).
+          if (quiet !== undefined && msg.pid === this.ownPort) continue;
           const route = parseRoute(msg);
           if (route) this.emit({ kind: "route", op: msg.type === C.RTM_NEWROUTE ? "new" : "del", route });
         } else if (msg.type === C.RTM_NEWLINK || msg.type === C.RTM_DELLINK) {

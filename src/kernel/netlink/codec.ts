@@ -329,7 +329,11 @@ export function parseRoute(msg: NlMessage): KernelRoute | null {
   if (hops.length === 0 && hasSingle) hops.push(single);
   const afi = family === C.AF_INET ? Afi.IPv4 : Afi.IPv6;
   const prefix: Prefix = { afi, length: b[1]!, address };
-  return { prefix, table, protocol: b[5]!, metric, type: routeType(b[7]!), nextHops: hops };
+  const type = routeType(b[7]!);
+  // The kernel reports an IPv6 blackhole or unreachable route with RTA_OIF lo; it has no next
+  // hop. Keeping that one would make every scan see our blackhole as changed and rewrite it.
+  const nextHops = type === "blackhole" || type === "unreachable" ? [] : hops;
+  return { prefix, table, protocol: b[5]!, metric, type, nextHops };
 }
 
 function parseMultipath(data: Buffer): KernelNextHop[] {
@@ -374,46 +378,25 @@ function bpf(out: Buffer, i: number, code: number, jt: number, jf: number, k: nu
 }
 
 /**
- * Classic BPF for an event socket: drops RTM_NEWROUTE notifications of
- * `protocol` (our own additions echoing back, 100,000 of them in a bulk load)
- * inside the kernel, so they cost neither receive buffer nor system calls.
- * Every other message passes. BPF loads are big-endian; the header is host order.
- */
-export function dropNewRoutesOfProtocol(protocol: number): Buffer {
-  const BPF_LD_H_ABS = 0x28;
-  const BPF_LD_B_ABS = 0x30;
-  const BPF_JEQ_K = 0x15;
-  const BPF_RET_K = 0x06;
-  const typeAsLoaded = ((C.RTM_NEWROUTE & 0xff) << 8) | (C.RTM_NEWROUTE >> 8);
-  const prog = Buffer.alloc(6 * 8);
-  bpf(prog, 0, BPF_LD_H_ABS, 0, 0, 4); // nlmsg_type
-  bpf(prog, 1, BPF_JEQ_K, 0, 2, typeAsLoaded); // not a new route: accept
-  bpf(prog, 2, BPF_LD_B_ABS, 0, 0, C.NLMSG_HDRLEN + 5); // rtm_protocol
-  bpf(prog, 3, BPF_JEQ_K, 1, 0, protocol); // ours: drop
-  bpf(prog, 4, BPF_RET_K, 0, 0, 0xffffffff);
-  bpf(prog, 5, BPF_RET_K, 0, 0, 0);
-  return prog;
-}
-
-/**
  * Classic BPF for an event socket: drops every notification the kernel
  * sends because of a request from netlink port `portId` (our own request
  * socket: the kernel stamps a change's notifications with the requester's
  * port), so our own additions and removals, a million of each when a full
  * table comes or goes, never reach us; anyone else's changes to our routes
- * (an `ip route del`) still do. As dropNewRoutesOfProtocol, RTM_NEWROUTE of
- * `protocol` is dropped whoever made it.
+ * (an `ip route del`, an `ip route replace ... proto bgp`) and the kernel's
+ * own (port 0: a link going down) still do.
  */
-export function dropOwnEchoes(portId: number, protocol: number): Buffer {
+export function dropOwnEchoes(portId: number): Buffer {
   const BPF_LD_W_ABS = 0x20;
   const BPF_JEQ_K = 0x15;
-  const byProtocol = dropNewRoutesOfProtocol(protocol);
-  const prog = Buffer.alloc(2 * 8 + byProtocol.length);
+  const BPF_RET_K = 0x06;
+  const prog = Buffer.alloc(4 * 8);
   // Loads are big-endian; nlmsg_pid is in host (little-endian) order.
   const pidAsLoaded = Buffer.alloc(4);
   pidAsLoaded.writeUInt32LE(portId >>> 0, 0);
   bpf(prog, 0, BPF_LD_W_ABS, 0, 0, 12); // nlmsg_pid
-  bpf(prog, 1, BPF_JEQ_K, byProtocol.length / 8 - 1, 0, pidAsLoaded.readUInt32BE(0));
-  byProtocol.copy(prog, 16);
+  bpf(prog, 1, BPF_JEQ_K, 0, 1, pidAsLoaded.readUInt32BE(0)); // ours: drop, else accept
+  bpf(prog, 2, BPF_RET_K, 0, 0, 0);
+  bpf(prog, 3, BPF_RET_K, 0, 0, 0xffffffff);
   return prog;
 }

@@ -12,6 +12,7 @@ import * as C from "./constants";
 interface NetlinkLibc {
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, addr: Buffer, len: number): number;
+  getsockname(fd: number, addr: Buffer, len: Buffer): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
   attachFilter(
     fd: number,
@@ -20,7 +21,6 @@ interface NetlinkLibc {
     prog: { len: number; filter: Buffer },
     len: number,
   ): number;
-  getsockname(fd: number, addr: Buffer, len: number[]): number;
   send(fd: number, buf: Buffer, len: number, flags: number): number;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
   close(fd: number): number;
@@ -37,15 +37,15 @@ function libc(): NetlinkLibc {
   cached = {
     socket: lib.func("int socket(int domain, int type, int protocol)") as NetlinkLibc["socket"],
     bind: lib.func("int bind(int fd, const void *addr, uint32_t len)") as NetlinkLibc["bind"],
+    getsockname: lib.func(
+      "int getsockname(int fd, _Out_ void *addr, _Inout_ void *len)",
+    ) as NetlinkLibc["getsockname"],
     setsockopt: lib.func(
       "int setsockopt(int fd, int level, int name, const void *value, uint32_t len)",
     ) as NetlinkLibc["setsockopt"],
     attachFilter: lib.func(
       "int setsockopt(int fd, int level, int name, const flatroute_sock_fprog *value, uint32_t len)",
     ) as NetlinkLibc["attachFilter"],
-    getsockname: lib.func(
-      "int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)",
-    ) as NetlinkLibc["getsockname"],
     send: lib.func("intptr_t send(int fd, const void *buf, size_t len, int flags)") as NetlinkLibc["send"],
     recv: lib.func("intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)") as NetlinkLibc["recv"],
     close: lib.func("int close(int fd)") as NetlinkLibc["close"],
@@ -91,6 +91,15 @@ export class NetlinkSocket {
     return this.fd;
   }
 
+  /** The port id the kernel assigned at bind: it stamps the notifications our own requests cause. */
+  portId(): number {
+    const addr = Buffer.alloc(12);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(addr.length, 0);
+    if (libc().getsockname(this.fd, addr, len) < 0) throw new NetlinkError("getsockname", koffi.errno());
+    return addr.readUInt32LE(4);
+  }
+
   static open(options: NetlinkSocketOptions = {}): NetlinkSocket {
     const c = libc();
     const fd = c.socket(C.AF_NETLINK, C.SOCK_RAW | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, C.NETLINK_ROUTE);
@@ -112,13 +121,6 @@ export class NetlinkSocket {
       throw e;
     }
     return sock;
-  }
-
-  /** The port id the kernel gave this socket at bind (it stamps our requests' notifications with it). */
-  portId(): number {
-    const addr = Buffer.alloc(12);
-    if (libc().getsockname(this.fd, addr, [12]) < 0) throw new NetlinkError("getsockname", koffi.errno());
-    return addr.readUInt32LE(4);
   }
 
   /** Attaches a classic BPF program (replacing the one before): it applies to every message queued from now on. */

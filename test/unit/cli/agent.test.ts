@@ -160,6 +160,7 @@ describe("agent HTTP endpoint and injected layers", () => {
       stats: () => stats,
       installedRoute: (prefix: string) => installed.find((k) => formatPrefix(k.prefix) === prefix),
       installedRoutes: () => installed,
+      conflictedPrefixes: () => [],
     };
     const base = await start({ fib });
     speaker.peerList = [peerStatus({ name: "a", address: "10.0.0.2", asn: 65002 })];

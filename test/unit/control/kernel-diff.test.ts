@@ -69,6 +69,14 @@ describe("show kernel differences", () => {
     ]);
   });
 
+  it("reports a wanted route whose slot another protocol holds as a conflict, not as missing", () => {
+    const routes = [route({ prefix: "10.244.2.0/24", peer: "a", nextHop: "10.0.0.2" })];
+    const [d] = kernelDifferences(routes, [], new Set(["10.244.2.0/24"]));
+    assert.equal(d?.kind, "conflict");
+    assert.deepEqual(d?.chosen, ["10.0.0.2"]);
+    assert.match(d?.detail ?? "", /another routing protocol/);
+  });
+
   it("says why the FIB is not in sync from its counters", () => {
     assert.equal(fibSyncProblem({ installed: 5, errors: 3, conflicts: 0, unresolved: 0 }), undefined);
     assert.equal(

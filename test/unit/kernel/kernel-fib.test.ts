@@ -220,6 +220,36 @@ describe("kernel/KernelFib", () => {
     assert.equal(h.fib.stats().repairs, 1);
   });
 
+  it("puts its route back after someone rewrites it with our protocol, and removes one of ours it does not want", async () => {
+    const h = await open();
+    h.fib.update({ prefix: parsePrefix("10.244.11.0/24"), nextHops: [hop("10.0.0.2")] });
+    h.fib.converged();
+    await settle(h);
+    h.fake.external({
+      prefix: "10.244.11.0/24",
+      protocol: 186,
+      nextHops: [{ gateway: new Uint8Array([10, 0, 0, 9]), ifindex: 2 }],
+    });
+    await waitFor(() => h.fake.show(), {
+      timeoutMs: 1000,
+      intervalMs: 5,
+      what: "our next hop back",
+      until: (s) => s.join() === "10.244.11.0/24 via 10.0.0.2@2",
+    });
+    assert.equal(h.fib.stats().repairs, 1);
+    h.fake.external({
+      prefix: "10.244.12.0/24",
+      protocol: 186,
+      nextHops: [{ gateway: new Uint8Array([10, 0, 0, 9]), ifindex: 2 }],
+    });
+    await waitFor(() => h.fake.show(), {
+      timeoutMs: 1000,
+      intervalMs: 5,
+      what: "the unwanted route of our protocol removed",
+      until: (s) => s.join() === "10.244.11.0/24 via 10.0.0.2@2",
+    });
+  });
+
   it("does not fight over a slot someone else took, and takes it back once they leave", async () => {
     const h = await open();
     h.fib.update({ prefix: parsePrefix("10.244.10.0/24"), nextHops: [hop("10.0.0.2")] });

@@ -5,7 +5,14 @@
 // BFD state to peers() so the CLI, metrics and the Kubernetes status all read
 // it from the one status API.
 import type { PeerConfig, SpeakerConfig } from "../bgp/config";
-import type { PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "../bgp/speaker-api";
+import type {
+  GracefulShutdownSource,
+  GracefulShutdownState,
+  PeerStatus,
+  RouteView,
+  SpeakerApi,
+  SpeakerStatus,
+} from "../bgp/speaker-api";
 import type { BfdManager, BfdPeerSpec } from "./manager";
 
 /** The speaker's two BFD doors (src/bgp/speaker.ts). */
@@ -95,6 +102,10 @@ export class BfdSpeaker implements SpeakerApi {
 
   refreshPeer(name: string): void {
     this.inner.refreshPeer(name);
+  }
+
+  setGracefulShutdown(source: GracefulShutdownSource, on: boolean): GracefulShutdownState {
+    return this.inner.setGracefulShutdown(source, on);
   }
 
   private async syncBfd(): Promise<void> {

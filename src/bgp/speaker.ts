@@ -25,7 +25,15 @@ import { STATE_RANK, State } from "./session/fsm";
 import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
-import type { FamilyName, PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
+import type {
+  FamilyName,
+  GracefulShutdownSource,
+  GracefulShutdownState,
+  PeerStatus,
+  RouteView,
+  SpeakerApi,
+  SpeakerStatus,
+} from "./speaker-api";
 import { BgpListener } from "./transport";
 import { warmUpIngest } from "./warm-up";
 
@@ -94,6 +102,9 @@ export class Speaker implements SpeakerApi {
   private readonly hooks: SpeakerHooks;
   /** Shared by every session, so the R bit can be cleared once the table converged. */
   private readonly grLocal: GracefulRestartOptions;
+  /** Holders of graceful shutdown (RFC 8326) and since when it is active. */
+  private readonly shutdownHolds = new Set<GracefulShutdownSource>();
+  private shutdownSince: Date | undefined;
 
   constructor(
     config: SpeakerConfig,
@@ -159,7 +170,41 @@ export class Speaker implements SpeakerApi {
   }
 
   status(): SpeakerStatus {
-    return { routerId: this.config.routerId, asn: this.config.asn, startedAt: this.startedAt.toISOString() };
+    return {
+      routerId: this.config.routerId,
+      asn: this.config.asn,
+      startedAt: this.startedAt.toISOString(),
+      gracefulShutdown: this.gracefulShutdownState(),
+    };
+  }
+
+  setGracefulShutdown(source: GracefulShutdownSource, on: boolean): GracefulShutdownState {
+    const had = this.shutdownHolds.has(source);
+    if (on === had) return this.gracefulShutdownState();
+    if (on) this.shutdownHolds.add(source);
+    else this.shutdownHolds.delete(source);
+    const active = this.shutdownHolds.size > 0;
+    if (active !== this.rib.exporter.gracefulShutdown) {
+      this.shutdownSince = active ? new Date() : undefined;
+      this.log.warn(
+        { source },
+        active
+          ? "graceful shutdown: announcing every route with GRACEFUL_SHUTDOWN (65535:0) and LOCAL_PREF 0"
+          : "graceful shutdown over: announcing routes normally again",
+      );
+      // Peers see the change as a re-export of every route (RFC 8326 §3), no session reset.
+      this.rib.exporter.setGracefulShutdown(active);
+    } else {
+      this.log.info({ source, on, holders: [...this.shutdownHolds] }, "graceful shutdown hold changed");
+    }
+    return this.gracefulShutdownState();
+  }
+
+  private gracefulShutdownState(): GracefulShutdownState {
+    const sources = [...this.shutdownHolds].sort();
+    return this.shutdownSince
+      ? { active: true, sources, since: this.shutdownSince.toISOString() }
+      : { active: false, sources };
   }
 
   peers(): PeerStatus[] {

@@ -265,6 +265,7 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
         nodeCondition: kube.nodeCondition,
         networkUnavailableAfterMs: kube.networkUnavailableAfter * 1000,
         syncTimeoutMs: kube.syncTimeout * 1000,
+        gracefulShutdownOnCordon: kube.gracefulShutdownOnCordon,
         ...(kube.nodeName !== undefined ? { nodeName: kube.nodeName } : {}),
         ...(kube.kubeconfig !== undefined ? { kubeconfig: kube.kubeconfig } : {}),
         ...(kube.namespace !== undefined ? { namespace: kube.namespace } : {}),

@@ -136,6 +136,8 @@ const kubernetesShape = {
   networkUnavailableAfter: intIn(0, 86400).default(60),
   /** Seconds to wait for the first sync at start-up before giving up. */
   syncTimeout: intIn(1, 3600).default(30),
+  /** Cordoning this node (kubectl cordon/drain) starts graceful shutdown (RFC 8326); uncordon ends it. */
+  gracefulShutdownOnCordon: z.boolean(says("expected true or false")).default(false),
 };
 
 // The node's CNI config (src/cni), written in Kubernetes mode: bridge + host-local over the Pod CIDRs.

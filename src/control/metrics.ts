@@ -261,6 +261,14 @@ export function createMetrics(
     () => [{ labels: {}, value: (source.reloads().lastTimestamp ?? 0) / 1000 }],
   );
 
+  gaugeFrom(
+    registry,
+    "graceful_shutdown",
+    "1 while the node announces its routes with GRACEFUL_SHUTDOWN (RFC 8326), else 0.",
+    [],
+    () => [{ labels: {}, value: source.speaker.status().gracefulShutdown.active ? 1 : 0 }],
+  );
+
   new Gauge({
     name: `${PREFIX}build_info`,
     help: "Always 1; the labels say which build is running.",

@@ -7,7 +7,14 @@
 import { encodeAnnouncements, encodeWithdrawals } from "../codec";
 import { Afi, AsPathSegmentType, Origin, type PathAttributes, Safi } from "../codec/types";
 import { dependsOnPrefix, evaluatePolicy } from "../policy/evaluate";
-import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type RouteSource } from "../policy/types";
+import {
+  GRACEFUL_SHUTDOWN,
+  GRACEFUL_SHUTDOWN_LOCAL_PREF,
+  NO_ADVERTISE,
+  NO_EXPORT,
+  NO_EXPORT_SUBCONFED,
+  type RouteSource,
+} from "../policy/types";
 import { AttrStore, type RouteAttrs } from "./attr-store";
 import { type KeyTable, newKeyTable } from "./key-table";
 import { LOCAL_SLOT } from "./loc-rib";
@@ -40,6 +47,8 @@ export class Exporter {
    * table and withdrawals. `release()` then sends every peer its table.
    */
   private holding = false;
+  /** RFC 8326 planned maintenance: every export carries GRACEFUL_SHUTDOWN (and LOCAL_PREF 0 to iBGP). */
+  private shuttingDown = false;
 
   constructor(private readonly rib: Rib) {}
 
@@ -67,6 +76,17 @@ export class Exporter {
     this.holding = false;
     for (const afi of AFIS) this.dirty[afi - 1]!.clear();
     for (const peer of this.rib.allPeers()) if (peer.target) this.initialTable(peer);
+  }
+
+  get gracefulShutdown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Enters or leaves graceful shutdown: every established peer gets its table again with the new attributes. */
+  setGracefulShutdown(on: boolean): void {
+    if (this.shuttingDown === on) return;
+    this.shuttingDown = on;
+    for (const peer of this.rib.allPeers()) this.resync(peer);
   }
 
   /** The best path for `key` changed: queue it if any peer could be affected. */
@@ -339,8 +359,16 @@ export class Exporter {
       delete out.linkLocalNextHop;
     }
     if (afi === Afi.IPv4 && !isIPv4Text(out.nextHop)) return undefined;
+    if (this.shuttingDown) markGracefulShutdown(out, peer.ebgp);
     return out;
   }
+}
+
+/** RFC 8326 §4.1: the community to every peer; inside the AS also the lowest LOCAL_PREF, so the change needs no receiver policy. */
+function markGracefulShutdown(out: RouteAttrs, ebgp: boolean): void {
+  const cs = out.communities ?? [];
+  if (!cs.includes(GRACEFUL_SHUTDOWN)) out.communities = [...cs, GRACEFUL_SHUTDOWN];
+  if (!ebgp) out.localPref = GRACEFUL_SHUTDOWN_LOCAL_PREF;
 }
 
 /** MED is not passed to a neighbouring AS (common practice; policy may set one); LOCAL_PREF never is. */

@@ -1,6 +1,13 @@
 // A SpeakerApi whose answers the test sets directly, for the control-plane
 // modules that only read the speaker.
-import type { PeerStatus, RouteView, SpeakerApi, SpeakerStatus } from "../../../src/bgp/speaker-api";
+import type {
+  GracefulShutdownSource,
+  GracefulShutdownState,
+  PeerStatus,
+  RouteView,
+  SpeakerApi,
+  SpeakerStatus,
+} from "../../../src/bgp/speaker-api";
 
 export class FakeSpeaker implements SpeakerApi {
   peerList: PeerStatus[] = [];
@@ -10,7 +17,12 @@ export class FakeSpeaker implements SpeakerApi {
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   status(): SpeakerStatus {
-    return { routerId: "192.0.2.1", asn: 65001, startedAt: "2024-05-01T00:00:00.000Z" };
+    return {
+      routerId: "192.0.2.1",
+      asn: 65001,
+      startedAt: "2024-05-01T00:00:00.000Z",
+      gracefulShutdown: this.gracefulShutdown,
+    };
   }
   peers(): PeerStatus[] {
     this.peersCalls++;
@@ -23,6 +35,16 @@ export class FakeSpeaker implements SpeakerApi {
   disablePeer(): void {}
   restartPeer(): void {}
   refreshPeer(): void {}
+  gracefulShutdown: GracefulShutdownState = { active: false, sources: [] };
+  setGracefulShutdown(source: GracefulShutdownSource, on: boolean): GracefulShutdownState {
+    const sources = this.gracefulShutdown.sources.filter((s) => s !== source);
+    if (on) sources.push(source);
+    this.gracefulShutdown =
+      sources.length > 0
+        ? { active: true, sources, since: "2024-05-01T00:00:00.000Z" }
+        : { active: false, sources };
+    return this.gracefulShutdown;
+  }
   async reconfigure(): Promise<void> {}
 
   peer(name: string): PeerStatus {

@@ -8,7 +8,7 @@ import { LogLimiter } from "../util/log-limiter";
 import { isEndOfRib } from "./codec";
 import { CeaseSubcode } from "./codec/errors";
 import { Afi, type Family, Safi, type UpdateMessage } from "./codec/types";
-import type { PeerConfig, SpeakerConfig } from "./config";
+import { maxPrefixesOf, type PeerConfig, type SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
 import { interfaceOf } from "./interface-of";
 import { chooseNextHop } from "./next-hop";
@@ -543,7 +543,7 @@ export class Speaker implements SpeakerApi {
   /** RFC 4486: Cease subcode 1, then stay down for restartAfter seconds. */
   private onMaxPrefix(peer: RibPeer, afi: Afi, count: number): void {
     const runtime = this.peersByName.get(peer.name);
-    const mp = peer.config.maxPrefixes;
+    const mp = maxPrefixesOf(peer.config);
     if (!runtime || runtime.rib !== peer || !mp || runtime.maxPrefixDown) return;
     const message = `Maximum prefix limit exceeded: ${count} ${afi === Afi.IPv4 ? "IPv4" : "IPv6"} prefixes, limit ${mp.limit}`;
     runtime.maxPrefixDown = { message };

@@ -222,7 +222,8 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     if (p.nextHopSelf !== undefined) peer.nextHopSelf = p.nextHopSelf;
     if (p.importPolicy !== undefined) peer.importPolicy = policy(p.importPolicy);
     if (p.exportPolicy !== undefined) peer.exportPolicy = policy(p.exportPolicy);
-    if (p.maxPrefixes !== undefined) peer.maxPrefixes = { ...p.maxPrefixes };
+    if (p.maxPrefixes !== undefined)
+      peer.maxPrefixes = p.maxPrefixes === false ? false : { ...p.maxPrefixes };
     if (p.bfd === true)
       peer.bfd = {
         minRxMs: BFD_DEFAULTS.minRx,

@@ -88,7 +88,12 @@ const peerShape = {
   nextHopSelf: z.boolean(says("expected true or false")).optional(),
   importPolicy: z.string(says("expected a policy name")).optional(),
   exportPolicy: z.string(says("expected a policy name")).optional(),
-  maxPrefixes: z.strictObject(maxPrefixesShape, says("expected a mapping with limit")).optional(),
+  maxPrefixes: z
+    .union(
+      [z.literal(false), z.strictObject(maxPrefixesShape, says("expected a mapping with limit"))],
+      says("expected a mapping with limit, or false for no limit"),
+    )
+    .optional(),
   bfd: bfdSchema.optional(),
 };
 

@@ -10,10 +10,23 @@ import { type ControlReply, type ControlRequest, MAX_LINE_BYTES, type RequestId 
 
 export type ControlHandler = (command: string, args: unknown) => Promise<unknown>;
 
+/**
+ * A client's unsent output above which its next request waits: a client that
+ * sends requests and never reads costs at most this plus one reply (a large
+ * `show route` is one reply, sent whole) and the requests below.
+ */
+export const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
+/** Requests read ahead of the one being answered; beyond this the server stops reading from the client. */
+export const MAX_PENDING_REQUESTS = 32;
+/** A client whose output has not drained for this long is dropped. */
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+
 export interface ControlServerOptions {
   log?: Logger;
   /** File mode of the socket; group members may use flatroutec. */
   mode?: number;
+  /** How long a client may leave its output unread before it is dropped (default DEFAULT_STALL_TIMEOUT_MS). */
+  stallTimeoutMs?: number;
 }
 
 export class ControlServer {
@@ -24,6 +37,7 @@ export class ControlServer {
     readonly path: string,
     private readonly handler: ControlHandler,
     private readonly log: Logger | undefined,
+    private readonly stallTimeoutMs: number,
   ) {
     server.on("connection", (socket) => this.serve(socket));
   }
@@ -36,7 +50,13 @@ export class ControlServer {
     await mkdir(dirname(path), { recursive: true, mode: 0o755 });
     await removeStaleSocket(path);
     const server = createServer();
-    const control = new ControlServer(server, path, handler, options.log);
+    const control = new ControlServer(
+      server,
+      path,
+      handler,
+      options.log,
+      options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    );
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(path, () => {
@@ -66,8 +86,33 @@ export class ControlServer {
     socket.setEncoding("utf8");
     let buffered = "";
     let overflowed = false;
-    // Requests on one connection are answered in order, one at a time.
-    let queue = Promise.resolve();
+    // Requests on one connection are answered in order, one at a time. A client
+    // that does not read its replies is not answered further (its output would
+    // only pile up in the agent) and, with MAX_PENDING_REQUESTS waiting, not read either.
+    const pending: Array<() => Promise<void>> = [];
+    let pumping = false;
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      while (pending.length > 0 && !socket.destroyed) {
+        if (
+          socket.writableLength > OUTPUT_HIGH_WATER_BYTES &&
+          !(await drained(socket, this.stallTimeoutMs))
+        ) {
+          if (!socket.destroyed) {
+            this.log?.warn(
+              { unsent: socket.writableLength, stalledMs: this.stallTimeoutMs },
+              "control client does not read its replies; dropping it",
+            );
+            socket.destroy();
+          }
+          break;
+        }
+        await pending.shift()!();
+        if (pending.length < MAX_PENDING_REQUESTS && socket.isPaused() && !overflowed) socket.resume();
+      }
+      pumping = false;
+    };
     socket.on("data", (chunk: string) => {
       if (overflowed) return;
       buffered += chunk;
@@ -75,21 +120,26 @@ export class ControlServer {
       while (nl >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (line.trim() !== "") queue = queue.then(() => this.answer(socket, line));
+        if (line.trim() !== "") pending.push(() => this.answer(socket, line));
         nl = buffered.indexOf("\n");
       }
       if (Buffer.byteLength(buffered) > MAX_LINE_BYTES) {
         overflowed = true;
         buffered = "";
-        queue = queue.then(() => {
+        pending.push(async () => {
           send(socket, { id: null, ok: false, error: `request line longer than ${MAX_LINE_BYTES} bytes` });
           socket.end();
         });
       }
+      if (pending.length >= MAX_PENDING_REQUESTS) socket.pause();
+      void pump();
     });
     // A client that vanished mid-reply (EPIPE, ECONNRESET) is not the agent's problem.
     socket.on("error", () => undefined);
-    socket.on("close", () => this.clients.delete(socket));
+    socket.on("close", () => {
+      pending.length = 0;
+      this.clients.delete(socket);
+    });
   }
 
   private async answer(socket: Socket, line: string): Promise<void> {
@@ -140,6 +190,23 @@ function send(socket: Socket, reply: ControlReply): void {
     text = JSON.stringify({ id: reply.id, ok: false, error: `cannot encode reply: ${(e as Error).message}` });
   }
   socket.write(`${text}\n`);
+}
+
+/** Resolves true once `socket` has written its buffer out, false when it closes or `timeoutMs` passes first. */
+function drained(socket: Socket, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.off("drain", onDrain);
+      socket.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on("drain", onDrain);
+    socket.on("close", onClose);
+  });
 }
 
 /** Removes a socket file left by a dead agent; refuses if a live one answers on it. */

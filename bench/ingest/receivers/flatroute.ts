@@ -27,7 +27,17 @@ export async function startFlatroute(ns: Netns, e: Endpoints): Promise<Receiver>
       asn: e.asn,
       listen: [{ address: e.local, port: 179 }],
       prefixes: [],
-      peers: [{ name: PEER, address: e.peer, asn: e.peerAsn, passive: true, families: ["ipv4"] }],
+      peers: [
+        {
+          name: PEER,
+          address: e.peer,
+          asn: e.peerAsn,
+          passive: true,
+          families: ["ipv4"],
+          // The benchmark sends up to 1,000,000 routes, past the default limit of 500,000 per peer.
+          maxPrefixes: { limit: 10_000_000 },
+        },
+      ],
       // The other receivers keep routes in their RIB only (no kernel export): so does flatroute here.
       kernel: { enabled: false },
       log: { level: "warn" },

@@ -17,6 +17,7 @@ import { fibSyncProblem, type KernelSource, kernelDifferences } from "../control
 import { createMetrics, type ReloadStats } from "../control/metrics";
 import type { AgentInfo, KubernetesStatusData, ReloadData } from "../control/protocol";
 import { ControlServer } from "../control/server";
+import { systemGroupId } from "../control/socket-group";
 import { SessionStateLog } from "../control/state-log";
 import { VERSION } from "./version";
 
@@ -143,7 +144,10 @@ export class Agent {
             command,
             args,
           ),
-        { log },
+        {
+          log,
+          ...(config.control.group !== undefined ? { group: systemGroupId(config.control.group) } : {}),
+        },
       );
       if (config.metrics.enabled) await agent.startHttp();
     } catch (e) {

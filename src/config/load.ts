@@ -29,7 +29,8 @@ export interface AgentConfig {
   log: { level: LogLevel };
   /** Every named policy in the file, compiled (Kubernetes peers may refer to them by name). */
   policies: Map<string, Policy>;
-  control: { socket: string };
+  /** group: who besides root may use the socket (a name from /etc/group or a gid). */
+  control: { socket: string; group?: string | number };
   /** The HTTP endpoint for Prometheus and the kubelet probes. */
   metrics: { enabled: boolean; address: string; port: number };
   /** Present when Kubernetes mode is on: the cluster supplies identity, prefixes and peers. */
@@ -286,7 +287,10 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     },
     log: { level: file.log.level },
     policies,
-    control: { socket: file.control.socket },
+    control: {
+      socket: file.control.socket,
+      ...(file.control.group !== undefined ? { group: file.control.group } : {}),
+    },
     metrics: { ...file.metrics },
     explicit,
     ...(kubernetes ? { kubernetes } : {}),

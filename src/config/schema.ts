@@ -191,6 +191,19 @@ const controlShape = {
     .string(says("expected a socket file path"))
     .min(1, says("expected a socket file path"))
     .default(DEFAULT_CONTROL_SOCKET),
+  /** Group (name or gid) whose members may use the socket besides root; absent: the agent's own group. */
+  group: z
+    .union(
+      [
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/)
+          .max(32),
+        intIn(0, 2147483647),
+      ],
+      says("expected a group name or a numeric gid"),
+    )
+    .optional(),
 };
 
 /** Where the agent listens when the file says nothing outside Kubernetes mode. */

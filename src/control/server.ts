@@ -1,7 +1,7 @@
 // The agent's end of the control socket: a UNIX stream socket speaking JSON
 // lines. A client's bad input earns an error reply on that connection only;
 // nothing a client sends can take the agent down.
-import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, stat, unlink } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
@@ -25,6 +25,8 @@ export interface ControlServerOptions {
   log?: Logger;
   /** File mode of the socket; group members may use flatroutec. */
   mode?: number;
+  /** Group (gid) of the socket; absent: the agent's own. */
+  group?: number;
   /** How long a client may leave its output unread before it is dropped (default DEFAULT_STALL_TIMEOUT_MS). */
   stallTimeoutMs?: number;
 }
@@ -48,6 +50,7 @@ export class ControlServer {
     options: ControlServerOptions = {},
   ): Promise<ControlServer> {
     await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await refuseOpenDirectory(dirname(path));
     await removeStaleSocket(path);
     const server = createServer();
     const control = new ControlServer(
@@ -65,6 +68,8 @@ export class ControlServer {
       });
     });
     server.on("error", (e) => options.log?.error({ err: e }, "control socket error"));
+    // Owner: the agent (root in a deployment); group: root's or control.group. Nobody else may connect.
+    if (options.group !== undefined) await chown(path, process.getuid?.() ?? -1, options.group);
     await chmod(path, options.mode ?? 0o660);
     return control;
   }
@@ -207,6 +212,19 @@ function drained(socket: Socket, timeoutMs: number): Promise<boolean> {
     socket.on("drain", onDrain);
     socket.on("close", onClose);
   });
+}
+
+/**
+ * A directory anyone may write to without the sticky bit would let any user
+ * replace the socket with their own and read what flatroutec sends: refused.
+ */
+async function refuseOpenDirectory(dir: string): Promise<void> {
+  const mode = (await stat(dir)).mode;
+  if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0) {
+    throw new Error(
+      `${dir} is writable by every user (mode ${(mode & 0o7777).toString(8)}): any of them could replace the control socket; use a directory only root can write to`,
+    );
+  }
 }
 
 /** Removes a socket file left by a dead agent; refuses if a live one answers on it. */

@@ -7,6 +7,8 @@
 import type { PeerConfig, SpeakerConfig } from "../bgp/config";
 import type {
   CloseIntent,
+  GracefulShutdownSource,
+  GracefulShutdownState,
   PeerStatus,
   RouteTable,
   RouteView,
@@ -106,6 +108,10 @@ export class BfdSpeaker implements SpeakerApi {
 
   refreshPeer(name: string): void {
     this.inner.refreshPeer(name);
+  }
+
+  setGracefulShutdown(source: GracefulShutdownSource, on: boolean): GracefulShutdownState {
+    return this.inner.setGracefulShutdown(source, on);
   }
 
   private async syncBfd(): Promise<void> {

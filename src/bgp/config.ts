@@ -15,6 +15,27 @@ export interface MaxPrefixConfig {
   restartAfter: number;
 }
 
+/**
+ * The limit every peer gets unless its config sets one (or `false`): a peer
+ * that sends an endless table is torn down (Cease subcode 1, RFC 4486) instead
+ * of growing the agent without bound. A node agent's peers send Pod CIDRs (a
+ * few per node, so tens of thousands even for the largest clusters) or, from
+ * a ToR, a data-centre table; 500,000 is far above those, while a full
+ * Internet table leaked by mistake (about a million IPv4 routes) stops here.
+ */
+export const DEFAULT_MAX_PREFIXES: MaxPrefixConfig = {
+  limit: 500_000,
+  warningPercent: 75,
+  action: "teardown",
+  restartAfter: 60,
+};
+
+/** The max-prefix limit that applies to `peer`: its own, the default, or none. */
+export function maxPrefixesOf(peer: PeerConfig): MaxPrefixConfig | undefined {
+  if (peer.maxPrefixes === false) return undefined;
+  return peer.maxPrefixes ?? DEFAULT_MAX_PREFIXES;
+}
+
 export interface PeerConfig {
   /** Unique name, shown as the protocol name in flatroutec. */
   name: string;
@@ -60,7 +81,8 @@ export interface PeerConfig {
   importPolicy?: Policy;
   /** Export policy; absent: own prefixes and reflected routes only. */
   exportPolicy?: Policy;
-  maxPrefixes?: MaxPrefixConfig;
+  /** Absent: DEFAULT_MAX_PREFIXES; false: no limit at all. */
+  maxPrefixes?: MaxPrefixConfig | false;
   /** BFD (RFC 5880/5881/5883) for this peer; absent: off. Changes apply without a session reset. */
   bfd?: BfdConfig;
 }

@@ -94,10 +94,23 @@ export interface RouteTable {
   cursor(filter: RouteFilter): RouteCursor;
 }
 
+/** Who holds the node in graceful shutdown: the operator's command, or the cordon of its Kubernetes Node. */
+export type GracefulShutdownSource = "manual" | "cordon";
+
+/** RFC 8326 planned maintenance: while active every export carries GRACEFUL_SHUTDOWN (65535:0). */
+export interface GracefulShutdownState {
+  active: boolean;
+  /** Every holder; active while any holds it. */
+  sources: GracefulShutdownSource[];
+  /** ISO time it became active; absent while inactive. */
+  since?: string;
+}
+
 export interface SpeakerStatus {
   routerId: string;
   asn: number;
   startedAt: string;
+  gracefulShutdown: GracefulShutdownState;
 }
 
 export type { CloseIntent };
@@ -121,6 +134,12 @@ export interface SpeakerApi {
   restartPeer(name: string): void;
   /** Asks the peer to resend its routes (ROUTE-REFRESH). */
   refreshPeer(name: string): void;
+  /**
+   * Takes (`on`) or releases one hold on graceful shutdown (RFC 8326): while
+   * any source holds it, every route goes out again with GRACEFUL_SHUTDOWN
+   * and, to iBGP peers, LOCAL_PREF 0. Returns the state after the change.
+   */
+  setGracefulShutdown(source: GracefulShutdownSource, on: boolean): GracefulShutdownState;
   /** Applies a new config: added peers start, removed stop, changed restart, unchanged are untouched. */
   reconfigure(config: SpeakerConfig): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { LogLimiter } from "../util/log-limiter";
 import { isEndOfRib, RouteRefreshSubtype } from "./codec";
 import { CeaseSubcode } from "./codec/errors";
 import { Afi, type Family, type RouteRefreshMessage, Safi, type UpdateMessage } from "./codec/types";
-import type { PeerConfig, SpeakerConfig } from "./config";
+import { maxPrefixesOf, type PeerConfig, type SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
 import { interfaceOf } from "./interface-of";
 import { chooseNextHop } from "./next-hop";
@@ -29,7 +29,16 @@ import { type CloseIntent, describeClose, keepsGracefulRestart } from "./session
 import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
 import { capabilityNames } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
-import type { FamilyName, PeerStatus, RouteTable, RouteView, SpeakerApi, SpeakerStatus } from "./speaker-api";
+import type {
+  FamilyName,
+  GracefulShutdownSource,
+  GracefulShutdownState,
+  PeerStatus,
+  RouteTable,
+  RouteView,
+  SpeakerApi,
+  SpeakerStatus,
+} from "./speaker-api";
 import { BgpListener } from "./transport";
 import { warmUpIngest } from "./warm-up";
 
@@ -129,6 +138,9 @@ export class Speaker implements SpeakerApi {
   private readonly grLocal: GracefulRestartOptions;
   private readonly enhancedRefreshTimeoutMs: number;
   private readonly faultRestartMs: number;
+  /** Holders of graceful shutdown (RFC 8326) and since when it is active. */
+  private readonly shutdownHolds = new Set<GracefulShutdownSource>();
+  private shutdownSince: Date | undefined;
 
   constructor(
     config: SpeakerConfig,
@@ -208,7 +220,41 @@ export class Speaker implements SpeakerApi {
   }
 
   status(): SpeakerStatus {
-    return { routerId: this.config.routerId, asn: this.config.asn, startedAt: this.startedAt.toISOString() };
+    return {
+      routerId: this.config.routerId,
+      asn: this.config.asn,
+      startedAt: this.startedAt.toISOString(),
+      gracefulShutdown: this.gracefulShutdownState(),
+    };
+  }
+
+  setGracefulShutdown(source: GracefulShutdownSource, on: boolean): GracefulShutdownState {
+    const had = this.shutdownHolds.has(source);
+    if (on === had) return this.gracefulShutdownState();
+    if (on) this.shutdownHolds.add(source);
+    else this.shutdownHolds.delete(source);
+    const active = this.shutdownHolds.size > 0;
+    if (active !== this.rib.exporter.gracefulShutdown) {
+      this.shutdownSince = active ? new Date() : undefined;
+      this.log.warn(
+        { source },
+        active
+          ? "graceful shutdown: announcing every route with GRACEFUL_SHUTDOWN (65535:0) and LOCAL_PREF 0"
+          : "graceful shutdown over: announcing routes normally again",
+      );
+      // Peers see the change as a re-export of every route (RFC 8326 §3), no session reset.
+      this.rib.exporter.setGracefulShutdown(active);
+    } else {
+      this.log.info({ source, on, holders: [...this.shutdownHolds] }, "graceful shutdown hold changed");
+    }
+    return this.gracefulShutdownState();
+  }
+
+  private gracefulShutdownState(): GracefulShutdownState {
+    const sources = [...this.shutdownHolds].sort();
+    return this.shutdownSince
+      ? { active: true, sources, since: this.shutdownSince.toISOString() }
+      : { active: false, sources };
   }
 
   peers(): PeerStatus[] {
@@ -687,7 +733,7 @@ export class Speaker implements SpeakerApi {
   /** RFC 4486: Cease subcode 1, then stay down for restartAfter seconds. */
   private onMaxPrefix(peer: RibPeer, afi: Afi, count: number): void {
     const runtime = this.peersByName.get(peer.name);
-    const mp = peer.config.maxPrefixes;
+    const mp = maxPrefixesOf(peer.config);
     if (!runtime || runtime.rib !== peer || !mp || runtime.maxPrefixDown) return;
     const message = `Maximum prefix limit exceeded: ${count} ${afi === Afi.IPv4 ? "IPv4" : "IPv6"} prefixes, limit ${mp.limit}`;
     runtime.maxPrefixDown = { message };

@@ -18,6 +18,7 @@ import { fibSyncProblem, type KernelSource, walkKernelDifferences } from "../con
 import { createMetrics, type ReloadStats } from "../control/metrics";
 import type { AgentInfo, KubernetesStatusData, ReloadData } from "../control/protocol";
 import { ControlServer } from "../control/server";
+import { systemGroupId } from "../control/socket-group";
 import { SessionStateLog } from "../control/state-log";
 import { RouteText } from "./format/routes";
 import { VERSION } from "./version";
@@ -152,7 +153,10 @@ export class Agent {
             command,
             args,
           ),
-        { log },
+        {
+          log,
+          ...(config.control.group !== undefined ? { group: systemGroupId(config.control.group) } : {}),
+        },
       );
       if (config.metrics.enabled) await agent.startHttp();
     } catch (e) {

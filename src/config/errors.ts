@@ -24,19 +24,36 @@ export function formatPath(path: KeyPath): string {
   return out === "" ? "(top level)" : out;
 }
 
-/** A value as the user wrote it, short enough for one line. */
+/** Keys whose values are secrets: never quoted in an error (errors reach logs, the CLI and status). */
+const SECRET_KEY = /password|secret/i;
+
+/** The value at `path` is itself a secret (peers[0].password, not spec.password.secretKeyRef.name). */
+function isSecretPath(path: KeyPath): boolean {
+  const last = path[path.length - 1];
+  return typeof last === "string" && SECRET_KEY.test(last);
+}
+
+/** A value as the user wrote it, short enough for one line; secrets inside it are hidden. */
 export function formatValue(value: unknown): string {
   if (value === null) return "null";
   let text: string;
   if (typeof value === "string") text = JSON.stringify(value);
-  else if (typeof value === "object") text = JSON.stringify(value) ?? String(value);
+  else if (typeof value === "object")
+    text =
+      JSON.stringify(value, (key, v: unknown) =>
+        key !== "" && SECRET_KEY.test(key) && typeof v !== "object" ? "(hidden)" : v,
+      ) ?? String(value);
   else text = String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** Problem line for a key: "path: message, got VALUE" (no "got" when the key was absent). */
+/** Problem line for a key: "path: message, got VALUE" (no "got" when the key was absent; a secret's shape only). */
 export function problem(path: KeyPath, message: string, value?: unknown): string {
-  const got = value === undefined ? "" : `, got ${formatValue(value)}`;
+  let got = "";
+  if (value !== undefined && isSecretPath(path) && typeof value !== "object") {
+    got =
+      typeof value === "string" ? `, got ${value.length} characters (not shown)` : `, got a ${typeof value}`;
+  } else if (value !== undefined) got = `, got ${formatValue(value)}`;
   return `${formatPath(path)}: ${message}${got}`;
 }
 

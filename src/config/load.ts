@@ -29,7 +29,8 @@ export interface AgentConfig {
   log: { level: LogLevel };
   /** Every named policy in the file, compiled (Kubernetes peers may refer to them by name). */
   policies: Map<string, Policy>;
-  control: { socket: string };
+  /** group: who besides root may use the socket (a name from /etc/group or a gid). */
+  control: { socket: string; group?: string | number };
   /** The HTTP endpoint for Prometheus and the kubelet probes. */
   metrics: { enabled: boolean; address: string; port: number };
   /** Present when Kubernetes mode is on: the cluster supplies identity, prefixes and peers. */
@@ -223,7 +224,8 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     if (p.extendedNextHop !== undefined) peer.extendedNextHop = p.extendedNextHop;
     if (p.importPolicy !== undefined) peer.importPolicy = policy(p.importPolicy);
     if (p.exportPolicy !== undefined) peer.exportPolicy = policy(p.exportPolicy);
-    if (p.maxPrefixes !== undefined) peer.maxPrefixes = { ...p.maxPrefixes };
+    if (p.maxPrefixes !== undefined)
+      peer.maxPrefixes = p.maxPrefixes === false ? false : { ...p.maxPrefixes };
     if (p.bfd === true)
       peer.bfd = {
         minRxMs: BFD_DEFAULTS.minRx,
@@ -266,6 +268,7 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
         nodeCondition: kube.nodeCondition,
         networkUnavailableAfterMs: kube.networkUnavailableAfter * 1000,
         syncTimeoutMs: kube.syncTimeout * 1000,
+        gracefulShutdownOnCordon: kube.gracefulShutdownOnCordon,
         ...(kube.nodeName !== undefined ? { nodeName: kube.nodeName } : {}),
         ...(kube.kubeconfig !== undefined ? { kubeconfig: kube.kubeconfig } : {}),
         ...(kube.namespace !== undefined ? { namespace: kube.namespace } : {}),
@@ -285,7 +288,10 @@ function compile(file: ConfigFile, passwords: Map<number, string>): AgentConfig 
     },
     log: { level: file.log.level },
     policies,
-    control: { socket: file.control.socket },
+    control: {
+      socket: file.control.socket,
+      ...(file.control.group !== undefined ? { group: file.control.group } : {}),
+    },
     metrics: { ...file.metrics },
     explicit,
     ...(kubernetes ? { kubernetes } : {}),

@@ -89,7 +89,12 @@ const peerShape = {
   extendedNextHop: z.boolean(says("expected true or false")).optional(),
   importPolicy: z.string(says("expected a policy name")).optional(),
   exportPolicy: z.string(says("expected a policy name")).optional(),
-  maxPrefixes: z.strictObject(maxPrefixesShape, says("expected a mapping with limit")).optional(),
+  maxPrefixes: z
+    .union(
+      [z.literal(false), z.strictObject(maxPrefixesShape, says("expected a mapping with limit"))],
+      says("expected a mapping with limit, or false for no limit"),
+    )
+    .optional(),
   bfd: bfdSchema.optional(),
 };
 
@@ -137,6 +142,8 @@ const kubernetesShape = {
   networkUnavailableAfter: intIn(0, 86400).default(60),
   /** Seconds to wait for the first sync at start-up before giving up. */
   syncTimeout: intIn(1, 3600).default(30),
+  /** Cordoning this node (kubectl cordon/drain) starts graceful shutdown (RFC 8326); uncordon ends it. */
+  gracefulShutdownOnCordon: z.boolean(says("expected true or false")).default(false),
 };
 
 // The node's CNI config (src/cni), written in Kubernetes mode: bridge + host-local over the Pod CIDRs.
@@ -185,6 +192,19 @@ const controlShape = {
     .string(says("expected a socket file path"))
     .min(1, says("expected a socket file path"))
     .default(DEFAULT_CONTROL_SOCKET),
+  /** Group (name or gid) whose members may use the socket besides root; absent: the agent's own group. */
+  group: z
+    .union(
+      [
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/)
+          .max(32),
+        intIn(0, 2147483647),
+      ],
+      says("expected a group name or a numeric gid"),
+    )
+    .optional(),
 };
 
 /** Where the agent listens when the file says nothing outside Kubernetes mode. */

@@ -7,6 +7,7 @@ import type {
   AgentInfo,
   BfdData,
   BfdSessionData,
+  GracefulShutdownData,
   KernelData,
   KernelDifference,
   MessageData,
@@ -116,7 +117,29 @@ function showProtocols(ctx: CommandContext, args: Args): PeerStatus[] {
 
 function showProtocolsAll(ctx: CommandContext, args: Args): ProtocolDetail[] {
   const bfd = ctx.bfd?.sessions();
-  return showProtocols(ctx, args).map((p) => ({ ...p, bfd: bfdOf(bfd, p.name) }));
+  const status = ctx.speaker.status();
+  return showProtocols(ctx, args).map((p) => {
+    const d: ProtocolDetail = { ...p, bfd: bfdOf(bfd, p.name) };
+    if (status.gracefulShutdown.active) {
+      // LOCAL_PREF goes to iBGP peers only (RFC 4271 5.1.5).
+      d.gracefulShutdown =
+        p.asn === status.asn ? { community: "65535:0", localPref: 0 } : { community: "65535:0" };
+    }
+    return d;
+  });
+}
+
+/** The operator's hold on graceful shutdown; a cordon's hold (Kubernetes mode) stays until uncordon. */
+function gracefulShutdown(ctx: CommandContext, on: boolean): GracefulShutdownData {
+  const state = ctx.speaker.setGracefulShutdown("manual", on);
+  const others = state.sources.filter((s) => s !== "manual");
+  const message = state.active
+    ? `graceful shutdown on (held by ${state.sources.join(", ")}): routes announced with community 65535:0 and local preference 0`
+    : "graceful shutdown off: routes announced normally";
+  return {
+    message: !on && others.length > 0 ? `${message}; still held by ${others.join(", ")}` : message,
+    gracefulShutdown: state,
+  };
 }
 
 function bfdOf(sessions: BfdSessionData[] | undefined, peer: string): ProtocolBfd {
@@ -267,6 +290,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: peerAction("reloading", (s, name) => {
       s.refreshPeer(name);
     }),
+  },
+  {
+    name: "graceful-shutdown",
+    usage: "graceful-shutdown",
+    help: "Planned maintenance (RFC 8326): announce every route with community 65535:0 and local preference 0 so traffic moves away",
+    args: {},
+    syntax: {},
+    run: (ctx): GracefulShutdownData => gracefulShutdown(ctx, true),
+  },
+  {
+    name: "graceful-shutdown off",
+    usage: "graceful-shutdown off",
+    help: "End the graceful shutdown the command above started: announce routes normally again",
+    args: {},
+    syntax: {},
+    run: (ctx): GracefulShutdownData => gracefulShutdown(ctx, false),
   },
   {
     name: "configure",

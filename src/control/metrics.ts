@@ -274,6 +274,13 @@ export function createMetrics(
       () => [{ labels: {}, value: eventLoop().recentMaxDelayMs / 1000 }],
     );
   }
+  gaugeFrom(
+    registry,
+    "graceful_shutdown",
+    "1 while the node announces its routes with GRACEFUL_SHUTDOWN (RFC 8326), else 0.",
+    [],
+    () => [{ labels: {}, value: source.speaker.status().gracefulShutdown.active ? 1 : 0 }],
+  );
 
   new Gauge({
     name: `${PREFIX}build_info`,

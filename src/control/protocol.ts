@@ -2,7 +2,13 @@
 // direction. Requests carry an id the reply echoes, so a client may pipeline.
 // The data shape of each command is listed here and described in docs/cli.md.
 
-import type { FamilyName, PeerStatus, RouteView, SpeakerStatus } from "../bgp/speaker-api";
+import type {
+  FamilyName,
+  GracefulShutdownState,
+  PeerStatus,
+  RouteView,
+  SpeakerStatus,
+} from "../bgp/speaker-api";
 import type { EventLoopData } from "./event-loop";
 
 export type RequestId = number | string;
@@ -86,6 +92,11 @@ export interface StatusData extends SpeakerStatus, AgentInfo {
   uptimeSeconds: number;
 }
 
+/** "graceful-shutdown" and "graceful-shutdown off" */
+export interface GracefulShutdownData extends MessageData {
+  gracefulShutdown: GracefulShutdownState;
+}
+
 /** "show protocols" */
 export type ProtocolsData = PeerStatus[];
 
@@ -98,7 +109,18 @@ export interface ProtocolBfd {
 }
 
 /** "show protocols all": PeerStatus plus what other layers know about the peer. */
-export type ProtocolDetail = PeerStatus & { bfd: ProtocolBfd };
+export type ProtocolDetail = PeerStatus & {
+  bfd: ProtocolBfd;
+  /** Present while the node is in graceful shutdown (RFC 8326): what this peer's routes carry now. */
+  gracefulShutdown?: ProtocolGracefulShutdown;
+};
+
+/** How graceful shutdown marks the routes sent to one peer. */
+export interface ProtocolGracefulShutdown {
+  community: "65535:0";
+  /** Only toward iBGP peers (LOCAL_PREF does not cross AS borders). */
+  localPref?: 0;
+}
 export type ProtocolsAllData = ProtocolDetail[];
 
 /** One BFD session, "show bfd sessions". */

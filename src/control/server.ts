@@ -1,7 +1,7 @@
 // The agent's end of the control socket: a UNIX stream socket speaking JSON
 // lines. A client's bad input earns an error reply on that connection only;
 // nothing a client sends can take the agent down.
-import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, stat, unlink } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
@@ -19,10 +19,25 @@ export const STREAM_BUFFER_BYTES = 1024 * 1024;
 
 export type ControlHandler = (command: string, args: unknown) => Promise<unknown>;
 
+/**
+ * A client's unsent output above which its next request waits: a client that
+ * sends requests and never reads costs at most this plus one reply (a large
+ * `show route` is one reply, sent whole) and the requests below.
+ */
+export const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
+/** Requests read ahead of the one being answered; beyond this the server stops reading from the client. */
+export const MAX_PENDING_REQUESTS = 32;
+/** A client whose output has not drained for this long is dropped. */
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+
 export interface ControlServerOptions {
   log?: Logger;
   /** File mode of the socket; group members may use flatroutec. */
   mode?: number;
+  /** Group (gid) of the socket; absent: the agent's own. */
+  group?: number;
+  /** How long a client may leave its output unread before it is dropped (default DEFAULT_STALL_TIMEOUT_MS). */
+  stallTimeoutMs?: number;
 }
 
 export class ControlServer {
@@ -33,6 +48,7 @@ export class ControlServer {
     readonly path: string,
     private readonly handler: ControlHandler,
     private readonly log: Logger | undefined,
+    private readonly stallTimeoutMs: number,
   ) {
     server.on("connection", (socket) => this.serve(socket));
   }
@@ -43,9 +59,16 @@ export class ControlServer {
     options: ControlServerOptions = {},
   ): Promise<ControlServer> {
     await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await refuseOpenDirectory(dirname(path));
     await removeStaleSocket(path);
     const server = createServer();
-    const control = new ControlServer(server, path, handler, options.log);
+    const control = new ControlServer(
+      server,
+      path,
+      handler,
+      options.log,
+      options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    );
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(path, () => {
@@ -54,6 +77,8 @@ export class ControlServer {
       });
     });
     server.on("error", (e) => options.log?.error({ err: e }, "control socket error"));
+    // Owner: the agent (root in a deployment); group: root's or control.group. Nobody else may connect.
+    if (options.group !== undefined) await chown(path, process.getuid?.() ?? -1, options.group);
     await chmod(path, options.mode ?? 0o660);
     return control;
   }
@@ -75,8 +100,33 @@ export class ControlServer {
     socket.setEncoding("utf8");
     let buffered = "";
     let overflowed = false;
-    // Requests on one connection are answered in order, one at a time.
-    let queue = Promise.resolve();
+    // Requests on one connection are answered in order, one at a time. A client
+    // that does not read its replies is not answered further (its output would
+    // only pile up in the agent) and, with MAX_PENDING_REQUESTS waiting, not read either.
+    const pending: Array<() => Promise<void>> = [];
+    let pumping = false;
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      while (pending.length > 0 && !socket.destroyed) {
+        if (
+          socket.writableLength > OUTPUT_HIGH_WATER_BYTES &&
+          !(await drained(socket, this.stallTimeoutMs))
+        ) {
+          if (!socket.destroyed) {
+            this.log?.warn(
+              { unsent: socket.writableLength, stalledMs: this.stallTimeoutMs },
+              "control client does not read its replies; dropping it",
+            );
+            socket.destroy();
+          }
+          break;
+        }
+        await pending.shift()!();
+        if (pending.length < MAX_PENDING_REQUESTS && socket.isPaused() && !overflowed) socket.resume();
+      }
+      pumping = false;
+    };
     socket.on("data", (chunk: string) => {
       if (overflowed) return;
       buffered += chunk;
@@ -84,21 +134,26 @@ export class ControlServer {
       while (nl >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (line.trim() !== "") queue = queue.then(() => this.answer(socket, line));
+        if (line.trim() !== "") pending.push(() => this.answer(socket, line));
         nl = buffered.indexOf("\n");
       }
       if (Buffer.byteLength(buffered) > MAX_LINE_BYTES) {
         overflowed = true;
         buffered = "";
-        queue = queue.then(() => {
+        pending.push(async () => {
           send(socket, { id: null, ok: false, error: `request line longer than ${MAX_LINE_BYTES} bytes` });
           socket.end();
         });
       }
+      if (pending.length >= MAX_PENDING_REQUESTS) socket.pause();
+      void pump();
     });
     // A client that vanished mid-reply (EPIPE, ECONNRESET) is not the agent's problem.
     socket.on("error", () => undefined);
-    socket.on("close", () => this.clients.delete(socket));
+    socket.on("close", () => {
+      pending.length = 0;
+      this.clients.delete(socket);
+    });
   }
 
   private async answer(socket: Socket, line: string): Promise<void> {
@@ -140,7 +195,11 @@ export class ControlServer {
       for await (const chunk of reply.chunks) {
         if (held !== undefined) {
           sendChunk(socket, id, held, true);
-          if (socket.writableLength > STREAM_BUFFER_BYTES && !(await drained(socket))) return;
+          if (socket.writableLength > STREAM_BUFFER_BYTES && !(await drained(socket, this.stallTimeoutMs))) {
+            // Gone, or not reading: a client that never reads must not hold the stream (and its cursor) open.
+            socket.destroy();
+            return;
+          }
         }
         if (socket.destroyed) return;
         held = chunk;
@@ -163,22 +222,6 @@ function sendChunk(socket: Socket, id: RequestId, data: unknown[] | JsonItems, m
   socket.write(
     `{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[${data.texts.join(",")}]}\n`,
   );
-}
-
-/** Resolves true once the socket drained, false if it closed first. */
-function drained(socket: Socket): Promise<boolean> {
-  if (socket.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      socket.off("drain", onDrain);
-      socket.off("close", onClose);
-      resolve(ok);
-    };
-    const onDrain = () => done(true);
-    const onClose = () => done(false);
-    socket.on("drain", onDrain);
-    socket.on("close", onClose);
-  });
 }
 
 function parseRequest(line: string): ControlRequest | (ControlReply & { ok: false }) {
@@ -210,6 +253,37 @@ function send(socket: Socket, reply: ControlReply): void {
     text = JSON.stringify({ id: reply.id, ok: false, error: `cannot encode reply: ${(e as Error).message}` });
   }
   socket.write(`${text}\n`);
+}
+
+/** Resolves true once `socket` has written its buffer out, false when it closes or `timeoutMs` passes first. */
+function drained(socket: Socket, timeoutMs: number): Promise<boolean> {
+  if (socket.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.off("drain", onDrain);
+      socket.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on("drain", onDrain);
+    socket.on("close", onClose);
+  });
+}
+
+/**
+ * A directory anyone may write to without the sticky bit would let any user
+ * replace the socket with their own and read what flatroutec sends: refused.
+ */
+async function refuseOpenDirectory(dir: string): Promise<void> {
+  const mode = (await stat(dir)).mode;
+  if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0) {
+    throw new Error(
+      `${dir} is writable by every user (mode ${(mode & 0o7777).toString(8)}): any of them could replace the control socket; use a directory only root can write to`,
+    );
+  }
 }
 
 /** Removes a socket file left by a dead agent; refuses if a live one answers on it. */

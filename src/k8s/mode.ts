@@ -211,8 +211,12 @@ export class KubernetesMode {
     this.tickTimer = setTimeout(() => this.tick(), TICK_MS);
     this.tickTimer.unref();
     const { speaker, routesProgrammed, version } = this.attached;
-    const peers = speaker.peers();
     const t = this.translation;
+    // Level-triggered: the hold follows the Node's current cordon, whatever was missed in between.
+    if (this.settings.gracefulShutdownOnCordon && t?.speaker) {
+      speaker.setGracefulShutdown("cordon", t.cordoned);
+    }
+    const peers = speaker.peers();
     if (this.statusWriter && t?.speaker) {
       const st = speaker.status();
       this.statusWriter.offer(
@@ -226,6 +230,7 @@ export class KubernetesMode {
           waiting: t.waiting,
           problems: t.problems,
           agentVersion: version,
+          gracefulShutdown: st.gracefulShutdown,
         }),
       );
     }

@@ -184,8 +184,19 @@ export interface BGPNodeStatusStatus {
   /** When the agent last wrote this status. */
   lastUpdate: string;
   agentVersion: string;
+  /**
+   * Present while the node announces its routes with GRACEFUL_SHUTDOWN (RFC 8326).
+   * The agent writes null to remove it (status is written by JSON merge patch).
+   */
+  gracefulShutdown?: NodeGracefulShutdown | null;
   conditions: Condition[];
   peers: PeerStatusLine[];
+}
+
+/** Who put the node in graceful shutdown ("manual": flatroutec; "cordon": the Node is cordoned) and since when. */
+export interface NodeGracefulShutdown {
+  sources: string[];
+  since: string;
 }
 
 /** Per-node status written by that node's agent; its name is the node's name. */

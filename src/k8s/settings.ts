@@ -17,6 +17,8 @@ export interface KubernetesSettings {
   nodeCondition: boolean;
   /** How long every session must stay down before NetworkUnavailable turns True; 0: never. */
   networkUnavailableAfterMs: number;
+  /** A cordoned Node (spec.unschedulable) holds graceful shutdown (RFC 8326) until uncordoned. */
+  gracefulShutdownOnCordon: boolean;
   /** How long start-up waits for the first sync of the cluster state. */
   syncTimeoutMs: number;
 }

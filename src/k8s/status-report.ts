@@ -1,7 +1,7 @@
 // This node's BGPNodeStatus, built from the speaker's peer list: a summary,
 // conditions and one line per session. No per-route data, so the object stays
 // a few kilobytes however large the table grows.
-import type { PeerStatus } from "../bgp/speaker-api";
+import type { GracefulShutdownState, PeerStatus } from "../bgp/speaker-api";
 import type { BGPNodeStatusStatus, Condition, PeerStatusLine } from "./resources";
 import type { PeerOrigin } from "./translate";
 
@@ -17,6 +17,7 @@ export interface StatusInputs {
   /** Objects ignored as invalid. */
   problems: readonly string[];
   agentVersion: string;
+  gracefulShutdown?: GracefulShutdownState;
 }
 
 /** The status without lastUpdate and transition times: what decides whether a write is needed. */
@@ -67,6 +68,7 @@ export function statusContent(i: StatusInputs): StatusContent {
       i.problems.length === 0 ? "every object applied" : i.problems.slice(0, 5).join("; "),
     ),
   ];
+  const gs = i.gracefulShutdown;
   return {
     nodeName: i.nodeName,
     routerID: i.routerId,
@@ -76,6 +78,7 @@ export function statusContent(i: StatusInputs): StatusContent {
     established,
     peersTotal: i.peers.length,
     agentVersion: i.agentVersion,
+    gracefulShutdown: gs?.active ? { sources: [...gs.sources], since: gs.since ?? "" } : null,
     conditions,
     peers,
   };

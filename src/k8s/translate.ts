@@ -139,18 +139,22 @@ export interface Translation {
   problems: string[];
   /** This node's Pod CIDRs as strings, for status. */
   podCIDRs: string[];
+  /** Our Node is cordoned (spec.unschedulable): with gracefulShutdownOnCordon, the node enters graceful shutdown. */
+  cordoned: boolean;
 }
 
 export function translate(snapshot: ClusterSnapshot, nodeName: string, file: FileSettings): Translation {
   const problems: string[] = [];
   const waiting: string[] = [];
   const origins = new Map<string, PeerOrigin>();
+  let cordoned = false;
   const done = (speaker: SpeakerConfig | undefined, podCIDRs: string[]): Translation => ({
     speaker,
     origins,
     waiting,
     problems: [...new Set(problems)],
     podCIDRs,
+    cordoned,
   });
 
   let confName = "default";
@@ -187,6 +191,7 @@ export function translate(snapshot: ClusterSnapshot, nodeName: string, file: Fil
     return done(undefined, []);
   }
   problems.push(...self.problems);
+  cordoned = selfNode.spec?.unschedulable === true;
 
   const podCidrs = podCidrsOf(selfNode, problems);
   if (podCidrs.length === 0) waiting.push(`node "${nodeName}" has no Pod CIDR yet (spec.podCIDRs is empty)`);

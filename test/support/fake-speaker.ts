@@ -1,7 +1,15 @@
 // A SpeakerApi with fixed data that records the calls made on it, for tests
 // of the layers above the speaker (control socket, CLI, agent).
 import type { SpeakerConfig } from "../../src/bgp/config";
-import type { PeerStatus, RouteTable, RouteView, SpeakerApi, SpeakerStatus } from "../../src/bgp/speaker-api";
+import type {
+  GracefulShutdownSource,
+  GracefulShutdownState,
+  PeerStatus,
+  RouteTable,
+  RouteView,
+  SpeakerApi,
+  SpeakerStatus,
+} from "../../src/bgp/speaker-api";
 import { ArrayRouteTable } from "../../src/control/route-query";
 
 export function peerStatus(
@@ -42,7 +50,12 @@ export class FakeSpeaker implements SpeakerApi {
   constructor(
     public peerList: PeerStatus[] = [],
     public routeList: RouteView[] = [],
-    public info: SpeakerStatus = { routerId: "10.0.0.1", asn: 65001, startedAt: "2026-01-02T11:00:00.000Z" },
+    public info: SpeakerStatus = {
+      routerId: "10.0.0.1",
+      asn: 65001,
+      startedAt: "2026-01-02T11:00:00.000Z",
+      gracefulShutdown: { active: false, sources: [] },
+    },
   ) {}
 
   async start(): Promise<void> {
@@ -81,6 +94,16 @@ export class FakeSpeaker implements SpeakerApi {
   }
   refreshPeer(name: string): void {
     this.calls.push(`refresh ${name}`);
+  }
+  setGracefulShutdown(source: GracefulShutdownSource, on: boolean): GracefulShutdownState {
+    this.calls.push(`graceful-shutdown ${source} ${on ? "on" : "off"}`);
+    const sources = this.info.gracefulShutdown.sources.filter((s) => s !== source);
+    if (on) sources.push(source);
+    this.info.gracefulShutdown =
+      sources.length > 0
+        ? { active: true, sources, since: this.info.gracefulShutdown.since ?? "2026-01-02T12:00:00.000Z" }
+        : { active: false, sources };
+    return this.info.gracefulShutdown;
   }
   async reconfigure(config: SpeakerConfig): Promise<void> {
     this.configs.push(config);

@@ -65,3 +65,7 @@ export interface Policy {
 export const NO_EXPORT = 0xffffff01;
 export const NO_ADVERTISE = 0xffffff02;
 export const NO_EXPORT_SUBCONFED = 0xffffff03;
+/** RFC 8326 GRACEFUL_SHUTDOWN (65535:0): the path is about to go away; receivers lower its preference. */
+export const GRACEFUL_SHUTDOWN = 0xffff0000;
+/** The LOCAL_PREF RFC 8326 §4 gives such paths, so any alternative wins. */
+export const GRACEFUL_SHUTDOWN_LOCAL_PREF = 0;

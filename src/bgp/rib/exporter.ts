@@ -11,7 +11,14 @@
 import { encodeAnnouncements, encodeWithdrawals, RouteRefreshSubtype } from "../codec";
 import { Afi, AsPathSegmentType, Origin, type PathAttributes, Safi } from "../codec/types";
 import { dependsOnPrefix, evaluatePolicy } from "../policy/evaluate";
-import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type RouteSource } from "../policy/types";
+import {
+  GRACEFUL_SHUTDOWN,
+  GRACEFUL_SHUTDOWN_LOCAL_PREF,
+  NO_ADVERTISE,
+  NO_EXPORT,
+  NO_EXPORT_SUBCONFED,
+  type RouteSource,
+} from "../policy/types";
 import { AttrStore, type RouteAttrs } from "./attr-store";
 import { type KeyTable, newKeyTable } from "./key-table";
 import { LOCAL_SLOT } from "./loc-rib";
@@ -72,6 +79,8 @@ export class Exporter {
    * table and withdrawals. `release()` then sends every peer its table.
    */
   private holding = false;
+  /** RFC 8326 planned maintenance: every export carries GRACEFUL_SHUTDOWN (and LOCAL_PREF 0 to iBGP). */
+  private shuttingDown = false;
 
   constructor(private readonly rib: Rib) {}
 
@@ -99,6 +108,17 @@ export class Exporter {
     this.holding = false;
     for (const afi of AFIS) this.dirty[afi - 1]!.clear();
     for (const peer of this.rib.allPeers()) if (peer.target) this.initialTable(peer);
+  }
+
+  get gracefulShutdown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Enters or leaves graceful shutdown: every established peer gets its table again with the new attributes. */
+  setGracefulShutdown(on: boolean): void {
+    if (this.shuttingDown === on) return;
+    this.shuttingDown = on;
+    for (const peer of this.rib.allPeers()) this.resync(peer);
   }
 
   /** The best path for `key` changed: queue it if any peer could be affected. */
@@ -444,8 +464,16 @@ export class Exporter {
     }
     // RFC 8950: an IPv6 next hop for IPv4 routes only toward a peer that negotiated it.
     if (afi === Afi.IPv4 && !isIPv4Text(out.nextHop) && !ipv4OverIpv6(peer)) return undefined;
+    if (this.shuttingDown) markGracefulShutdown(out, peer.ebgp);
     return out;
   }
+}
+
+/** RFC 8326 §4.1: the community to every peer; inside the AS also the lowest LOCAL_PREF, so the change needs no receiver policy. */
+function markGracefulShutdown(out: RouteAttrs, ebgp: boolean): void {
+  const cs = out.communities ?? [];
+  if (!cs.includes(GRACEFUL_SHUTDOWN)) out.communities = [...cs, GRACEFUL_SHUTDOWN];
+  if (!ebgp) out.localPref = GRACEFUL_SHUTDOWN_LOCAL_PREF;
 }
 
 /** MED is not passed to a neighbouring AS (common practice; policy may set one); LOCAL_PREF never is. */

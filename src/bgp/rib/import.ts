@@ -4,6 +4,7 @@
 // prefix lists is evaluated per prefix.
 import type { Afi, PathAttributes } from "../codec/types";
 import { dependsOnPrefix, evaluatePolicy } from "../policy/evaluate";
+import { GRACEFUL_SHUTDOWN, GRACEFUL_SHUTDOWN_LOCAL_PREF } from "../policy/types";
 import type { RouteAttrs } from "./attr-store";
 import type { RibPeer } from "./peer";
 import type { PrefixKey } from "./prefix-key";
@@ -70,6 +71,9 @@ export class ImportBatch {
       const { localPref: _l, originatorId: _o, clusterList: _c, ...rest } = attrs;
       attrs = rest;
     }
+    // RFC 8326 §4.2: a path its sender is about to take away loses to any alternative (import policy may still override).
+    if (attrs?.communities?.includes(GRACEFUL_SHUTDOWN))
+      attrs = { ...attrs, localPref: GRACEFUL_SHUTDOWN_LOCAL_PREF };
     const reason = attrs ? rejectReason(rib, peer, attrs) : "no next hop";
     if (reason !== undefined || !attrs) {
       this.baseId = -1;

@@ -4,6 +4,7 @@
 // UPDATE interns its attributes once and every prefix in it costs one table
 // insert and one decision over the peers that hold that prefix.
 import { Afi, type Prefix, type UpdateMessage } from "../codec/types";
+import { maxPrefixesOf } from "../config";
 import type { FibNextHop, FibSink } from "../fib-sink";
 import type { NextHopTracker } from "../next-hop-tracker";
 import { AttrStore, type RouteAttrs } from "./attr-store";
@@ -379,7 +380,7 @@ export class Rib {
   }
 
   private checkMaxPrefix(peer: RibPeer, afi: Afi): void {
-    const mp = peer.config.maxPrefixes;
+    const mp = maxPrefixesOf(peer.config);
     if (!mp) return;
     const count = peer.table(afi).size;
     if (count > mp.limit) {

@@ -64,6 +64,16 @@ export type * from "./types";
 
 /** Upper bound on one outgoing connect attempt, whatever the backoff says. */
 const MIN_CONNECT_TIMEOUT_MS = 5000;
+/**
+ * RFC 4271 8.1.1 DampPeerOscillations: from this many consecutive failures of
+ * connections that were up (a bad OPEN, a drop in the handshake, a session
+ * lost), the session holds in Idle for a growing time and refuses the peer's
+ * connections meanwhile. Failures to connect at all do not count: a peer that
+ * comes back after an outage is let in at once.
+ */
+export const DAMP_AFTER_FAILURES = 3;
+/** A session that stayed Established this long was not oscillating: its next loss starts counting afresh. */
+export const STABLE_SESSION_MS = 60_000;
 
 interface FireContext {
   /** Why the session went down, if this event takes it down. */
@@ -101,6 +111,11 @@ export class Session extends GuardedEmitter<SessionEvents> {
   private attempt: { id: number } | null = null;
   private attemptSeq = 0;
   private connectRetryCounter = 0;
+  /** Consecutive failures of connections that were up (DampPeerOscillations). */
+  private oscillations = 0;
+  /** Clock time until which the session holds in Idle and refuses the peer. */
+  private idleHoldUntil = 0;
+  private establishedAt: number | undefined;
   private current: State = State.Idle;
   private changedAt: Date;
   private negotiatedNow?: Negotiated;
@@ -188,6 +203,16 @@ export class Session extends GuardedEmitter<SessionEvents> {
     return this.establishedConn()?.queuedBytes ?? 0;
   }
 
+  /** Milliseconds the session still holds in Idle, refusing the peer (DampPeerOscillations); 0 when not damped. */
+  get idleHoldMs(): number {
+    return Math.max(0, this.idleHoldUntil - this.clock.now());
+  }
+
+  /** Consecutive failures of connections that were up, as counted for damping. */
+  get oscillationCount(): number {
+    return this.oscillations;
+  }
+
   get connectRetryCount(): number {
     return this.connectRetryCounter;
   }
@@ -211,6 +236,9 @@ export class Session extends GuardedEmitter<SessionEvents> {
     this.guard(() => {
       this.adminUp = false;
       this.restartTimer.stop();
+      // An operator's stop ends any damping: the next start is a fresh one.
+      this.oscillations = 0;
+      this.idleHoldUntil = 0;
       const subcode = cease?.subcode ?? CeaseSubcode.AdministrativeShutdown;
       const communicates =
         subcode === CeaseSubcode.AdministrativeShutdown || subcode === CeaseSubcode.AdministrativeReset;
@@ -256,7 +284,7 @@ export class Session extends GuardedEmitter<SessionEvents> {
   acceptIncoming(socket: Socket): void {
     this.guard(() => {
       socket.on("error", () => {});
-      if (!this.adminUp) {
+      if (!this.adminUp || this.idleHoldMs > 0) {
         this.refuse(socket, CeaseSubcode.ConnectionRejected);
         return;
       }
@@ -372,6 +400,7 @@ export class Session extends GuardedEmitter<SessionEvents> {
       this.deliver(["state", from, next, cause]);
       if (next === State.Established && best?.negotiated) {
         this.negotiatedNow = best.negotiated;
+        this.establishedAt = this.clock.now();
         // Late outgoing attempts can only collide with a session we keep anyway.
         this.cancelAttempt();
         this.deliver(["established", best.negotiated]);
@@ -385,9 +414,29 @@ export class Session extends GuardedEmitter<SessionEvents> {
       if (this.peer.passive) {
         this.fireBase({ type: "AutomaticStart_with_PassiveTcpEstablishment" });
       } else {
-        this.restartTimer.arm(this.retryDelayMs());
+        this.restartTimer.arm(Math.max(this.retryDelayMs(), this.idleHoldMs));
       }
     }
+  }
+
+  /** A connection that was up failed: count it, and hold in Idle once the peer keeps doing so. */
+  private noteOscillation(): void {
+    const now = this.clock.now();
+    if (this.establishedAt !== undefined && now - this.establishedAt >= STABLE_SESSION_MS)
+      this.oscillations = 0;
+    this.establishedAt = undefined;
+    this.oscillations++;
+    if (this.oscillations < DAMP_AFTER_FAILURES) return;
+    const hold = backoffDelayMs(
+      this.oscillations - DAMP_AFTER_FAILURES + 1,
+      this.peer.connectRetryMin ?? DEFAULT_CONNECT_RETRY_MIN,
+      this.peer.connectRetryMax ?? DEFAULT_CONNECT_RETRY_MAX,
+      this.random,
+    );
+    this.idleHoldUntil = now + hold;
+    this.log.info(
+      `${this.peer.name}: ${this.oscillations} failures in a row; holding in Idle for ${Math.round(hold / 100) / 10} s (peer oscillation damping)`,
+    );
   }
 
   private restart(): void {
@@ -446,6 +495,8 @@ export class Session extends GuardedEmitter<SessionEvents> {
         return;
       case "IncrementConnectRetryCounter":
         this.connectRetryCounter++;
+        // A collision loser is no failure of the peer's.
+        if (conn && !ctx.quiet) this.noteOscillation();
         return;
       case "SendOpen":
         if (conn) this.sendOpen(conn);

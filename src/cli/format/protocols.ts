@@ -47,6 +47,12 @@ function detail(p: ProtocolDetail): string[] {
   field("Notifications", `${m.notificationsIn} received, ${m.notificationsOut} sent`);
   // Older agents did not send bfd; say nothing rather than guess.
   if (p.bfd) field("BFD", p.bfd.configured ? (p.bfd.state ?? "configured") : "not configured");
+  const gs = p.gracefulShutdown;
+  if (gs)
+    field(
+      "Maintenance",
+      `graceful shutdown: community (65535,0)${gs.localPref === 0 ? ", local pref 0" : ""}`,
+    );
   lines.push("");
   return lines;
 }

@@ -31,6 +31,13 @@ export function formatStatus(s: StatusData, o: Pick<TimeOptions, "utc">): string
     for (const w of k.waiting) lines.push(`  Waiting: ${w}`);
     for (const p of k.problems) lines.push(`  Ignored: ${p}`);
   }
+  const gs = s.gracefulShutdown;
+  if (gs?.active) {
+    const since = gs.since ? ` since ${fullTime(gs.since, o)}` : "";
+    lines.push(
+      `Graceful shutdown${since} (${gs.sources.join(", ")}): routes announced with community (65535,0), local pref 0`,
+    );
+  }
   lines.push("Daemon is up and running");
   return lines.join("\n");
 }

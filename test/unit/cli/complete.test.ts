@@ -12,6 +12,7 @@ describe("flatroutec completion", () => {
       "disable",
       "enable",
       "exit",
+      "graceful-shutdown",
       "help",
       "quit",
       "reload",

@@ -247,6 +247,7 @@ describe("flatroutec output", () => {
           routerId: "10.0.0.1",
           asn: 65001,
           startedAt: "2026-01-02T11:00:00.000Z",
+          gracefulShutdown: { active: false, sources: [] },
           serverTime: "2026-01-02T12:30:00.000Z",
           uptimeSeconds: 5400,
           lastReconfigure: "2026-01-02T12:10:00.500Z",

@@ -26,6 +26,7 @@ describe("config: the kubernetes section", () => {
       nodeCondition: true,
       networkUnavailableAfterMs: 60_000,
       syncTimeoutMs: 30_000,
+      gracefulShutdownOnCordon: false,
     });
     assert.deepEqual(c.explicit, {});
     assert.deepEqual(c.speaker.peers, []);

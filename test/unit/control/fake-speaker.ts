@@ -1,6 +1,8 @@
 // A SpeakerApi whose answers the test sets directly, for the control-plane
 // modules that only read the speaker.
 import type {
+  GracefulShutdownSource,
+  GracefulShutdownState,
   PeerStatus,
   RouteTable,
   RouteView,
@@ -17,7 +19,12 @@ export class FakeSpeaker implements SpeakerApi {
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   status(): SpeakerStatus {
-    return { routerId: "192.0.2.1", asn: 65001, startedAt: "2024-05-01T00:00:00.000Z" };
+    return {
+      routerId: "192.0.2.1",
+      asn: 65001,
+      startedAt: "2024-05-01T00:00:00.000Z",
+      gracefulShutdown: this.gracefulShutdown,
+    };
   }
   peers(): PeerStatus[] {
     this.peersCalls++;
@@ -36,6 +43,16 @@ export class FakeSpeaker implements SpeakerApi {
   disablePeer(): void {}
   restartPeer(): void {}
   refreshPeer(): void {}
+  gracefulShutdown: GracefulShutdownState = { active: false, sources: [] };
+  setGracefulShutdown(source: GracefulShutdownSource, on: boolean): GracefulShutdownState {
+    const sources = this.gracefulShutdown.sources.filter((s) => s !== source);
+    if (on) sources.push(source);
+    this.gracefulShutdown =
+      sources.length > 0
+        ? { active: true, sources, since: "2024-05-01T00:00:00.000Z" }
+        : { active: false, sources };
+    return this.gracefulShutdown;
+  }
   async reconfigure(): Promise<void> {}
 
   peer(name: string): PeerStatus {

@@ -343,6 +343,7 @@ describe("custom resource definitions", () => {
       peersTotal: 1,
       lastUpdate: "2024-01-01T00:00:00Z",
       agentVersion: "0.1.0",
+      gracefulShutdown: { sources: ["cordon"], since: "2024-01-01T00:00:00Z" },
       conditions: [
         {
           type: "Ready",

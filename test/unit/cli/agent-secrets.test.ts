@@ -62,18 +62,25 @@ describe("no secret in logs, metrics, status, Events or CLI output", function ()
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NODE_NAME: "n1" },
     });
+    proc.on("exit", (code, signal) => (output += `\n[agent exited: ${code ?? signal}]\n`));
     proc.stdout.on("data", (c: Buffer) => (output += c.toString()));
     proc.stderr.on("data", (c: Buffer) => (output += c.toString()));
     child = proc;
   }
 
   async function agentUp(): Promise<void> {
-    if (!child || child.exitCode !== null || child.signalCode !== null) startAgent();
-    await waitFor(() => controlRequest(socket, "show status").catch(() => undefined), {
-      timeoutMs: 20_000,
-      what: "the agent to answer",
-      until: (s) => s !== undefined,
-    });
+    // A command may have ended the agent (`shutdown`): start it again, also when it exits while we wait.
+    await waitFor(
+      () => {
+        if (!child || child.exitCode !== null || child.signalCode !== null) startAgent();
+        return controlRequest(socket, "show status").catch(() => undefined);
+      },
+      {
+        timeoutMs: 20_000,
+        what: "the agent to answer",
+        until: (s) => s !== undefined,
+      },
+    );
   }
 
   before(async () => {

@@ -6,6 +6,7 @@
 // BGPNodeStatus and Events appear; and every API call the agents made is one
 // their declared RBAC rules allow.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { CLUSTER_RULES, NAMESPACE_RULES } from "../../src/k8s/rbac";
 import { GROUP_VERSION } from "../../src/k8s/resources";
 import { AGENT_NAMESPACE, AGENT_USER, K8sLab, type LabNode, podCidrs } from "../lab/k8s-cluster";
@@ -224,16 +225,18 @@ describe("Kubernetes mode: API outages, status, node condition and RBAC", functi
   it("sets NetworkUnavailable True only after every session stayed down past networkUnavailableAfter, and False again when one is back", async () => {
     const [n1, n2, n3] = nodes as [LabNode, LabNode, LabNode];
     // Node1's peers go away (their agents stop): its sessions end at once with a Cease.
+    const stoppedAt = Date.now();
     await Promise.all([n2.stop(), n3.stop()]);
-    const downRows = await waitFor(() => n1.protocols(), {
+    await waitFor(() => n1.protocols(), {
       timeoutMs: 10_000,
       intervalMs: 20,
       what: "node1's sessions to go down",
       until: (ps) => ps.every((p) => p.bgpState !== "Established"),
     });
-    // Counted from when node1 saw its last session go down (its own clock of the event), not from
-    // when the stopped agents exited: they exit after their peers processed the NOTIFICATION.
-    const down = Math.max(...downRows.map((p) => Date.parse(p.since)));
+    // Counted from the moment node1 logged its last session leaving Established (its own clock of
+    // the event): not from when the stopped agents exited (later), nor from the rows' "since"
+    // (the sessions keep cycling through Connect and Active afterwards).
+    const down = Math.max(...sessionDowns(n1.agent!.logPath, stoppedAt));
     const c = await waitFor(() => networkUnavailable(cluster, "node1"), {
       timeoutMs: 15_000,
       what: "node1's NetworkUnavailable to turn True",
@@ -269,3 +272,20 @@ describe("Kubernetes mode: API outages, status, node condition and RBAC", functi
     console.log(`      API calls made by the agents: ${[...used].sort().join(", ")}`);
   });
 });
+
+/** Times (ms) at which the agent logged a session leaving Established, from `since` on. */
+function sessionDowns(logPath: string, since: number): number[] {
+  const out: number[] = [];
+  for (const line of readFileSync(logPath, "utf8").split("\n")) {
+    if (!line.includes('"from":"Established"')) continue;
+    try {
+      const o = JSON.parse(line) as { time?: string; from?: string; to?: string };
+      const t = Date.parse(o.time ?? "");
+      if (o.from === "Established" && o.to !== "Established" && t >= since) out.push(t);
+    } catch {
+      // A line cut short while the agent writes: not a state change we can use.
+    }
+  }
+  assert.ok(out.length > 0, `no session left Established in ${logPath}`);
+  return out;
+}

@@ -7,15 +7,13 @@ import type { Logger } from "pino";
 import { LogLimiter } from "../util/log-limiter";
 import { isEndOfRib } from "./codec";
 import { CeaseSubcode } from "./codec/errors";
-import { Afi, type RouteRefreshMessage, Safi, type UpdateMessage } from "./codec/types";
+import type { Afi, RouteRefreshMessage, UpdateMessage } from "./codec/types";
 import type { PeerConfig, SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
-import { interfaceOf } from "./interface-of";
-import { chooseNextHop } from "./next-hop";
 import type { NextHopTracker } from "./next-hop-tracker";
 import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
-import type { ExportTarget, RibPeer } from "./rib/peer";
+import type { RibPeer } from "./rib/peer";
 import { type NextHopResolution, Rib, type RibOptions } from "./rib/rib";
 import { RibSettings } from "./rib/settings";
 import { RibRouteTable } from "./route-table";
@@ -27,10 +25,12 @@ import { STATE_RANK, State } from "./session/fsm";
 import { type CloseIntent, describeClose } from "./session/graceful-close";
 import type { GracefulRestartOptions } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
+import { exportTargetOf } from "./speaker/export-target";
 import { endsGracefully, peerSessionDown, resumeAfterRestart } from "./speaker/graceful-restart";
 import { importFault } from "./speaker/import-fault";
 import { maxPrefixExceeded } from "./speaker/max-prefix";
 import { clearOperatorHolds, clearRefreshes, type PeerRuntime, stopPeerTimers } from "./speaker/peer-runtime";
+import { reimport } from "./speaker/reimport";
 import { onRouteRefresh, type RouteRefreshContext } from "./speaker/route-refresh";
 import { gracefulShutdownState, peerStatus } from "./speaker/status";
 import type {
@@ -307,7 +307,7 @@ export class Speaker implements SpeakerApi {
     // AS and router ID live in the settings too (loop checks, reflection), not only the routing keys.
     if (global.routing || global.session) this.rib.settings = new RibSettings(next);
     const nextByName = new Map(next.peers.map((p) => [p.name, p]));
-    const reimport: PeerRuntime[] = [];
+    const toReimport: PeerRuntime[] = [];
     let reexportAll = global.exports;
     for (const [name, runtime] of [...this.peersByName]) {
       const wanted = nextByName.get(name);
@@ -324,7 +324,7 @@ export class Speaker implements SpeakerApi {
       runtime.config = wanted;
       runtime.rib.config = wanted;
       this.rib.settings.resolvePolicies(runtime.rib);
-      if (change.imports || (global.imports && wanted.importPolicy === undefined)) reimport.push(runtime);
+      if (change.imports || (global.imports && wanted.importPolicy === undefined)) toReimport.push(runtime);
       if (change.reflection) reexportAll = true;
       else if (change.exports && !reexportAll) this.rib.exporter.resync(runtime.rib);
     }
@@ -333,28 +333,10 @@ export class Speaker implements SpeakerApi {
     if (global.decision) this.rib.recomputeAll();
     this.rib.setOriginated(next.prefixes);
     if (reexportAll) for (const p of this.peersByName.values()) this.rib.exporter.resync(p.rib);
-    for (const runtime of reimport) this.reimport(runtime);
+    for (const runtime of toReimport) reimport(runtime, this.log);
   }
 
   // -------------------------------------------------------------------------
-
-  /** Import policy changed: ask the peer to resend (no kept copy), or reset the session if it cannot. */
-  private reimport(runtime: PeerRuntime): void {
-    const n = runtime.session.negotiated;
-    if (runtime.session.state !== State.Established || !n) return;
-    if (n.routeRefresh) {
-      this.log.info({ peer: runtime.config.name }, "import policy changed; requesting route refresh");
-      for (const family of n.families) runtime.session.sendRouteRefresh(family);
-      return;
-    }
-    this.log.info(
-      { peer: runtime.config.name },
-      "import policy changed and no route refresh; resetting session",
-    );
-    void runtime.session
-      .stop({ subcode: CeaseSubcode.OtherConfigurationChange })
-      .then(() => runtime.session.start());
-  }
 
   private mustGet(name: string): PeerRuntime {
     const p = this.peersByName.get(name);
@@ -485,30 +467,7 @@ export class Speaker implements SpeakerApi {
     const session = runtime.session;
     const n = session.negotiated;
     if (!n) return;
-    const local = session.localAddress ?? "";
-    const ipv4OverIpv6 =
-      n.caps.extendedNextHop?.some((e) => e.afi === Afi.IPv4 && e.nextHopAfi === Afi.IPv6) ?? false;
-    const target: ExportTarget = {
-      families: n.families.filter((f) => f.safi === Safi.Unicast).map((f) => f.afi),
-      caps: n.caps,
-      routerId: n.peerRouterId,
-      routeRefresh: n.routeRefresh,
-      enhancedRouteRefresh: n.enhancedRouteRefresh,
-      send: (frames) => {
-        session.sendRaw(frames);
-      },
-      sendEndOfRib: (afi) => {
-        session.sendEndOfRib({ afi, safi: Safi.Unicast });
-      },
-      sendRouteRefresh: (afi, subtype) => {
-        session.sendRouteRefresh({ afi, safi: Safi.Unicast }, subtype);
-      },
-      writable: () => session.writable,
-      queuedBytes: () => session.queuedBytes,
-      selfNextHop: (afi) => chooseNextHop(afi, local, ipv4OverIpv6),
-    };
-    const ifname = interfaceOf(local);
-    if (ifname) target.interfaceName = ifname;
+    const target = exportTargetOf(session, n);
     runtime.peerGr = n.peerGracefulRestart;
     runtime.grNotification = n.gracefulNotification;
     if (this.rib.hasStale(runtime.rib)) resumeAfterRestart(this.rib, runtime, this.log);

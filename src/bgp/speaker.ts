@@ -322,8 +322,7 @@ export class Speaker implements SpeakerApi {
         continue;
       }
       runtime.config = wanted;
-      runtime.rib.config = wanted;
-      this.rib.settings.resolvePolicies(runtime.rib);
+      this.rib.reconfigurePeer(runtime.rib, wanted);
       if (change.imports || (global.imports && wanted.importPolicy === undefined)) toReimport.push(runtime);
       if (change.reflection) reexportAll = true;
       else if (change.exports && !reexportAll) this.rib.exporter.resync(runtime.rib);

@@ -77,7 +77,7 @@ export function peerSessionDown(rib: Rib, runtime: PeerRuntime, reason: DownReas
 export function resumeAfterRestart(rib: Rib, runtime: PeerRuntime, log: Logger): void {
   const gr = runtime.peerGr;
   for (const afi of [Afi.IPv4, Afi.IPv6]) {
-    if (!runtime.rib.staleTable(afi)) continue;
+    if (!rib.hasStale(runtime.rib, afi)) continue;
     const kept = gr?.families.some((f) => f.afi === afi && f.forwardingPreserved);
     if (!kept) rib.sweepStale(runtime.rib, afi);
   }

@@ -32,7 +32,7 @@ export class RibRouteTable implements RouteTable {
     for (const peer of rib.allPeers()) byPeer[peer.name] = { ipv4: 0, ipv6: 0 };
     for (const afi of AFIS) {
       const family = FAMILY[afi];
-      const local = rib.originated[afi - 1]!.size;
+      const local = rib.originatedCount(afi);
       byPeer.static![family] = local;
       let routes = local;
       for (const peer of rib.allPeers()) {
@@ -40,7 +40,7 @@ export class RibRouteTable implements RouteTable {
         byPeer[peer.name]![family] = n;
         routes += n;
       }
-      byFamily[family] = { routes, networks: rib.indexes[afi - 1]!.size, best: rib.loc[afi - 1]!.size };
+      byFamily[family] = { routes, networks: rib.networkCount(afi), best: rib.bestCount(afi) };
     }
     return { byFamily, byPeer };
   }
@@ -51,14 +51,13 @@ export class RibRouteTable implements RouteTable {
 
   longestMatch(address: Uint8Array, maxLength: number): RouteView[] {
     const afi = address.length === 4 ? Afi.IPv4 : Afi.IPv6;
-    const index = this.rib.indexes[afi - 1]!;
     for (let length = maxLength; length >= 0; length--) {
       const net = maskAddress(address, length);
       const key =
         afi === Afi.IPv4
           ? ipv4Key(((net[0]! << 24) | (net[1]! << 16) | (net[2]! << 8) | net[3]!) >>> 0, length)
           : ipv6Key(net, length);
-      if (index.find(key) < 0) continue;
+      if (this.rib.rowOf(afi, key) < 0) continue;
       const views = networkViews(this.rib, afi, key, this.startedAt);
       if (views.length > 0) return views;
     }
@@ -121,10 +120,9 @@ class RibRouteCursor implements RouteCursor {
     if (afi === undefined) return undefined;
     if (this.phase === "scan") {
       if (this.scan === undefined) {
-        const index = this.rib.indexes[afi - 1]!;
-        this.scan = index.scanKeys();
+        this.scan = this.rib.scanKeys(afi);
         // Room for the table as it is now: growing a big array while scanning would copy it.
-        if (afi === Afi.IPv4) this.numbers = new Float64Array(index.size + 1024);
+        if (afi === Afi.IPv4) this.numbers = new Float64Array(this.rib.networkCount(afi) + 1024);
       }
       const take = afi === Afi.IPv4 ? this.takeNumber : this.takeString;
       if (this.scan.next(work * SCAN_KEYS_PER_WORK, take)) {

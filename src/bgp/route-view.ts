@@ -46,7 +46,7 @@ export function attrsView(a: RouteAttrs): Omit<RouteView, "prefix" | "family" | 
 export function routeViews(rib: Rib, startedAt: Date): RouteView[] {
   const out: RouteView[] = [];
   for (const afi of AFIS) {
-    rib.originated[afi - 1]!.each((key) => {
+    rib.eachOriginated(afi, (key) => {
       out.push(localView(rib, afi, key, startedAt));
     });
     for (const peer of rib.allPeers()) {
@@ -93,10 +93,10 @@ export function networkRoutes(
   /** Only this protocol's route (a peer name, or "static"). */
   protocol?: string,
 ): NetworkRoute[] {
-  const row = rib.indexes[afi - 1]!.find(key);
+  const row = rib.rowOf(afi, key);
   if (row < 0) return [];
   const out: NetworkRoute[] = [];
-  if ((protocol === undefined || protocol === "static") && rib.originated[afi - 1]!.getRow(row) >= 0) {
+  if ((protocol === undefined || protocol === "static") && rib.originatesRow(afi, row)) {
     const local = localView(rib, afi, key, startedAt);
     out.push({ local, best: local.best, multipath: false, peer: local.peer });
   }
@@ -185,7 +185,7 @@ function localView(rib: Rib, afi: Afi, key: PrefixKey, startedAt: Date): RouteVi
     origin: "IGP",
     communities: [],
     largeCommunities: [],
-    best: rib.loc[afi - 1]!.best.aux(key) === LOCAL_SLOT,
+    best: rib.bestSlot(afi, key) === LOCAL_SLOT,
     since: isoTime(startedAt.getTime()),
   };
 }
@@ -199,7 +199,7 @@ function learned(
   received: number,
   stale: boolean,
 ): Learned {
-  const members = rib.loc[afi - 1]!.members(key);
+  const members = rib.chosenPaths(afi, key);
   let best = false;
   let multipath = false;
   for (let i = 0; i < members.length; i += 2) {
@@ -212,7 +212,7 @@ function learned(
     prefix: keyText(afi, key),
     family: familyName(afi),
     peer: peer.name,
-    attrs: rib.store.attrs(attr),
+    attrs: rib.attrsOf(attr),
     best,
     since: isoTime(rib.timeOf(received).getTime()),
     multipath,
@@ -220,7 +220,7 @@ function learned(
   };
   if (best && members.length > 2) {
     out.nextHops = [];
-    for (let i = 1; i < members.length; i += 2) out.nextHops.push(rib.store.attrs(members[i]!).nextHop);
+    for (let i = 1; i < members.length; i += 2) out.nextHops.push(rib.attrsOf(members[i]!).nextHop);
   }
   if (!best && !multipath) out.reason = lostBecause(rib, afi, key, peer.slot, attr, members);
   return out;

@@ -5,18 +5,15 @@
 // the same doors.
 import type { Logger } from "pino";
 import { LogLimiter } from "../util/log-limiter";
-import { isEndOfRib, RouteRefreshSubtype } from "./codec";
+import { isEndOfRib } from "./codec";
 import { CeaseSubcode } from "./codec/errors";
-import { Afi, type Family, type RouteRefreshMessage, Safi, type UpdateMessage } from "./codec/types";
-import { maxPrefixesOf, type PeerConfig, type SpeakerConfig } from "./config";
+import type { Afi, RouteRefreshMessage, UpdateMessage } from "./codec/types";
+import type { PeerConfig, SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
-import { interfaceOf } from "./interface-of";
-import { chooseNextHop } from "./next-hop";
 import type { NextHopTracker } from "./next-hop-tracker";
 import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
-import type { ExportTarget, RibPeer } from "./rib/peer";
-import { beginPeerRefresh, endPeerRefresh } from "./rib/peer-refresh";
+import type { RibPeer } from "./rib/peer";
 import { type NextHopResolution, Rib, type RibOptions } from "./rib/rib";
 import { RibSettings } from "./rib/settings";
 import { RibRouteTable } from "./route-table";
@@ -25,12 +22,18 @@ import { refuseConnection } from "./session/connection";
 import type { DownReason } from "./session/down-reason";
 import { describeDown } from "./session/down-reason";
 import { STATE_RANK, State } from "./session/fsm";
-import { type CloseIntent, describeClose, keepsGracefulRestart } from "./session/graceful-close";
-import type { GracefulRestartOptions, PeerGracefulRestart } from "./session/negotiate";
-import { capabilityNames } from "./session/negotiate";
+import { type CloseIntent, describeClose } from "./session/graceful-close";
+import type { GracefulRestartOptions } from "./session/negotiate";
 import { Session, type SessionLog } from "./session/session";
+import { exportTargetOf } from "./speaker/export-target";
+import { endsGracefully, peerSessionDown, resumeAfterRestart } from "./speaker/graceful-restart";
+import { importFault } from "./speaker/import-fault";
+import { maxPrefixExceeded } from "./speaker/max-prefix";
+import { clearOperatorHolds, clearRefreshes, type PeerRuntime, stopPeerTimers } from "./speaker/peer-runtime";
+import { reimport } from "./speaker/reimport";
+import { onRouteRefresh, type RouteRefreshContext } from "./speaker/route-refresh";
+import { gracefulShutdownState, peerStatus } from "./speaker/status";
 import type {
-  FamilyName,
   GracefulShutdownSource,
   GracefulShutdownState,
   PeerStatus,
@@ -42,26 +45,8 @@ import type {
 import { BgpListener } from "./transport";
 import { warmUpIngest } from "./warm-up";
 
-interface PeerRuntime {
-  config: PeerConfig;
-  session: Session;
-  rib: RibPeer;
-  disabled: boolean;
-  /** Set while the session is down for exceeding its max-prefix limit. */
-  maxPrefixDown?: { message: string; timer?: NodeJS.Timeout };
-  /** The peer's graceful restart capability from the last Established session. */
-  peerGr?: PeerGracefulRestart;
-  /** RFC 8538 N bit negotiated on the last Established session. */
-  grNotification?: boolean;
-  /** Graceful restart helper: sweeps the stale routes when the peer does not come back in time. */
-  staleTimer?: NodeJS.Timeout;
-  /** Set while the session is held down because its BFD session failed (bfdDown until bfdUp). */
-  bfdHold?: string;
-  /** Enhanced route refreshes of the peer under way (BoRR seen, no EoRR yet): the timer that ends each. */
-  refreshing: Map<Afi, NodeJS.Timeout>;
-  /** Set while the session is held down after an internal error importing its UPDATEs (onImportFault). */
-  faultDown?: { message: string; timer?: NodeJS.Timeout };
-}
+/** Kept here for the code that imports it from the speaker. */
+export { endsGracefully };
 
 export interface SpeakerOptions {
   /** The kernel layer; without one the Loc-RIB only feeds exports and `show route`. */
@@ -111,15 +96,6 @@ export interface SpeakerHooks {
   peerState?(change: PeerStateChange): void;
 }
 
-const familyName = (f: Family): FamilyName => (f.afi === Afi.IPv4 ? "ipv4" : "ipv6");
-
-/** The unicast families a peer's graceful restart capability lists (RFC 4724 3). */
-function grFamilies(gr: PeerGracefulRestart): Afi[] {
-  return [Afi.IPv4, Afi.IPv6].filter((afi) =>
-    gr.families.some((f) => f.afi === afi && f.safi === Safi.Unicast),
-  );
-}
-
 function normalizeAddress(address: string | undefined): string {
   if (!address) return "";
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
@@ -136,7 +112,7 @@ export class Speaker implements SpeakerApi {
   private readonly hooks: SpeakerHooks;
   /** Shared by every session, so the R bit can be cleared once the table converged. */
   private readonly grLocal: GracefulRestartOptions;
-  private readonly enhancedRefreshTimeoutMs: number;
+  private readonly refreshContext: RouteRefreshContext;
   private readonly faultRestartMs: number;
   /** Holders of graceful shutdown (RFC 8326) and since when it is active. */
   private readonly shutdownHolds = new Set<GracefulShutdownSource>();
@@ -151,7 +127,6 @@ export class Speaker implements SpeakerApi {
     this.hooks = { ...(options.peerState ? { peerState: options.peerState } : {}) };
     this.faultRestartMs = options.faultRestartMs ?? DEFAULT_FAULT_RESTART_MS;
     this.grLocal = { ...config.gracefulRestart };
-    this.enhancedRefreshTimeoutMs = options.enhancedRefreshTimeoutMs ?? DEFAULT_ENHANCED_REFRESH_TIMEOUT_MS;
     if (options.restarting && config.gracefulRestart.enabled) {
       this.grLocal.restarting = true;
       this.grLocal.forwardingPreserved = true;
@@ -176,6 +151,11 @@ export class Speaker implements SpeakerApi {
       log.debug({ prefixes, ms: Math.round(performance.now() - started) }, "ingestion path warmed up");
     }
     this.rib = new Rib(new RibSettings(config), ribOptions);
+    this.refreshContext = {
+      rib: this.rib,
+      log,
+      timeoutMs: options.enhancedRefreshTimeoutMs ?? DEFAULT_ENHANCED_REFRESH_TIMEOUT_MS,
+    };
     // RFC 4724 4.1: a restarting speaker defers its exports until End-of-RIB from every
     // peer (or convergenceTimeout), so peers keep the routes they hold for us as stale
     // rather than seeing a partial table. The kernel side waits for the same moment
@@ -203,10 +183,7 @@ export class Speaker implements SpeakerApi {
     const subcode =
       intent === "restart" ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown;
     const stops = [...this.peersByName.values()].map((p) => {
-      if (p.maxPrefixDown?.timer) clearTimeout(p.maxPrefixDown.timer);
-      if (p.faultDown?.timer) clearTimeout(p.faultDown.timer);
-      if (p.staleTimer) clearTimeout(p.staleTimer);
-      this.clearRefreshes(p);
+      stopPeerTimers(p);
       const established = p.session.state === State.Established;
       return p.session.stop({ subcode, message, ...(intent ? { intent } : {}) }).then(() => {
         const style = p.session.lastCloseStyle;
@@ -251,14 +228,11 @@ export class Speaker implements SpeakerApi {
   }
 
   private gracefulShutdownState(): GracefulShutdownState {
-    const sources = [...this.shutdownHolds].sort();
-    return this.shutdownSince
-      ? { active: true, sources, since: this.shutdownSince.toISOString() }
-      : { active: false, sources };
+    return gracefulShutdownState(this.shutdownHolds, this.shutdownSince);
   }
 
   peers(): PeerStatus[] {
-    return [...this.peersByName.values()].map((p) => this.peerStatus(p));
+    return [...this.peersByName.values()].map((p) => peerStatus(p));
   }
 
   routes(): RouteView[] {
@@ -272,7 +246,7 @@ export class Speaker implements SpeakerApi {
 
   enablePeer(name: string): void {
     const p = this.mustGet(name);
-    this.clearMaxPrefixDown(p);
+    clearOperatorHolds(p);
     if (!p.disabled) return;
     p.disabled = false;
     p.session.start();
@@ -280,7 +254,7 @@ export class Speaker implements SpeakerApi {
 
   disablePeer(name: string, message?: string): void {
     const p = this.mustGet(name);
-    this.clearMaxPrefixDown(p);
+    clearOperatorHolds(p);
     if (p.disabled) return;
     p.disabled = true;
     void p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, message });
@@ -288,7 +262,7 @@ export class Speaker implements SpeakerApi {
 
   restartPeer(name: string): void {
     const p = this.mustGet(name);
-    this.clearMaxPrefixDown(p);
+    clearOperatorHolds(p);
     // An operator's restart overrides a BFD hold; a BFD session still down takes it down again.
     p.bfdHold = undefined;
     p.disabled = false;
@@ -333,7 +307,7 @@ export class Speaker implements SpeakerApi {
     // AS and router ID live in the settings too (loop checks, reflection), not only the routing keys.
     if (global.routing || global.session) this.rib.settings = new RibSettings(next);
     const nextByName = new Map(next.peers.map((p) => [p.name, p]));
-    const reimport: PeerRuntime[] = [];
+    const toReimport: PeerRuntime[] = [];
     let reexportAll = global.exports;
     for (const [name, runtime] of [...this.peersByName]) {
       const wanted = nextByName.get(name);
@@ -348,9 +322,8 @@ export class Speaker implements SpeakerApi {
         continue;
       }
       runtime.config = wanted;
-      runtime.rib.config = wanted;
-      this.rib.settings.resolvePolicies(runtime.rib);
-      if (change.imports || (global.imports && wanted.importPolicy === undefined)) reimport.push(runtime);
+      this.rib.reconfigurePeer(runtime.rib, wanted);
+      if (change.imports || (global.imports && wanted.importPolicy === undefined)) toReimport.push(runtime);
       if (change.reflection) reexportAll = true;
       else if (change.exports && !reexportAll) this.rib.exporter.resync(runtime.rib);
     }
@@ -359,28 +332,10 @@ export class Speaker implements SpeakerApi {
     if (global.decision) this.rib.recomputeAll();
     this.rib.setOriginated(next.prefixes);
     if (reexportAll) for (const p of this.peersByName.values()) this.rib.exporter.resync(p.rib);
-    for (const runtime of reimport) this.reimport(runtime);
+    for (const runtime of toReimport) reimport(runtime, this.log);
   }
 
   // -------------------------------------------------------------------------
-
-  /** Import policy changed: ask the peer to resend (no kept copy), or reset the session if it cannot. */
-  private reimport(runtime: PeerRuntime): void {
-    const n = runtime.session.negotiated;
-    if (runtime.session.state !== State.Established || !n) return;
-    if (n.routeRefresh) {
-      this.log.info({ peer: runtime.config.name }, "import policy changed; requesting route refresh");
-      for (const family of n.families) runtime.session.sendRouteRefresh(family);
-      return;
-    }
-    this.log.info(
-      { peer: runtime.config.name },
-      "import policy changed and no route refresh; resetting session",
-    );
-    void runtime.session
-      .stop({ subcode: CeaseSubcode.OtherConfigurationChange })
-      .then(() => runtime.session.start());
-  }
 
   private mustGet(name: string): PeerRuntime {
     const p = this.peersByName.get(name);
@@ -418,7 +373,7 @@ export class Speaker implements SpeakerApi {
         (err) => this.onImportFault(runtime, err),
       ),
     );
-    session.on("routeRefresh", (m: RouteRefreshMessage) => this.onRouteRefresh(runtime, m));
+    session.on("routeRefresh", (m: RouteRefreshMessage) => onRouteRefresh(this.refreshContext, runtime, m));
     // The RIB writes to a peer only while its socket takes it; this says it takes more.
     session.on("drain", () => this.rib.exporter.pump(runtime.rib));
     session.on("down", (reason: DownReason) => this.onDown(runtime, reason));
@@ -428,10 +383,7 @@ export class Speaker implements SpeakerApi {
 
   private removePeer(runtime: PeerRuntime, subcode: CeaseSubcode): void {
     this.peersByName.delete(runtime.config.name);
-    if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
-    if (runtime.faultDown?.timer) clearTimeout(runtime.faultDown.timer);
-    if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
-    this.clearRefreshes(runtime);
+    stopPeerTimers(runtime);
     runtime.session.removeAllListeners();
     // Its last state change (down, with the Cease) is still worth a log line.
     this.forwardState(runtime.session);
@@ -514,65 +466,11 @@ export class Speaker implements SpeakerApi {
     const session = runtime.session;
     const n = session.negotiated;
     if (!n) return;
-    const local = session.localAddress ?? "";
-    const ipv4OverIpv6 =
-      n.caps.extendedNextHop?.some((e) => e.afi === Afi.IPv4 && e.nextHopAfi === Afi.IPv6) ?? false;
-    const target: ExportTarget = {
-      families: n.families.filter((f) => f.safi === Safi.Unicast).map((f) => f.afi),
-      caps: n.caps,
-      routerId: n.peerRouterId,
-      routeRefresh: n.routeRefresh,
-      enhancedRouteRefresh: n.enhancedRouteRefresh,
-      send: (frames) => {
-        session.sendRaw(frames);
-      },
-      sendEndOfRib: (afi) => {
-        session.sendEndOfRib({ afi, safi: Safi.Unicast });
-      },
-      sendRouteRefresh: (afi, subtype) => {
-        session.sendRouteRefresh({ afi, safi: Safi.Unicast }, subtype);
-      },
-      writable: () => session.writable,
-      queuedBytes: () => session.queuedBytes,
-      selfNextHop: (afi) => chooseNextHop(afi, local, ipv4OverIpv6),
-    };
-    const ifname = interfaceOf(local);
-    if (ifname) target.interfaceName = ifname;
+    const target = exportTargetOf(session, n);
     runtime.peerGr = n.peerGracefulRestart;
     runtime.grNotification = n.gracefulNotification;
-    if (this.rib.hasStale(runtime.rib)) this.resumeAfterRestart(runtime);
+    if (this.rib.hasStale(runtime.rib)) resumeAfterRestart(this.rib, runtime, this.log);
     this.rib.peerUp(runtime.rib, target);
-  }
-
-  /**
-   * RFC 4724 4.2: the restarting peer is back. Families it no longer keeps
-   * forwarding state for (absent, or F bit clear) are swept now; the rest
-   * wait for its End-of-RIB, bounded by its restart time again.
-   */
-  private resumeAfterRestart(runtime: PeerRuntime): void {
-    const gr = runtime.peerGr;
-    for (const afi of [Afi.IPv4, Afi.IPv6]) {
-      if (!runtime.rib.staleTable(afi)) continue;
-      const kept = gr?.families.some((f) => f.afi === afi && f.forwardingPreserved);
-      if (!kept) this.rib.sweepStale(runtime.rib, afi);
-    }
-    this.armStaleTimer(runtime, gr?.restartTime ?? 0);
-  }
-
-  private armStaleTimer(runtime: PeerRuntime, seconds: number): void {
-    if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
-    runtime.staleTimer = undefined;
-    if (!this.rib.hasStale(runtime.rib)) return;
-    runtime.staleTimer = setTimeout(() => {
-      runtime.staleTimer = undefined;
-      let swept = 0;
-      for (const afi of [Afi.IPv4, Afi.IPv6]) swept += this.rib.sweepStale(runtime.rib, afi);
-      if (swept > 0)
-        this.log.info(
-          { peer: runtime.config.name, swept },
-          "graceful restart timer expired; stale routes swept",
-        );
-    }, seconds * 1000);
   }
 
   private onUpdate(runtime: PeerRuntime, update: UpdateMessage, problems: unknown[]): void {
@@ -591,236 +489,24 @@ export class Speaker implements SpeakerApi {
     }
   }
 
-  /**
-   * An unexpected exception while importing one of the peer's UPDATEs (a bug,
-   * not something the peer got wrong): the RIB may hold part of that UPDATE,
-   * so the session is reset and every route of the peer leaves through the
-   * normal path (onDown -> peerDown, no graceful restart since we close with a
-   * NOTIFICATION), which makes the Loc-RIB, the FIB and the exports consistent
-   * again. Other peers are not touched. Cease / Administrative Reset (RFC 4486)
-   * with an RFC 9003 communication: the reset is this side's decision and the
-   * peer's message was not malformed, so an UPDATE Message Error would blame it
-   * wrongly. Logged once; the peer stays down for faultRestartMs so a fault that
-   * recurs with the same table does not turn into a reset loop.
-   */
   private onImportFault(runtime: PeerRuntime, err: unknown): void {
-    if (runtime.faultDown) return;
-    const cause = err instanceof Error ? err.message : String(err);
-    const message = "internal error while importing an UPDATE";
-    const fault: NonNullable<PeerRuntime["faultDown"]> = { message: `${message}: ${cause}` };
-    runtime.faultDown = fault;
-    this.log.error(
-      {
-        peer: runtime.config.name,
-        err: err instanceof Error ? (err.stack ?? err.message) : cause,
-        restartAfter: this.faultRestartMs / 1000,
-      },
-      `${message}; resetting the session and withdrawing its routes`,
-    );
-    // Possibly inside the session's UPDATE walk: stop once that frame is done, not re-entrantly.
-    // "remove": with RFC 8538's N bit a Hard Reset, so neither side keeps the routes as stale.
-    queueMicrotask(() => {
-      void runtime.session
-        .stop({ subcode: CeaseSubcode.AdministrativeReset, message, intent: "remove" })
-        .then(() => {
-          if (runtime.faultDown !== fault) return;
-          fault.timer = setTimeout(() => {
-            runtime.faultDown = undefined;
-            if (
-              !runtime.disabled &&
-              !runtime.maxPrefixDown &&
-              !runtime.bfdHold &&
-              this.peersByName.get(runtime.config.name) === runtime
-            )
-              runtime.session.start();
-          }, this.faultRestartMs);
-          fault.timer.unref?.();
-        });
-    });
+    importFault(runtime, err, this.faultRestartMs, () => this.isCurrent(runtime), this.log);
   }
 
   private onDown(runtime: PeerRuntime, reason: DownReason): void {
-    this.clearRefreshes(runtime);
-    const gr = runtime.peerGr;
-    // RFC 4724 4.2: helper when both sides advertised graceful restart (we always
-    // do, at least as "aware") and the session ended without a NOTIFICATION
-    // (a crash or a restart, not a deliberate close), or, with RFC 8538's N bit,
-    // with one that is not a Hard Reset (endsGracefully).
-    // Only the families the peer listed in that capability are kept; the others are
-    // flushed at once. Whether it really preserved forwarding for a family (the F bit)
-    // is known when it comes back (resumeAfterRestart).
-    const restarting = gr !== undefined && endsGracefully(reason, runtime.grNotification === true);
-    const kept = restarting ? grFamilies(gr) : [];
-    this.rib.peerDown(runtime.rib, { keepStale: kept });
-    if (restarting && gr.families.length > 0) {
-      this.log.info(
-        {
-          peer: runtime.config.name,
-          restartTime: gr.restartTime,
-          kept: kept.map((afi) => familyName({ afi, safi: Safi.Unicast })),
-          reason: describeDown(reason),
-        },
-        "peer restarting; keeping its routes of the families it listed as stale",
-      );
-      this.armStaleTimer(runtime, gr.restartTime);
-    }
-  }
-
-  private onRouteRefresh(runtime: PeerRuntime, m: RouteRefreshMessage): void {
-    const family = { afi: m.afi, safi: m.safi };
-    const n = runtime.session.negotiated;
-    if (!n?.families.some((f) => f.afi === m.afi && f.safi === m.safi)) return;
-    const peer = runtime.config.name;
-    switch (m.subtype) {
-      case RouteRefreshSubtype.Normal:
-        this.log.info({ peer, family: familyName(family) }, "route refresh requested");
-        this.rib.exporter.refresh(runtime.rib, m.afi);
-        return;
-      case RouteRefreshSubtype.BeginningOfRouteRefresh:
-      case RouteRefreshSubtype.EndOfRouteRefresh:
-        if (!n.enhancedRouteRefresh) {
-          this.log.warn(
-            { peer, subtype: m.subtype },
-            "BoRR/EoRR without enhanced route refresh negotiated; ignored",
-          );
-          return;
-        }
-        if (m.subtype === RouteRefreshSubtype.BeginningOfRouteRefresh) this.onBeginRefresh(runtime, m.afi);
-        else this.onEndRefresh(runtime, m.afi, "End-of-RR");
-        return;
-      default:
-        // RFC 7313 5: a subtype other than 0, 1 and 2 is ignored.
-        this.log.debug({ peer, subtype: m.subtype }, "ROUTE-REFRESH of unknown subtype ignored");
-    }
-  }
-
-  /** RFC 7313 4: the peer re-advertises the family; what it does not send again goes at EoRR (or the timer). */
-  private onBeginRefresh(runtime: PeerRuntime, afi: Afi): void {
-    const peer = runtime.config.name;
-    const result = beginPeerRefresh(this.rib, runtime.rib, afi, runtime.refreshing.has(afi));
-    if (!result.started) {
-      this.log.warn({ peer, afi }, `BoRR ignored: ${result.reason}`);
-      return;
-    }
-    const old = runtime.refreshing.get(afi);
-    if (old) clearTimeout(old);
-    const timer = setTimeout(() => this.onEndRefresh(runtime, afi, "timer"), this.enhancedRefreshTimeoutMs);
-    timer.unref?.();
-    runtime.refreshing.set(afi, timer);
-    this.log.info({ peer, afi, stale: result.stale }, "enhanced route refresh: peer's routes marked stale");
-  }
-
-  private onEndRefresh(runtime: PeerRuntime, afi: Afi, why: "End-of-RR" | "timer"): void {
-    const timer = runtime.refreshing.get(afi);
-    if (!timer) {
-      this.log.warn({ peer: runtime.config.name, afi }, "EoRR without a BoRR before it; ignored");
-      return;
-    }
-    clearTimeout(timer);
-    runtime.refreshing.delete(afi);
-    const swept = endPeerRefresh(this.rib, runtime.rib, afi);
-    this.log.info(
-      { peer: runtime.config.name, afi, swept, why },
-      "enhanced route refresh: stale routes swept",
-    );
-  }
-
-  private clearRefreshes(runtime: PeerRuntime): void {
-    for (const timer of runtime.refreshing.values()) clearTimeout(timer);
-    runtime.refreshing.clear();
+    clearRefreshes(runtime);
+    peerSessionDown(this.rib, runtime, reason, this.log);
   }
 
   /** RFC 4486: Cease subcode 1, then stay down for restartAfter seconds. */
   private onMaxPrefix(peer: RibPeer, afi: Afi, count: number): void {
     const runtime = this.peersByName.get(peer.name);
-    const mp = maxPrefixesOf(peer.config);
-    if (!runtime || runtime.rib !== peer || !mp || runtime.maxPrefixDown) return;
-    const message = `Maximum prefix limit exceeded: ${count} ${afi === Afi.IPv4 ? "IPv4" : "IPv6"} prefixes, limit ${mp.limit}`;
-    runtime.maxPrefixDown = { message };
-    this.log.warn(
-      { peer: peer.name, count, limit: mp.limit, restartAfter: mp.restartAfter },
-      "tearing session down",
-    );
-    // This can run inside the session's UPDATE walk (the fast path): stop it once that frame is done,
-    // not re-entrantly. maxPrefixDown is already set, so anything the peer sends meanwhile is ignored.
-    queueMicrotask(() => {
-      void runtime.session.stop({ subcode: CeaseSubcode.MaximumPrefixesReached }).then(() => {
-        if (runtime.maxPrefixDown?.message !== message || mp.restartAfter <= 0) return;
-        runtime.maxPrefixDown.timer = setTimeout(() => {
-          runtime.maxPrefixDown = undefined;
-          if (!runtime.disabled && this.peersByName.get(peer.name) === runtime) runtime.session.start();
-        }, mp.restartAfter * 1000);
-      });
-    });
+    if (!runtime || runtime.rib !== peer) return;
+    maxPrefixExceeded(runtime, afi, count, () => this.isCurrent(runtime), this.log);
   }
 
-  /** An operator's enable, disable or restart ends a max-prefix or fault hold. */
-  private clearMaxPrefixDown(runtime: PeerRuntime): void {
-    if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
-    runtime.maxPrefixDown = undefined;
-    if (runtime.faultDown?.timer) clearTimeout(runtime.faultDown.timer);
-    runtime.faultDown = undefined;
-  }
-
-  private peerStatus(p: PeerRuntime): PeerStatus {
-    const s = p.session;
-    const established = s.state === State.Established;
-    const n = s.negotiated;
-    const lastError =
-      p.maxPrefixDown?.message ??
-      p.faultDown?.message ??
-      p.bfdHold ??
-      (s.lastDown ? describeDown(s.lastDown) : undefined);
-    return {
-      name: p.config.name,
-      address: p.config.address,
-      asn: p.config.asn,
-      localAddress: s.localAddress ?? p.config.localAddress,
-      state: p.disabled ? "down" : established ? "up" : "start",
-      bgpState: s.state,
-      since: s.since.toISOString(),
-      info: established ? "Established" : (lastError ?? s.state),
-      lastError,
-      routerId: n?.peerRouterId,
-      holdTime: n?.holdTime,
-      keepalive: n?.keepalive,
-      capabilities: n ? capabilityNames(n.peerCapabilities) : undefined,
-      families: (n?.families ?? p.config.families).map(familyName),
-      routes: {
-        imported: p.rib.accepted,
-        filtered: p.rib.counters.filtered,
-        exported: p.rib.advertised,
-        received: p.rib.counters.received,
-      },
-      messages: {
-        updatesIn: s.counters.updatesIn,
-        updatesOut: s.counters.updatesOut,
-        notificationsIn: s.counters.notificationsIn,
-        notificationsOut: s.counters.notificationsOut,
-      },
-    };
-  }
-}
-
-/**
- * RFC 4724 4.2: we are helper when both sides advertised graceful restart (we
- * always do, at least as "aware") and the session ended without a NOTIFICATION
- * (a crash or a restart, not a deliberate close). RFC 8538 section 4: with the
- * N bit negotiated, any NOTIFICATION but a Hard Reset, sent or received, counts
- * as such an end too.
- */
-export function endsGracefully(reason: DownReason, notificationBit: boolean): boolean {
-  switch (reason.kind) {
-    case "holdTimerExpired":
-    case "connectionClosed":
-    case "connectionFailed":
-      return true;
-    case "notificationReceived":
-    case "notificationSent":
-      return notificationBit && keepsGracefulRestart(reason.code, reason.subcode);
-    case "adminDown":
-      return notificationBit && reason.graceful === true;
-    case "openError":
-      return false;
+  /** Whether the runtime is still the one of its peer (not removed or replaced by a reload). */
+  private isCurrent(runtime: PeerRuntime): boolean {
+    return this.peersByName.get(runtime.config.name) === runtime;
   }
 }

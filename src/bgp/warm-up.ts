@@ -93,7 +93,7 @@ export function warmUpIngest(config: SpeakerConfig, options: RibOptions, o: Warm
     });
     const path = new UpdateFastPath(new RibUpdateVisitor(rib, peer, () => false), true);
     for (const frame of frames) path.walk(frame, FOUR_OCTET_CAPS);
-    imported += rib.loc[Afi.IPv4 - 1]!.size;
+    imported += rib.bestCount(Afi.IPv4);
     rib.removePeer(peer);
     rib.stop();
   }

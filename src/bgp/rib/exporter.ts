@@ -207,7 +207,7 @@ export class Exporter {
     this.selfHops.set(peer, hops);
     if (this.holding) return;
     for (const afi of target.families) {
-      peer.exportQueue.addAll(afi, this.rib.loc[afi - 1]!.best.keyList());
+      peer.exportQueue.addAll(afi, this.rib.bestKeys(afi));
       peer.exportQueue.mark(afi, "endOfRib");
     }
     this.pump(peer);
@@ -217,7 +217,7 @@ export class Exporter {
   resync(peer: RibPeer): void {
     if (!peer.target || this.holding) return;
     for (const afi of peer.target.families) {
-      peer.exportQueue.addAll(afi, this.rib.loc[afi - 1]!.best.keyList());
+      peer.exportQueue.addAll(afi, this.rib.bestKeys(afi));
       peer.exportQueue.addAll(afi, peer.outTable(afi).keyList());
     }
     this.pump(peer);
@@ -371,16 +371,15 @@ export class Exporter {
 
   /** The interned outgoing attribute set for `key` toward `peer`, or -1 when it is not exported. */
   private exportFor(peer: RibPeer, afi: Afi, key: PrefixKey, scratch: SyncScratch): number {
-    const loc = this.rib.loc[afi - 1]!;
-    const attr = loc.best.get(key);
+    const attr = this.rib.bestAttr(afi, key);
     if (attr < 0) return -1;
-    const slot = loc.best.aux(key);
+    const slot = this.rib.bestSlot(afi, key);
     let source: RouteSource = "local";
     let src: RibPeer | undefined;
     let reflected = false;
     let attrs = LOCAL_ATTRS;
     if (slot !== LOCAL_SLOT) {
-      src = this.rib.peers[slot];
+      src = this.rib.peerAt(slot);
       // Not back to the peer it came from (it would be a loop for eBGP, redundant for iBGP).
       if (!src || src === peer) return -1;
       source = src.ebgp ? "ebgp" : "ibgp";
@@ -389,7 +388,7 @@ export class Exporter {
         if (this.rib.settings.clusterId === undefined || !(src.rrClient || peer.rrClient)) return -1;
         reflected = true;
       }
-      attrs = this.rib.store.attrs(attr);
+      attrs = this.rib.attrsOf(attr);
       const cs = attrs.communities;
       if (cs) {
         // RFC 1997 well-known communities.

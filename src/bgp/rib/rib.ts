@@ -13,7 +13,7 @@ import { Exporter } from "./exporter";
 import { ImportBatch, importBase } from "./import";
 import { LOCAL_SLOT, LocRib } from "./loc-rib";
 import { AFIS, type ExportTarget, RibPeer } from "./peer";
-import { MAX_PEERS, NumIndex, newPrefixIndex, type PrefixIndex } from "./prefix-index";
+import { type KeyScan, MAX_PEERS, NumIndex, newPrefixIndex, type PrefixIndex } from "./prefix-index";
 import { ipv4Key, ipv4KeyAddress, ipv4KeyLength, keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
 import { RowTable } from "./row-table";
 import type { RibSettings } from "./settings";
@@ -52,14 +52,17 @@ const REACHABLE: NextHopResolution = { reachable: true, cost: 0 };
 const NO_HOPS: readonly FibNextHop[] = [];
 
 export class Rib {
+  // store, indexes and loc are the RIB's own tables: only src/bgp/rib/ (import, peer
+  // refresh) and tests read them directly; everything else goes through the read
+  // methods under "Reading the tables" (docs/architecture.md, RIB contract).
   readonly store = new AttrStore();
   /** Per family: prefix key -> row, shared by the Loc-RIB, the originated set and every Adj-RIB-In. */
   private readonly ipv4Index = new NumIndex();
   readonly indexes: readonly PrefixIndex[] = [this.ipv4Index, newPrefixIndex(Afi.IPv6)];
   readonly loc = LocRib.forFamilies(this.indexes);
-  readonly originated: RowTable[] = this.indexes.map((index) => new RowTable(index));
+  private readonly originated: RowTable[] = this.indexes.map((index) => new RowTable(index));
   /** Indexed by slot; LOCAL_SLOT stays empty. */
-  readonly peers: (RibPeer | undefined)[] = [undefined];
+  private readonly peers: (RibPeer | undefined)[] = [undefined];
   private active: RibPeer[] = [];
   readonly exporter: Exporter;
   private readonly startedAt: number;
@@ -113,6 +116,75 @@ export class Rib {
   }
 
   // ---------------------------------------------------------------------------
+  // Reading the tables (the exporter, route views and `show route` use only these).
+  // Small and monomorphic, no allocation: they sit in the export and dump loops.
+
+  /** The interned attribute set `attr` (an id from the tables). */
+  attrsOf(attr: number): RouteAttrs {
+    return this.store.attrs(attr);
+  }
+
+  /** The peer in `slot`, undefined for LOCAL_SLOT or a slot now free. */
+  peerAt(slot: number): RibPeer | undefined {
+    return this.peers[slot];
+  }
+
+  /** The row of `key` in the family's prefix index, -1 when no table holds it. */
+  rowOf(afi: Afi, key: PrefixKey): number {
+    return this.indexes[afi - 1]!.find(key);
+  }
+
+  /** How many prefixes (networks) some table of the family holds. */
+  networkCount(afi: Afi): number {
+    return this.indexes[afi - 1]!.size;
+  }
+
+  /** A resumable scan of the family's prefix keys, in no order (show route sorts them). */
+  scanKeys(afi: Afi): KeyScan {
+    return this.indexes[afi - 1]!.scanKeys();
+  }
+
+  /** The best path's attribute set of `key`, -1 when it has none. */
+  bestAttr(afi: Afi, key: PrefixKey): number {
+    return this.loc[afi - 1]!.best.get(key);
+  }
+
+  /** The slot of the peer whose path is best for `key` (LOCAL_SLOT: ours); only when bestAttr >= 0. */
+  bestSlot(afi: Afi, key: PrefixKey): number {
+    return this.loc[afi - 1]!.best.aux(key);
+  }
+
+  /** The keys with a best path: a fresh array, once per whole-table export. */
+  bestKeys(afi: Afi): PrefixKey[] {
+    return this.loc[afi - 1]!.best.keyList();
+  }
+
+  /** How many prefixes of the family have a best path. */
+  bestCount(afi: Afi): number {
+    return this.loc[afi - 1]!.size;
+  }
+
+  /** The chosen paths of `key` as [slot, attr, slot, attr ...], best first; empty when none. */
+  chosenPaths(afi: Afi, key: PrefixKey): number[] {
+    return this.loc[afi - 1]!.members(key);
+  }
+
+  /** How many prefixes of the family we originate. */
+  originatedCount(afi: Afi): number {
+    return this.originated[afi - 1]!.size;
+  }
+
+  /** Whether the prefix at index row `row` is one we originate. */
+  originatesRow(afi: Afi, row: number): boolean {
+    return this.originated[afi - 1]!.getRow(row) >= 0;
+  }
+
+  /** Visits the keys of the prefixes of the family we originate. */
+  eachOriginated(afi: Afi, visit: (key: PrefixKey) => void): void {
+    this.originated[afi - 1]!.each(visit);
+  }
+
+  // ---------------------------------------------------------------------------
   // Peers
 
   addPeer(config: RibPeer["config"]): RibPeer {
@@ -124,6 +196,12 @@ export class Rib {
     this.peers[slot] = peer;
     this.active = this.peers.filter((p): p is RibPeer => p !== undefined);
     return peer;
+  }
+
+  /** A reload changed the peer's routing settings in place (policies, limits, reflection): the session stays. */
+  reconfigurePeer(peer: RibPeer, config: RibPeer["config"]): void {
+    peer.config = config;
+    this.settings.resolvePolicies(peer);
   }
 
   removePeer(peer: RibPeer): void {
@@ -182,7 +260,9 @@ export class Rib {
     return keys.length;
   }
 
-  hasStale(peer: RibPeer): boolean {
+  /** Whether the peer has routes kept stale (graceful restart, enhanced refresh): of `afi`, or of any family. */
+  hasStale(peer: RibPeer, afi?: Afi): boolean {
+    if (afi !== undefined) return peer.staleTable(afi) !== undefined;
     return peer.stale.some((t) => t !== undefined);
   }
 

@@ -25,7 +25,7 @@ import {
   QueryError,
   selectRoutes,
 } from "./route-query";
-import { cursorChunks, cursorJsonChunks, StreamedReply } from "./stream";
+import { cursorChunks, cursorJsonChunks, JsonItems, LISTING_BUDGET, StreamedReply } from "./stream";
 
 export type ArgType = "string" | "boolean" | "family";
 export type Args = Record<string, string | boolean | undefined>;
@@ -370,20 +370,29 @@ function showRoute(ctx: CommandContext, query: ShowRouteArgs): unknown {
       if (ctx.routeText)
         return new StreamedReply(textChunks(table, filter, ctx.routeText(query.render === "text all")));
     }
-    return new StreamedReply(cursorJsonChunks(table.cursor(filter)));
+    return new StreamedReply(cursorJsonChunks(table.cursor(filter), LISTING_BUDGET));
   } catch (e) {
     if (e instanceof QueryError) throw new CommandError(e.message);
     throw e;
   }
 }
 
-/** A listing rendered by the agent: each chunk one string of whole lines. */
+/** Routes per string of a rendered chunk: a few kilobytes, short-lived (large strings would age into the old heap). */
+const TEXT_GROUP = 64;
+
+/** A listing rendered by the agent: each chunk strings of whole lines, printed one after another. */
 async function* textChunks(
   table: RouteTable,
   filter: RouteFilter,
   text: RouteTextRenderer,
-): AsyncGenerator<string[]> {
-  for await (const chunk of cursorChunks(table.cursor(filter))) yield [text.push(chunk)];
+): AsyncGenerator<JsonItems> {
+  for await (const chunk of cursorChunks(table.cursor(filter), LISTING_BUDGET)) {
+    const texts: string[] = [];
+    for (let i = 0; i < chunk.length; i += TEXT_GROUP) {
+      texts.push(JSON.stringify(text.push(chunk.slice(i, i + TEXT_GROUP))));
+    }
+    yield new JsonItems(texts);
+  }
 }
 
 function matches(r: RouteView, f: RouteFilter): boolean {

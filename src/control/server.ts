@@ -218,10 +218,20 @@ function sendChunk(socket: Socket, id: RequestId, data: unknown[] | JsonItems, m
     return;
   }
   if (socket.destroyed || !socket.writable) return;
-  // The same line JSON.stringify would make of the parsed items.
-  socket.write(
-    `{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[${data.texts.join(",")}]}\n`,
-  );
+  // The same line JSON.stringify would make of the parsed items, copied piece by piece into one buffer:
+  // joined into one string, a chunk of a listing would be a large string for the old heap's collector.
+  const head = `{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[`;
+  const texts = data.texts;
+  let size = Buffer.byteLength(head) + texts.length + 3;
+  for (const t of texts) size += Buffer.byteLength(t);
+  const line = Buffer.allocUnsafe(size);
+  let at = line.write(head, 0);
+  for (let i = 0; i < texts.length; i++) {
+    if (i > 0) at = line.writeUInt8(0x2c, at); // ","
+    at += line.write(texts[i]!, at);
+  }
+  at += line.write("]}\n", at);
+  socket.write(at === size ? line : line.subarray(0, at));
 }
 
 function parseRequest(line: string): ControlRequest | (ControlReply & { ok: false }) {

@@ -25,7 +25,14 @@ import {
   QueryError,
   selectRoutes,
 } from "./route-query";
-import { cursorChunks, cursorJsonChunks, JsonItems, LISTING_BUDGET, StreamedReply } from "./stream";
+import {
+  cursorChunks,
+  cursorJsonChunks,
+  type JsonItems,
+  jsonChunks,
+  LISTING_BUDGET,
+  StreamedReply,
+} from "./stream";
 
 export type ArgType = "string" | "boolean" | "family";
 export type Args = Record<string, string | boolean | undefined>;
@@ -377,22 +384,19 @@ function showRoute(ctx: CommandContext, query: ShowRouteArgs): unknown {
   }
 }
 
-/** Routes per string of a rendered chunk: a few kilobytes, short-lived (large strings would age into the old heap). */
-const TEXT_GROUP = 64;
-
-/** A listing rendered by the agent: each chunk strings of whole lines, printed one after another. */
-async function* textChunks(
+/** A listing rendered by the agent: each item a string of whole lines, printed one after another. */
+function textChunks(
   table: RouteTable,
   filter: RouteFilter,
   text: RouteTextRenderer,
 ): AsyncGenerator<JsonItems> {
-  for await (const chunk of cursorChunks(table.cursor(filter), LISTING_BUDGET)) {
-    const texts: string[] = [];
-    for (let i = 0; i < chunk.length; i += TEXT_GROUP) {
-      texts.push(JSON.stringify(text.push(chunk.slice(i, i + TEXT_GROUP))));
-    }
-    yield new JsonItems(texts);
-  }
+  const cursor = table.cursor(filter);
+  // Each step's few routes become text at once: no chunk of route views is held.
+  return jsonChunks((work) => {
+    const views = cursor.next(work);
+    if (views === undefined) return undefined;
+    return views.length === 0 ? [] : [JSON.stringify(text.push(views))];
+  }, LISTING_BUDGET);
 }
 
 function matches(r: RouteView, f: RouteFilter): boolean {

@@ -200,13 +200,25 @@ async function startFlatrouteDaemon(lab: Lab, size: number): Promise<Daemon> {
       asn: RECEIVER_ASN,
       listen: [{ address: pair.right, port: 179 }],
       prefixes: [],
-      peers: [{ name: "sender", address: pair.left, asn: SENDER_ASN, passive: true, families: ["ipv4"] }],
+      peers: [
+        {
+          name: "sender",
+          address: pair.left,
+          asn: SENDER_ASN,
+          passive: true,
+          families: ["ipv4"],
+          // Explicit, above every size measured: the default limit must not cut the benchmark short.
+          maxPrefixes: { limit: 20_000_000, action: "warn" },
+        },
+      ],
       kernel: { enabled: false },
       metrics: { enabled: true, address: "127.0.0.1", port: METRICS_PORT },
       log: { level: "warn" },
     }),
   );
-  const proc = spawnAgent(ns, ["--config", conf, "--control-socket", socket]);
+  // FLATROUTE_BENCH_NODE_ARGS adds node flags to the agent (e.g. --cpu-prof), as in bench/ingest.
+  const nodeArgs = (process.env.FLATROUTE_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+  const proc = spawnAgent(ns, ["--config", conf, "--control-socket", socket], nodeArgs);
   const conn = await waitFor(() => ControlConnection.connect(socket, { timeoutMs: 1000 }), {
     timeoutMs: 20_000,
     intervalMs: 50,

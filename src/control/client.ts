@@ -139,7 +139,8 @@ export class ControlConnection {
 
   private onData(chunk: string): void {
     this.buffered += chunk;
-    this.takeLines();
+    // A long reply line comes in many pieces: only the one that ends it is worth a search.
+    if (chunk.includes("\n")) this.takeLines();
   }
 
   private takeLines(): void {

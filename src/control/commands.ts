@@ -25,7 +25,14 @@ import {
   QueryError,
   selectRoutes,
 } from "./route-query";
-import { cursorChunks, cursorJsonChunks, StreamedReply } from "./stream";
+import {
+  cursorChunks,
+  cursorJsonChunks,
+  type JsonItems,
+  jsonChunks,
+  LISTING_BUDGET,
+  StreamedReply,
+} from "./stream";
 
 export type ArgType = "string" | "boolean" | "family";
 export type Args = Record<string, string | boolean | undefined>;
@@ -370,20 +377,26 @@ function showRoute(ctx: CommandContext, query: ShowRouteArgs): unknown {
       if (ctx.routeText)
         return new StreamedReply(textChunks(table, filter, ctx.routeText(query.render === "text all")));
     }
-    return new StreamedReply(cursorJsonChunks(table.cursor(filter)));
+    return new StreamedReply(cursorJsonChunks(table.cursor(filter), LISTING_BUDGET));
   } catch (e) {
     if (e instanceof QueryError) throw new CommandError(e.message);
     throw e;
   }
 }
 
-/** A listing rendered by the agent: each chunk one string of whole lines. */
-async function* textChunks(
+/** A listing rendered by the agent: each item a string of whole lines, printed one after another. */
+function textChunks(
   table: RouteTable,
   filter: RouteFilter,
   text: RouteTextRenderer,
-): AsyncGenerator<string[]> {
-  for await (const chunk of cursorChunks(table.cursor(filter))) yield [text.push(chunk)];
+): AsyncGenerator<JsonItems> {
+  const cursor = table.cursor(filter);
+  // Each step's few routes become text at once: no chunk of route views is held.
+  return jsonChunks((work) => {
+    const views = cursor.next(work);
+    if (views === undefined) return undefined;
+    return views.length === 0 ? [] : [JSON.stringify(text.push(views))];
+  }, LISTING_BUDGET);
 }
 
 function matches(r: RouteView, f: RouteFilter): boolean {

@@ -218,10 +218,12 @@ function sendChunk(socket: Socket, id: RequestId, data: unknown[] | JsonItems, m
     return;
   }
   if (socket.destroyed || !socket.writable) return;
-  // The same line JSON.stringify would make of the parsed items.
-  socket.write(
-    `{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[${data.texts.join(",")}]}\n`,
-  );
+  // The same line JSON.stringify would make of the parsed items; corked: one write of the three parts.
+  socket.cork();
+  socket.write(`{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[`);
+  socket.write(data.bytes);
+  socket.write("]}\n");
+  socket.uncork();
 }
 
 function parseRequest(line: string): ControlRequest | (ControlReply & { ok: false }) {

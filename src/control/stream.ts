@@ -10,9 +10,51 @@ export class StreamedReply {
   constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems>) {}
 }
 
-/** A chunk whose items are already JSON text: sent as they are, not serialized again. */
+/**
+ * A chunk whose items are already JSON text, comma-separated bytes: sent as
+ * they are, not serialized again. Bytes outside the JS heap: the agent runs
+ * with a 1 MB young generation, and a chunk held as strings would survive
+ * collections and be promoted, so the old heap (the whole RIB) would be
+ * collected over and over during a dump.
+ */
 export class JsonItems {
-  constructor(readonly texts: string[]) {}
+  constructor(
+    readonly bytes: Buffer,
+    readonly count: number,
+  ) {}
+}
+
+/** Builds a JsonItems one JSON text at a time. */
+export class JsonItemsWriter {
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  private at = 0;
+  private count = 0;
+
+  add(json: string): void {
+    // UTF-16 units to UTF-8 bytes: at most 3 each, and one for the comma.
+    const room = json.length * 3 + 1;
+    if (this.at + room > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + room));
+      this.buf.copy(bigger, 0, 0, this.at);
+      this.buf = bigger;
+    }
+    if (this.count > 0) this.buf[this.at++] = 0x2c; // ","
+    this.at += this.buf.write(json, this.at);
+    this.count++;
+  }
+
+  get empty(): boolean {
+    return this.count === 0;
+  }
+
+  /** The items so far; the writer starts over. */
+  take(): JsonItems {
+    const items = new JsonItems(this.buf.subarray(0, this.at), this.count);
+    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.at = 0;
+    this.count = 0;
+    return items;
+  }
 }
 
 export interface ChunkBudget {
@@ -24,6 +66,14 @@ export interface ChunkBudget {
 
 /** About a millisecond of work and a few hundred kilobytes of JSON per chunk. */
 export const DEFAULT_BUDGET: ChunkBudget = { ms: 1, items: 500 };
+
+/**
+ * A listing sent over the control socket: a few milliseconds per chunk, far
+ * below the 20 ms the event loop may be held, so that a full table goes out
+ * in hundreds of large writes rather than thousands of small ones (each
+ * chunk costs a turn of the event loop, a write and a reply line to parse).
+ */
+export const LISTING_BUDGET: ChunkBudget = { ms: 4, items: 4096 };
 
 /** Cursor work per call between clock reads: a few networks. */
 const STEP = 16;
@@ -41,11 +91,39 @@ export function cursorChunks(
 }
 
 /** cursorChunks as JSON texts, for the control socket: the views are never built. */
-export async function* cursorJsonChunks(
+export function cursorJsonChunks(
   cursor: RouteCursor,
   budget: ChunkBudget = DEFAULT_BUDGET,
 ): AsyncGenerator<JsonItems> {
-  for await (const texts of chunked((work) => cursor.nextJson(work), budget)) yield new JsonItems(texts);
+  return jsonChunks((work) => cursor.nextJson(work), budget);
+}
+
+/**
+ * Chunks of JSON texts pulled as `chunked` does, each text copied out of the
+ * heap as soon as it is made: what a chunk holds never ages in the heap.
+ */
+export async function* jsonChunks(
+  pull: (work: number) => string[] | undefined,
+  budget: ChunkBudget = DEFAULT_BUDGET,
+): AsyncGenerator<JsonItems> {
+  const out = new JsonItemsWriter();
+  for (;;) {
+    const start = performance.now();
+    let done = false;
+    let items = 0;
+    while (items < budget.items && performance.now() - start < budget.ms) {
+      const part = pull(STEP);
+      if (part === undefined) {
+        done = true;
+        break;
+      }
+      for (const text of part) out.add(text);
+      items += part.length;
+    }
+    if (!out.empty) yield out.take();
+    if (done) return;
+    await nextTurn();
+  }
 }
 
 async function* chunked<T>(

@@ -48,33 +48,30 @@ export class RouteText {
   }
 
   push(routes: readonly RouteView[]): string {
-    const lines: string[] = [];
+    // One string grown line by line: a listing of a million routes makes no arrays per route.
+    let out = "";
     for (const r of routes) {
       if (r.family !== this.family) {
         // One block per table, a blank line between blocks.
-        if (this.family !== undefined) lines.push("");
-        lines.push(`Table ${TABLES[r.family]}:`);
+        if (this.family !== undefined) out += "\n";
+        out += `Table ${TABLES[r.family]}:\n`;
         this.family = r.family;
         this.lastNet = "";
       }
-      lines.push(routeLine(r, r.prefix === this.lastNet ? "" : r.prefix, this.time(r.since)));
+      out += `${routeLine(r, r.prefix === this.lastNet ? "" : r.prefix, this.time(r.since))}\n`;
       this.lastNet = r.prefix;
-      lines.push(...viaLines(r));
-      if (this.o.all) lines.push(...attributeLines(r));
+      if (hasNextHop(r)) out += `\tvia ${r.nextHop}\n`;
+      if (this.o.all) for (const line of attributeLines(r)) out += `${line}\n`;
     }
-    return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+    return out;
   }
 }
 
 /**
- * Each route shows its own next hop, as BIRD's BGP table does; the ECMP set
- * is the routes marked multipath (`show route multipath`, and `all`).
+ * Each route shows its own next hop ("\tvia"), as BIRD's BGP table does; the
+ * ECMP set is the routes marked multipath (`show route multipath`, and `all`).
+ * Originated routes carry an empty or unspecified next hop: nothing to show.
  */
-function viaLines(r: RouteView): string[] {
-  return hasNextHop(r) ? [`\tvia ${r.nextHop}`] : [];
-}
-
-/** Originated routes carry an empty or unspecified next hop: nothing to show. */
 function hasNextHop(r: RouteView): boolean {
   return r.nextHop !== "" && r.nextHop !== "0.0.0.0" && r.nextHop !== "::";
 }

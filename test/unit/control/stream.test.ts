@@ -204,7 +204,7 @@ describe("control socket: streamed replies", () => {
   });
 
   it("streams show route in the order and with the routes a single reply had", async () => {
-    const routes = Array.from({ length: 1500 }, (_, i) =>
+    const routes = Array.from({ length: 10_000 }, (_, i) =>
       route({ prefix: `10.${i >> 8}.${i & 255}.0/24`, peer: "a", nextHop: "10.0.0.2" }),
     );
     const speaker = new FakeSpeaker([peerStatus({ name: "a", address: "10.0.0.2", asn: 65002 })], routes);

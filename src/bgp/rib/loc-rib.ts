@@ -10,6 +10,11 @@ import { RowTable } from "./row-table";
 /** Slot of the node's own (originated) routes; peers use 1 and up. */
 export const LOCAL_SLOT = 0;
 
+type Change = { readonly bestChanged: boolean; readonly membersChanged: boolean };
+// Shared results for the withdrawal cases (a peer with a million routes going down makes no garbage here).
+const UNCHANGED: Change = { bestChanged: false, membersChanged: false };
+const REMOVED: Change = { bestChanged: true, membersChanged: true };
+
 export class LocRib {
   /** key -> best attribute id (val) and peer slot (aux). */
   readonly best: RowTable;
@@ -40,15 +45,15 @@ export class LocRib {
    * Stores the new choice and tells whether the best path and whether the
    * member set changed. `members` holds [slot, attr] pairs, best first; empty: no route.
    */
-  set(key: PrefixKey, members: number[]): { bestChanged: boolean; membersChanged: boolean } {
+  set(key: PrefixKey, members: number[]): Change {
     const prevAttr = this.best.get(key);
     const prevSlot = prevAttr < 0 ? -1 : this.best.aux(key);
     const prevMp = this.multipath.size > 0 ? this.multipath.get(key) : undefined;
     if (members.length === 0) {
-      if (prevAttr < 0) return { bestChanged: false, membersChanged: false };
+      if (prevAttr < 0) return UNCHANGED;
       this.best.delete(key);
       this.multipath.delete(key);
-      return { bestChanged: true, membersChanged: true };
+      return REMOVED;
     }
     const slot = members[0]!;
     const attr = members[1]!;

@@ -18,6 +18,9 @@ import { ipv4Key, ipv4KeyAddress, ipv4KeyLength, keyPrefix, type PrefixKey, pref
 import { RowTable } from "./row-table";
 import type { RibSettings } from "./settings";
 
+/** No path left (a withdrawal): shared, so a million withdrawals build no million arrays. */
+const NO_MEMBERS: number[] = [];
+
 export interface RibLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -610,7 +613,8 @@ export class Rib {
         }
         return;
       }
-      members = n === 0 ? [] : this.decide(afi, this.candSlots.slice(0, n), this.candAttrs.slice(0, n));
+      members =
+        n === 0 ? NO_MEMBERS : this.decide(afi, this.candSlots.slice(0, n), this.candAttrs.slice(0, n));
     }
     const { bestChanged, membersChanged } = loc.set(key, members);
     if (membersChanged) this.notifyFib(afi, key, members);

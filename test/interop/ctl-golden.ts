@@ -17,6 +17,8 @@ export interface Volatile {
 /** Keys of the JSON shapes whose values differ per run. */
 const TIME_KEYS = new Set(["since", "startedAt", "serverTime", "lastReconfigure", "lastAttempt"]);
 const COUNT_KEYS = new Set(["updatesIn", "updatesOut", "notificationsIn", "notificationsOut"]);
+/** Which of the attempts made while BIRD started failed last is timing: refused, or accepted and closed. */
+const CONNECT_ERROR = /^Socket: Connection (refused|closed)$/;
 
 function replaceLiterals(text: string, v: Volatile): string {
   let out = text;
@@ -32,6 +34,7 @@ export function normalizeText(text: string, v: Volatile): string {
       .replace(/\b\d{4}-\d\d-\d\d\b/g, "YYYY-MM-DD")
       .replace(/Uptime is (\d+d )?\d\d:\d\d:\d\d/g, "Uptime is <duration>")
       .replace(/(Updates|Notifications):( +)\d+ received, \d+ sent/g, "$1:$2<n> received, <n> sent")
+      .replace(/(Last error: +)Socket: Connection (refused|closed)$/gm, "$1<connect error>")
   );
 }
 
@@ -46,6 +49,9 @@ export function normalizeJson(data: unknown, v: Volatile): string {
       // Per-second stall readings of the agent's event loop: different every run.
       else if (k === "eventLoop") out[k] = "<event loop>";
       else if (COUNT_KEYS.has(k) && typeof val === "number") out[k] = "<n>";
+      // The agent starts before BIRD: its last failed attempt met a closed port or BIRD still starting.
+      else if (k === "lastError" && typeof val === "string" && CONNECT_ERROR.test(val))
+        out[k] = "<connect error>";
       else out[k] = walk(val);
     }
     return out;

@@ -319,10 +319,15 @@ describe("zero-loss restarts of the agent, with BIRD and flatroute as helpers", 
       "",
       "A's kernel routes removed",
     );
-    // C negotiated the N bit with A: it got a Hard Reset; BIRD a plain Cease.
-    const cView = await agentC.protocol("node_a");
-    figures.push(`shutdown: flatroute helper shows "${cView?.info}"`);
-    assert.match(cView?.info ?? "", /Hard reset/);
+    // C negotiated the N bit with A: it got a Hard Reset; BIRD a plain Cease. Read from C's log:
+    // its `show protocols` Info moves on to "Connection refused" once it retries the gone agent.
+    const cLog = await waitFor(() => agentC.process.log(), {
+      timeoutMs: 10_000,
+      what: "C to log the Hard Reset from A",
+      until: (l) => /"peer":"node_a"[^\n]*Received: Hard reset/.test(l),
+    });
+    const hard = /"peer":"node_a"[^\n]*?(Received: Hard reset[^"]*)/.exec(cLog);
+    figures.push(`shutdown: flatroute helper logged "${hard?.[1]}"`);
     // Nothing of the previous run is left: the next start is a fresh one.
     await agentA.restart();
     await waitFor(() => agentA.process.log(), {

@@ -1,7 +1,6 @@
 // "show kernel": the chosen routes (the best route of every network, with its
-// ECMP next hops) against the routes the kernel layer has installed. Pure, so
-// it is tested without a kernel. kernelDifferences compares two arrays;
-// the agent uses walkKernelDifferences, which walks the route table and the
+// ECMP next hops) against the routes the kernel layer has installed, tested
+// without a kernel. walkKernelDifferences walks the route table and the
 // kernel layer's routes a chunk at a time and keeps only the differences.
 
 import { performance } from "node:perf_hooks";
@@ -29,12 +28,6 @@ interface Wanted {
   hops: string[];
 }
 
-function wantedRoutes(routes: readonly RouteView[]): Map<string, Wanted> {
-  const out = new Map<string, Wanted>();
-  for (const r of routes) if (r.best) out.set(r.prefix, wantedOf(r));
-  return out;
-}
-
 /** What the kernel should hold for a best route. */
 function wantedOf(r: RouteView): Wanted {
   const local = r.peer === "static";
@@ -48,23 +41,6 @@ function kernelHops(k: InstalledRoute): string[] {
 
 const sameHops = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((h, i) => h === b[i]);
-
-export function kernelDifferences(
-  routes: readonly RouteView[],
-  installed: readonly InstalledRoute[],
-  /** Prefixes the kernel layer leaves to another protocol that sits at our slot. */
-  conflicted: ReadonlySet<string> = new Set(),
-): KernelDifference[] {
-  const wanted = wantedRoutes(routes);
-  const kernel = new Map(installed.map((k) => [formatPrefix(k.prefix), k] as const));
-  const out: KernelDifference[] = [];
-  for (const w of wanted.values()) {
-    const d = compare(w, kernel.get(w.prefix), conflicted);
-    if (d) out.push(d);
-  }
-  for (const [prefix, k] of kernel) if (!wanted.has(prefix)) out.push(extra(prefix, k));
-  return out.sort(byPrefix);
-}
 
 const byPrefix = (a: KernelDifference, b: KernelDifference) =>
   a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0;
@@ -115,7 +91,7 @@ export interface KernelLookup {
 }
 
 /**
- * kernelDifferences without either table in memory: the best routes come
+ * The differences without either table in memory: the best routes come
  * from a cursor and each is looked up in the kernel layer; only when fewer
  * kernel routes matched than it holds are its routes walked for extras.
  * Chunks of about a millisecond, with the event loop free between them.

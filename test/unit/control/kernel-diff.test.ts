@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { parseAddress, parsePrefix } from "../../../src/bgp/prefix";
-import { fibSyncProblem, kernelDifferences } from "../../../src/control/kernel-diff";
+import { formatPrefix, parseAddress, parsePrefix } from "../../../src/bgp/prefix";
+import type { RouteView } from "../../../src/bgp/speaker-api";
+import { fibSyncProblem, type InstalledRoute, walkKernelDifferences } from "../../../src/control/kernel-diff";
+import { ArrayRouteTable } from "../../../src/control/route-query";
 import { route } from "../../support/fake-speaker";
 
 const k = (prefix: string, type: string, gateways: string[] = []) => ({
@@ -9,8 +11,18 @@ const k = (prefix: string, type: string, gateways: string[] = []) => ({
   nextHops: gateways.map((g) => ({ gateway: parseAddress(g) })),
 });
 
+/** The agent's walk over a route table and a kernel layer holding `installed`. */
+function kernelDifferences(routes: RouteView[], installed: InstalledRoute[], conflicted: string[] = []) {
+  const kernel = {
+    installedRoute: (prefix: string) => installed.find((r) => formatPrefix(r.prefix) === prefix),
+    installedRoutes: () => installed,
+    conflictedPrefixes: () => conflicted,
+  };
+  return walkKernelDifferences(new ArrayRouteTable(() => routes), kernel, installed.length);
+}
+
 describe("show kernel differences", () => {
-  it("finds nothing when the kernel holds exactly the chosen routes", () => {
+  it("finds nothing when the kernel holds exactly the chosen routes", async () => {
     const routes = [
       route({ prefix: "10.244.1.0/24", peer: "static", nextHop: "0.0.0.0" }),
       route({
@@ -27,10 +39,10 @@ describe("show kernel differences", () => {
       k("10.244.1.0/24", "unreachable"),
       k("fd00:2::/64", "unicast", ["fd00::3", "fd00::2"]),
     ];
-    assert.deepEqual(kernelDifferences(routes, installed), []);
+    assert.deepEqual(await kernelDifferences(routes, installed), []);
   });
 
-  it("reports missing, different, wrong-type and extra routes", () => {
+  it("reports missing, different, wrong-type and extra routes", async () => {
     const routes = [
       route({ prefix: "10.244.1.0/24", peer: "static", nextHop: "0.0.0.0" }),
       route({ prefix: "10.244.2.0/24", peer: "a", nextHop: "10.0.0.2" }),
@@ -41,7 +53,7 @@ describe("show kernel differences", () => {
       k("10.244.3.0/24", "unicast", ["10.0.0.3"]),
       k("fd00:9::/64", "unicast", ["fd00::9"]),
     ];
-    assert.deepEqual(kernelDifferences(routes, installed), [
+    assert.deepEqual(await kernelDifferences(routes, installed), [
       {
         prefix: "10.244.1.0/24",
         family: "ipv4",
@@ -69,9 +81,9 @@ describe("show kernel differences", () => {
     ]);
   });
 
-  it("reports a wanted route whose slot another protocol holds as a conflict, not as missing", () => {
+  it("reports a wanted route whose slot another protocol holds as a conflict, not as missing", async () => {
     const routes = [route({ prefix: "10.244.2.0/24", peer: "a", nextHop: "10.0.0.2" })];
-    const [d] = kernelDifferences(routes, [], new Set(["10.244.2.0/24"]));
+    const [d] = await kernelDifferences(routes, [], ["10.244.2.0/24"]);
     assert.equal(d?.kind, "conflict");
     assert.deepEqual(d?.chosen, ["10.0.0.2"]);
     assert.match(d?.detail ?? "", /another routing protocol/);

@@ -2,7 +2,7 @@
 // group, nobody else. Mode 0660, group from control.group, a directory no
 // other user can write to; a client run as another user is refused.
 import assert from "node:assert/strict";
-import { chmod, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseConfigText } from "../../../src/config/load";
@@ -12,13 +12,14 @@ import { resolveGroup, SocketGroupError, systemGroupId } from "../../../src/cont
 import { run } from "../../lab/exec";
 import { FakeSpeaker } from "../../support/fake-speaker";
 
-const FLATROUTEC = resolve(__dirname, "../../../src/cli/flatroutec.js");
+const BUILT = resolve(__dirname, "../../../src");
+const REPO = resolve(__dirname, "../../../..");
 // Both exist on every Debian system: daemon (uid 1, gid 1) and nobody (uid 65534, group nogroup).
 const MEMBER = { user: "daemon", group: "daemon" };
 const OUTSIDER = { user: "nobody", group: "nogroup" };
 
 /** flatroutec as another user; asynchronous, since the server under test runs in this process. */
-function flatroutecAs(who: { user: string; group: string }, socket: string) {
+function flatroutecAs(who: { user: string; group: string }, flatroutec: string, socket: string) {
   return run(
     "setpriv",
     [
@@ -26,7 +27,7 @@ function flatroutecAs(who: { user: string; group: string }, socket: string) {
       `--regid=${who.group}`,
       "--clear-groups",
       process.execPath,
-      FLATROUTEC,
+      flatroutec,
       "-s",
       socket,
       "show",
@@ -40,6 +41,24 @@ describe("control socket permissions", function () {
   this.timeout(30_000);
   let dir: string;
   let server: ControlServer | undefined;
+  let app: string;
+  let flatroutec: string;
+
+  before(async () => {
+    // The other users must be able to read flatroutec, and the checkout may sit in a directory
+    // only root can enter (a mktemp clone): a copy of what it loads goes where they can.
+    app = await mkdtemp(join(tmpdir(), "flatroute-perm-app-"));
+    await chmod(app, 0o755);
+    await cp(BUILT, join(app, "dist", "src"), { recursive: true });
+    await cp(join(REPO, "node_modules", "commander"), join(app, "node_modules", "commander"), {
+      recursive: true,
+    });
+    flatroutec = join(app, "dist", "src", "cli", "flatroutec.js");
+  });
+
+  after(async () => {
+    await rm(app, { recursive: true, force: true });
+  });
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "flatroute-perm-"));
@@ -74,10 +93,10 @@ describe("control socket permissions", function () {
     server = await ControlServer.listen(socket, (c, a) => dispatch({ speaker, version: "1.2.3" }, c, a), {
       group: systemGroupId(MEMBER.group),
     });
-    const member = await flatroutecAs(MEMBER, socket);
+    const member = await flatroutecAs(MEMBER, flatroutec, socket);
     assert.equal(member.code, 0, member.stderr);
     assert.match(member.stdout, /Router ID is 10\.0\.0\.1/);
-    const outsider = await flatroutecAs(OUTSIDER, socket);
+    const outsider = await flatroutecAs(OUTSIDER, flatroutec, socket);
     assert.equal(outsider.code, 3, outsider.stdout);
     assert.match(outsider.stderr, /permission denied/);
     assert.equal(outsider.stdout, "");

@@ -1,16 +1,19 @@
 // One measurement: a fresh lab (sender and receiver namespaces joined by a
 // veth), the receiver started and idle, then the sender process; the clock
-// runs from the sender's first UPDATE byte to the first poll that finds all
-// N prefixes in the receiver: in its RIB, or with the kernel on, in the
-// kernel's main table of its namespace (counted by the kernel itself, from
-// /proc/PID/net/fib_triestat). With the kernel on, the sender is then killed
-// and a second clock runs until every route has left the kernel again (the
-// session drop a peer going down means). Everything is torn down even on failure.
+// runs from the sender's first UPDATE byte to all N prefixes in the receiver:
+// in its RIB (the first poll that finds them), or with the kernel on, in the
+// kernel's main table of its namespace, timed by kernel-watch.ts from the
+// kernel's own route notifications (and checked once against the kernel's
+// count in /proc/PID/net/fib_triestat). With the kernel on, the sender is
+// then killed and a second clock runs until every route has left the kernel
+// again (the session drop a peer going down means). Everything is torn down
+// even on failure.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Lab } from "../../test/lab/netns";
 import { addressPair, pairTopology } from "../../test/lab/topology";
 import { sleep } from "../../test/lab/wait";
+import type { WatchEvent, WatchOptions } from "./kernel-watch";
 import type { Receiver, ReceiverFactory } from "./receivers/types";
 import type { SenderEvent, SenderOptions } from "./sender";
 
@@ -25,6 +28,12 @@ export interface Measurement {
   reached: number;
   /** Peak resident set (VmHWM) in bytes, all of the receiver's processes together. */
   peakRss: number;
+  /**
+   * Peak private memory (RssAnon, sampled at each poll, all processes added
+   * up): RSS without the file pages mapped from the program's binary and
+   * libraries, which for Node is some 45 MB of its own executable.
+   */
+  peakPrivate: number;
   /** Routes went into the kernel (the time is wire to kernel). */
   kernel: boolean;
   /** Seconds from the sender's session dropping to the last route leaving the kernel (kernel runs). */
@@ -37,10 +46,15 @@ export interface Measurement {
 }
 
 const SENDER_JS = resolve(__dirname, "sender.js");
+const WATCH_JS = resolve(__dirname, "kernel-watch.js");
 const SENDER_ASN = 65002;
 const RECEIVER_ASN = 65001;
 
 function readEvents(path: string): SenderEvent[] {
+  return readJsonLines<SenderEvent>(path);
+}
+
+function readJsonLines<T>(path: string): T[] {
   let text = "";
   try {
     text = readFileSync(path, "utf8");
@@ -50,7 +64,7 @@ function readEvents(path: string): SenderEvent[] {
   return text
     .split("\n")
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as SenderEvent);
+    .map((l) => JSON.parse(l) as T);
 }
 
 /** VmHWM of a live process, in bytes. */
@@ -62,6 +76,20 @@ export function peakRss(pid: number): number {
 
 function receiverRss(r: Receiver): number {
   return r.pids.reduce((sum, pid) => sum + peakRss(pid), 0);
+}
+
+/** RssAnon of a live process, in bytes (0 once it is gone). */
+function privateRss(pid: number): number {
+  try {
+    const m = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function receiverPrivate(r: Receiver): number {
+  return r.pids.reduce((sum, pid) => sum + privateRss(pid), 0);
 }
 
 /**
@@ -120,50 +148,92 @@ export async function measure(
         if (Date.now() > setupDeadline) throw new Error(`${name}: session did not come up within 120 s`);
         await sleep(20);
       }
-      // The routes the namespace holds before (the link's own subnet): not the receiver's.
-      const baseline = kernel ? kernelPrefixes(receiver.pid) : 0;
-      const held = kernel
-        ? () => Promise.resolve(kernelPrefixes(receiver.pid) - baseline)
-        : () => receiver.count();
-      const pollMs = kernel ? 2 : receiver.pollMs;
-      sender.signal("SIGUSR1");
-      let firstByte: bigint | undefined;
-      const capNs = BigInt(Math.round(capSeconds * 1e9));
-      let reached = 0;
-      for (;;) {
-        reached = await held();
-        const now = process.hrtime.bigint();
-        firstByte ??= firstByteAt(eventsFile);
-        if (reached >= count && firstByte !== undefined) {
-          const seconds = Number(now - firstByte) / 1e9;
-          const peak = receiverRss(receiver);
-          const withdrawSeconds = kernel ? await timeWithdrawal(sender, held, capNs) : undefined;
-          return {
-            receiver: name,
-            count,
-            seconds,
-            reached,
-            peakRss: peak,
-            updates: readyMessages(eventsFile),
-            kernel,
-            ...(kernel ? { peakRssWithdrawn: receiverRss(receiver) } : {}),
-            ...(withdrawSeconds !== undefined ? { withdrawSeconds } : {}),
-          };
+      const watchFile = lab.path("kernel-watch.jsonl");
+      const watcher = kernel
+        ? topo.right.spawn(
+            process.execPath,
+            [WATCH_JS, JSON.stringify({ eventsFile: watchFile, target: count } satisfies WatchOptions)],
+            {
+              logName: "kernel-watch",
+            },
+          )
+        : undefined;
+      const watched = () => readJsonLines<WatchEvent>(watchFile);
+      const watchProblem = (): string | undefined => {
+        if (!watcher) return undefined;
+        const overrun = watched().find((e) => e.event === "overrun");
+        if (overrun) return `kernel-watch: notifications lost (ENOBUFS) at ${JSON.stringify(overrun)}`;
+        return watcher.running
+          ? undefined
+          : `kernel-watch ${watcher.exitStatus}: ${watcher.log().slice(-2000)}`;
+      };
+      try {
+        if (watcher) {
+          const deadline = Date.now() + 30_000;
+          while (!watched().some((e) => e.event === "watching")) {
+            const why = watchProblem();
+            if (why) throw new Error(why);
+            if (Date.now() > deadline) throw new Error("kernel-watch did not start within 30 s");
+            await sleep(20);
+          }
         }
-        if (now - (firstByte ?? now) > capNs) {
-          return {
-            receiver: name,
-            count,
-            cappedAt: capSeconds,
-            reached,
-            peakRss: receiverRss(receiver),
-            updates: readyMessages(eventsFile),
-            kernel,
-          };
+        // The routes the namespace holds before (the link's own subnet): not the receiver's.
+        const baseline = kernel ? kernelPrefixes(receiver.pid) : 0;
+        sender.signal("SIGUSR1");
+        const capNs = BigInt(Math.round(capSeconds * 1e9));
+        let firstByte: bigint | undefined;
+        let peakPrivate = 0;
+        for (;;) {
+          peakPrivate = Math.max(peakPrivate, receiverPrivate(receiver));
+          const now = process.hrtime.bigint();
+          firstByte ??= firstByteAt(eventsFile);
+          const events = watcher ? watched() : [];
+          const full = events.find((e) => e.event === "full");
+          const reached = watcher ? lastCount(events) : await receiver.count();
+          if (firstByte !== undefined && (watcher ? full !== undefined : reached >= count)) {
+            const doneAt = full?.event === "full" ? BigInt(full.t) : now;
+            const seconds = Number(doneAt - firstByte) / 1e9;
+            const peak = receiverRss(receiver);
+            if (kernel) {
+              // The watcher's count against the kernel's own, once.
+              const inKernel = kernelPrefixes(receiver.pid) - baseline;
+              if (inKernel < count)
+                throw new Error(`${name}: kernel-watch saw ${count} routes, fib_triestat ${inKernel}`);
+            }
+            const withdrawSeconds = watcher
+              ? await timeWithdrawal(sender, watched, watchProblem, capNs)
+              : undefined;
+            return {
+              receiver: name,
+              count,
+              seconds,
+              reached: watcher ? count : reached,
+              peakRss: peak,
+              peakPrivate,
+              updates: readyMessages(eventsFile),
+              kernel,
+              ...(kernel ? { peakRssWithdrawn: receiverRss(receiver) } : {}),
+              ...(withdrawSeconds !== undefined ? { withdrawSeconds } : {}),
+            };
+          }
+          if (now - (firstByte ?? now) > capNs) {
+            return {
+              receiver: name,
+              count,
+              cappedAt: capSeconds,
+              reached,
+              peakRss: receiverRss(receiver),
+              peakPrivate,
+              updates: readyMessages(eventsFile),
+              kernel,
+            };
+          }
+          const why = problem() ?? watchProblem();
+          if (why) throw new Error(`${name}: failed after ${reached} prefixes: ${why}`);
+          await sleep(watcher ? 10 : receiver.pollMs);
         }
-        const why = problem();
-        if (why) throw new Error(`${name}: failed after ${reached} prefixes: ${why}`);
-        await sleep(pollMs);
+      } finally {
+        if (watcher) await watcher.stop();
       }
     } finally {
       await receiver.close();
@@ -178,22 +248,34 @@ export async function measure(
 
 /**
  * Kills the sender (its TCP session ends, as when a peer goes away) and times
- * until none of its routes is left in the kernel; undefined past the cap.
+ * until none of its routes is left in the kernel, as kernel-watch.ts saw it;
+ * undefined past the cap.
  */
 async function timeWithdrawal(
   sender: { signal(sig: NodeJS.Signals): void },
-  held: () => Promise<number>,
+  watched: () => WatchEvent[],
+  problem: () => string | undefined,
   capNs: bigint,
 ): Promise<number | undefined> {
   const t0 = process.hrtime.bigint();
   sender.signal("SIGKILL");
   for (;;) {
-    const left = await held();
-    const now = process.hrtime.bigint();
-    if (left <= 0) return Number(now - t0) / 1e9;
-    if (now - t0 > capNs) return undefined;
-    await sleep(2);
+    const empty = watched().find((e) => e.event === "empty");
+    if (empty?.event === "empty") return Number(BigInt(empty.t) - t0) / 1e9;
+    if (process.hrtime.bigint() - t0 > capNs) return undefined;
+    const why = problem();
+    if (why) throw new Error(why);
+    await sleep(10);
   }
+}
+
+/** The watcher's latest count of routes in the kernel. */
+function lastCount(events: WatchEvent[]): number {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.event === "count" || e.event === "full" || e.event === "overrun") return e.count;
+  }
+  return 0;
 }
 
 function firstByteAt(eventsFile: string): bigint | undefined {

@@ -42,6 +42,8 @@ export function formatTable(results: Measurement[], skipped: Skipped[]): string 
       "time / BIRD",
       "peak RSS",
       "RSS / BIRD",
+      "peak private (RssAnon)",
+      "private / BIRD",
       "all withdrawn after session drop",
       "withdraw / BIRD",
       "peak RSS incl. withdrawal",
@@ -63,6 +65,8 @@ export function formatTable(results: Measurement[], skipped: Skipped[]): string 
           (m.seconds === undefined ? ">" : "") + ratio(t, bird?.seconds),
           `${Math.round(m.peakRss / MB)} MB`,
           ratio(m.peakRss, bird?.peakRss),
+          `${Math.round(m.peakPrivate / MB)} MB`,
+          ratio(m.peakPrivate, bird?.peakPrivate),
           withdrawText(m),
           ratio(m.withdrawSeconds, bird?.withdrawSeconds),
           m.peakRssWithdrawn === undefined ? "-" : `${Math.round(m.peakRssWithdrawn / MB)} MB`,
@@ -70,7 +74,7 @@ export function formatTable(results: Measurement[], skipped: Skipped[]): string 
       }
       for (const s of skipped.filter((x) => x.count === n && x.kernel === kernel)) {
         rows.push([s.receiver, n.toLocaleString("en-US"), modeText(kernel), `skipped: ${s.why}`]);
-        rows[rows.length - 1]!.push(...Array(6).fill("-"));
+        rows[rows.length - 1]!.push(...Array(8).fill("-"));
       }
     }
   }

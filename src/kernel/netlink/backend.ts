@@ -39,8 +39,6 @@ import { NetlinkError, NetlinkSocket } from "./socket";
 export interface NetlinkBackendOptions {
   /** Messages per send (default 256). */
   batch?: number;
-  /** Sends before yielding to the event loop (default 16): bounds the time one call holds the loop. */
-  sendsPerTick?: number;
   /** Event socket poll interval in ms (default 10). */
   monitorIntervalMs?: number;
   /**
@@ -64,15 +62,16 @@ export class NetlinkRouteBackend implements RouteBackend {
   private seq = (Date.now() & 0xffff) << 8;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly batch: number;
-  private readonly sendsPerTick: number;
   private readonly tx: Buffer;
+  /** The second change buffer, encoded while the kernel applies the first. */
+  private readonly txSpare: Buffer;
   /** Port id of the request socket: notifications our own changes cause carry it. */
   private readonly ownPort: number;
 
   private constructor(private readonly options: NetlinkBackendOptions) {
     this.batch = options.batch ?? 256;
-    this.sendsPerTick = options.sendsPerTick ?? 16;
     this.tx = Buffer.alloc(Math.max(this.batch * maxRouteMessageSize(TX_HOPS), maxRouteMessageSize(512)));
+    this.txSpare = Buffer.alloc(this.tx.length);
     this.requests = NetlinkSocket.open({ receiveBuffer: 8 << 20, sendBuffer: 4 << 20 });
     this.ownPort = this.requests.portId();
   }
@@ -128,25 +127,39 @@ export class NetlinkRouteBackend implements RouteBackend {
         }
       }
     };
-    let sends = 0;
+    // Two buffers: the kernel applies one batch (on a worker thread, see
+    // sendInBackground) while the next is encoded here, and the event loop
+    // turns between batches.
+    let tx = this.tx;
+    let spare = this.txSpare;
+    let inFlight: Promise<void> | undefined;
     let off = 0;
     let inBuffer = 0;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       const ack = i === ops.length - 1 ? C.NLM_F_ACK : 0;
-      if (op.kind === "remove") off = encodeDelRoute(this.tx, off, first + i, ack, op.route);
+      if (op.kind === "remove") off = encodeDelRoute(tx, off, first + i, ack, op.route);
       else {
         const mode = op.kind === "create" ? C.NLM_F_EXCL : C.NLM_F_REPLACE;
-        off = encodeNewRoute(this.tx, off, first + i, C.NLM_F_CREATE | mode | ack, op.route);
+        off = encodeNewRoute(tx, off, first + i, C.NLM_F_CREATE | mode | ack, op.route);
       }
       inBuffer++;
       const nextSize = i + 1 < ops.length ? maxRouteMessageSize(ops[i + 1]!.route.nextHops.length) : 0;
-      if (inBuffer < this.batch && off + nextSize <= this.tx.length && i + 1 < ops.length) continue;
-      this.requests.send(this.tx, off);
+      if (inBuffer < this.batch && off + nextSize <= tx.length && i + 1 < ops.length) continue;
+      if (inFlight) {
+        await inFlight;
+        drain();
+      }
+      inFlight = this.requests.sendInBackground(tx, off);
+      // Settled below; this only keeps a failure while encoding from being reported as unhandled.
+      inFlight.catch(() => undefined);
+      [tx, spare] = [spare, tx];
       off = 0;
       inBuffer = 0;
+    }
+    if (inFlight) {
+      await inFlight;
       drain();
-      if (++sends % this.sendsPerTick === 0) await nextTick();
     }
     const deadline = Date.now() + BARRIER_TIMEOUT_MS;
     while (!barrierSeen) {

@@ -6,7 +6,7 @@
 // Netlink sockets belong to the network namespace of the process that opens
 // them: run the agent (or a probe) inside the namespace it should program.
 import { endianness } from "node:os";
-import koffi from "koffi";
+import koffi, { type KoffiFunc } from "koffi";
 import * as C from "./constants";
 
 interface NetlinkLibc {
@@ -21,7 +21,7 @@ interface NetlinkLibc {
     prog: { len: number; filter: Buffer },
     len: number,
   ): number;
-  send(fd: number, buf: Buffer, len: number, flags: number): number;
+  send: KoffiFunc<(fd: number, buf: Buffer, len: number, flags: number) => number>;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
   close(fd: number): number;
   strerror(errno: number): string;
@@ -154,6 +154,30 @@ export class NetlinkSocket {
       const errno = koffi.errno();
       if (errno !== C.EINTR) throw new NetlinkError("send", errno);
     }
+  }
+
+  /**
+   * send() on one of koffi's worker threads: rtnetlink applies the requests
+   * inside the send, and a batch of route changes can hold the caller for
+   * hundreds of milliseconds (the FIB trie's resize waits for RCU grace
+   * periods), which on the main thread would stall keepalives, BFD and
+   * queries. `buf` must stay untouched until the promise settles.
+   */
+  sendInBackground(buf: Buffer, len: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      libc().send.async(this.fd, buf, len, 0, (err: unknown, n: number) => {
+        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        if (n >= 0) return resolve();
+        // The worker thread's errno is not readable here: send again on this
+        // thread, which reports it (a failed netlink send delivered nothing).
+        try {
+          this.send(buf, len);
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
-// The kernel-side clock of bench/ingest, run as its own process inside the
+// The kernel-side clock of bench/ingest (kernel-watch.c does the same for
+// less CPU and is used where a C compiler is), run as its own process inside the
 // receiver's namespace: it listens to the kernel's IPv4 route notifications
 // (RTNLGRP_IPV4_ROUTE) and keeps the set of prefixes in the main table, so the
 // moment the N-th route is installed (and the moment the last one is removed)
@@ -21,12 +22,6 @@ import koffi from "koffi";
 import * as C from "../../src/kernel/netlink/constants";
 import { NetlinkError, NetlinkSocket } from "../../src/kernel/netlink/socket";
 
-export interface WatchOptions {
-  eventsFile: string;
-  /** Routes in the main table that count as "all in". */
-  target: number;
-}
-
 export type WatchEvent =
   | { event: "watching" }
   | { event: "full"; t: string; count: number }
@@ -40,7 +35,8 @@ const RTN_UNICAST = 1;
 const PROGRESS_MS = 250;
 
 function main(): void {
-  const o = JSON.parse(process.argv[2] ?? "") as WatchOptions;
+  // kernel-watch.js EVENTS_FILE TARGET (TARGET: routes in the main table that count as "all in").
+  const o = { eventsFile: process.argv[2] ?? "", target: Number(process.argv[3]) };
   const emit = (e: WatchEvent) => appendFileSync(o.eventsFile, `${JSON.stringify(e)}\n`);
   const poll = koffi.load("libc.so.6").func("int poll(_Inout_ void *fds, unsigned long n, int timeout)") as (
     fds: Buffer,

@@ -7,6 +7,10 @@ import { Afi, type Prefix } from "../bgp/codec/types";
 import { formatPrefix, ipv4Prefix } from "../bgp/prefix";
 
 const EMPTY = -1;
+/** A slot of the table being drained whose row was released (no backward shift there, see below). */
+const GONE = -2;
+/** Slots of the old table moved to the new one per insert or release while it grows. */
+const MIGRATE_PER_OP = 64;
 
 function hash(address: number, length: number): number {
   let h = Math.imul(address ^ (length * 0x9e3779b1), 0x85ebca6b);
@@ -23,6 +27,14 @@ export class PrefixRows {
   private readonly ipv6Prefixes = new Map<number, Prefix>();
   /** Open addressing, linear probing: row numbers of IPv4 rows, EMPTY where free. */
   private slots = new Int32Array(32).fill(EMPTY);
+  /**
+   * While the table grows: the previous one, its rows moved over a few slots
+   * per change (a million-row rehash at once held the event loop for 100-200 ms).
+   * Rows released in it are marked GONE instead of shifting the cluster back,
+   * which could move a row behind `migrated` where the move would miss it.
+   */
+  private draining: Int32Array | undefined;
+  private migrated = 0;
   private ipv4Count = 0;
   /** Freed rows, a stack in an int32 array (a million withdrawals make no heap garbage). */
   private free = new Int32Array(16);
@@ -42,11 +54,20 @@ export class PrefixRows {
 
   /** The row of an IPv4 prefix, or -1. */
   findIpv4(address: number, length: number): number {
-    const mask = this.slots.length - 1;
+    const found = this.probe(this.slots, address, length);
+    if (found >= 0 || this.draining === undefined) return found;
+    const i = this.probe(this.draining, address, length);
+    return i >= 0 ? this.draining[i]! : -1;
+  }
+
+  /** The slot of (address, length) in `table`, or -1; for the live table, its row. */
+  private probe(table: Int32Array, address: number, length: number): number {
+    const mask = table.length - 1;
     for (let i = hash(address, length) & mask; ; i = (i + 1) & mask) {
-      const row = this.slots[i]!;
+      const row = table[i]!;
       if (row === EMPTY) return -1;
-      if (this.address[row] === address && this.length[row] === length) return row;
+      if (row !== GONE && this.address[row] === address && this.length[row] === length)
+        return table === this.slots ? row : i;
     }
   }
 
@@ -58,7 +79,8 @@ export class PrefixRows {
     const row = this.newRow();
     this.address[row] = address;
     this.length[row] = length;
-    if ((this.ipv4Count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    if (this.draining) this.migrate();
+    else if ((this.ipv4Count + 1) * 2 > this.slots.length) this.grow();
     this.place(row);
     this.ipv4Count++;
     return row;
@@ -113,8 +135,9 @@ export class PrefixRows {
       this.ipv6Prefixes.delete(row);
       this.ipv6.delete(formatPrefix(p6));
     } else {
-      this.unplace(row);
+      this.unplaceIpv4(row);
       this.ipv4Count--;
+      if (this.draining) this.migrate();
     }
     if (this.freeCount === this.free.length) {
       const free = new Int32Array(this.free.length * 2);
@@ -146,7 +169,21 @@ export class PrefixRows {
     this.slots[i] = row;
   }
 
-  /** Removes `row` from the probe table, shifting later entries of its cluster back (no tombstones). */
+  /** Takes `row` out of both tables while one drains: it may be in either, or in both once moved. */
+  private unplaceIpv4(row: number): void {
+    const drained = this.draining;
+    if (drained === undefined) {
+      this.unplace(row);
+      return;
+    }
+    const address = this.address[row]!;
+    const length = this.length[row]!;
+    const i = this.probe(drained, address, length);
+    if (i >= 0) drained[i] = GONE;
+    if (this.probe(this.slots, address, length) >= 0) this.unplace(row);
+  }
+
+  /** Removes `row` from the live table, shifting later entries of its cluster back (no tombstones). */
   private unplace(row: number): void {
     const slots = this.slots;
     const mask = slots.length - 1;
@@ -166,10 +203,23 @@ export class PrefixRows {
     slots[i] = EMPTY;
   }
 
-  private rehash(size: number): void {
-    const old = this.slots;
-    this.slots = new Int32Array(size).fill(EMPTY);
-    for (let i = 0; i < old.length; i++) if (old[i] !== EMPTY) this.place(old[i]!);
+  /** Starts moving to a table twice the size; the old one is drained as rows come and go. */
+  private grow(): void {
+    this.draining = this.slots;
+    this.migrated = 0;
+    this.slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const old = this.draining!;
+    const end = Math.min(old.length, this.migrated + MIGRATE_PER_OP);
+    for (let i = this.migrated; i < end; i++) {
+      const row = old[i]!;
+      if (row >= 0) this.place(row);
+    }
+    this.migrated = end;
+    if (end === old.length) this.draining = undefined;
   }
 }
 

@@ -17,6 +17,7 @@ import { type KeyScan, MAX_PEERS, NumIndex, newPrefixIndex, type PrefixIndex } f
 import { ipv4Key, ipv4KeyAddress, ipv4KeyLength, keyPrefix, type PrefixKey, prefixKey } from "./prefix-key";
 import { RowTable } from "./row-table";
 import type { RibSettings } from "./settings";
+import { TableFlusher } from "./table-flush";
 
 /** No path left (a withdrawal): shared, so a million withdrawals build no million arrays. */
 const NO_MEMBERS: number[] = [];
@@ -72,6 +73,11 @@ export class Rib {
   private convergedSent = false;
   private convergenceTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribeNextHops: (() => void) | undefined;
+  /** Routes of peers gone down (and swept stale routes) still being dropped, a slice at a time. */
+  private readonly flusher = new TableFlusher({
+    unref: (attr) => this.store.unref(attr),
+    recompute: (afi, key) => this.recompute(afi, key),
+  });
   // Scratch arrays for collecting candidates without allocating per prefix.
   private readonly candSlots: number[] = [];
   private readonly candAttrs: number[] = [];
@@ -209,6 +215,8 @@ export class Rib {
 
   removePeer(peer: RibPeer): void {
     this.peerDown(peer);
+    // Its slot may be taken by the next peer added: nothing of it may be left.
+    this.flusher.finish(peer);
     this.peers[peer.slot] = undefined;
     this.active = this.peers.filter((p): p is RibPeer => p !== undefined);
     this.checkConverged();
@@ -219,6 +227,8 @@ export class Rib {
   }
 
   peerUp(peer: RibPeer, target: ExportTarget): void {
+    // Routes of its previous session still being dropped go first, so the new session starts clean.
+    this.flusher.finish(peer);
     peer.target = target;
     peer.routerId = routerIdNumber(target.routerId);
     peer.routerIdText = target.routerId;
@@ -246,8 +256,8 @@ export class Rib {
         continue;
       }
       this.sweepStale(peer, afi);
-      const keys = table.takeAll((attr) => this.store.unref(attr));
-      for (let i = 0; i < keys.length; i++) this.recompute(afi, keys[i]!);
+      peer.adjIn[afi - 1] = new RowTable(this.indexes[afi - 1]!);
+      this.flusher.drop(peer, afi, table);
     }
     peer.warned.clear();
   }
@@ -258,9 +268,7 @@ export class Rib {
     if (!stale) return 0;
     peer.stale[afi - 1] = undefined;
     peer.staleOverlap[afi - 1] = 0;
-    const keys = stale.takeAll((attr) => this.store.unref(attr));
-    for (let i = 0; i < keys.length; i++) this.recompute(afi, keys[i]!);
-    return keys.length;
+    return this.flusher.drop(peer, afi, stale);
   }
 
   /** Whether the peer has routes kept stale (graceful restart, enhanced refresh): of `afi`, or of any family. */
@@ -689,6 +697,7 @@ export class Rib {
   }
 
   stop(): void {
+    this.flusher.stop();
     if (this.convergenceTimer) clearTimeout(this.convergenceTimer);
     this.unsubscribeNextHops?.();
     this.exporter.stop();
@@ -715,6 +724,11 @@ export class Rib {
 
   get converged(): boolean {
     return this.convergedSent;
+  }
+
+  /** Routes of peers gone down (or swept stale) not yet dropped: the slices still to come. */
+  get flushing(): number {
+    return this.flusher.pending;
   }
 }
 

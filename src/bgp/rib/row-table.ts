@@ -141,37 +141,24 @@ export class RowTable implements KeyTable {
     });
   }
 
-  /**
-   * Empties the table as clear() does, calling `onValue` with each value
-   * first, and returns the keys it held: a Float64Array for numeric keys, so
-   * a peer with a million routes going down builds no million-entry arrays.
-   */
-  takeAll(onValue: (val: number) => void): ArrayLike<PrefixKey> {
+  /** The keys held, without taking them out: a Float64Array for numeric keys (no million-entry JS array). */
+  heldKeys(): ArrayLike<PrefixKey> {
     const n = this.count;
     if (n === 0) return [];
-    const rows = new Int32Array(n);
     let numbers: Float64Array | undefined;
     let strings: string[] | undefined;
     let i = 0;
     this.index.each((key, row) => {
-      const v = this.vals.get(row) - 1;
-      if (v < 0) return;
-      onValue(v);
-      rows[i] = row;
+      if (this.vals.get(row) === 0) return;
       if (typeof key === "number") {
         numbers ??= new Float64Array(n);
-        numbers[i] = key;
+        numbers[i++] = key;
       } else {
         strings ??= [];
-        strings[i] = key;
+        strings[i++] = key;
       }
-      i++;
     });
-    const keys: ArrayLike<PrefixKey> = numbers ?? strings ?? [];
-    for (let j = 0; j < i; j++) this.deleteRow(keys[j]!, rows[j]!);
-    this.vals = new Column(0);
-    this.auxs = this.smallAux ? new SmallColumn() : new Column(0);
-    return keys;
+    return numbers ?? strings ?? [];
   }
 
   keyList(): PrefixKey[] {

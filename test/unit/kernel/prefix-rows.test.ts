@@ -39,6 +39,39 @@ describe("kernel/PrefixRows", () => {
     }
   });
 
+  it("stays exact while the table grows a few slots at a time: adds, finds and removals meet rows in both tables", () => {
+    const rows = new PrefixRows();
+    const model = new Map<number, number>();
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    // Mostly adds, so the table doubles several times (to 2^16 slots) with
+    // removals and lookups landing while each old table is still draining.
+    for (let step = 0; step < 120_000; step++) {
+      const n = rand(40_000);
+      const address = (0x0a000000 + n * 256) >>> 0;
+      const op = rand(10);
+      if (op < 2) {
+        const row = rows.findIpv4(address, 24);
+        assert.equal(row, model.get(n) ?? -1, `step ${step}: find ${n}`);
+        if (row >= 0) {
+          rows.release(row);
+          model.delete(n);
+        }
+      } else if (op < 4) {
+        assert.equal(rows.findIpv4(address, 24), model.get(n) ?? -1, `step ${step}: find ${n}`);
+      } else {
+        const row = rows.ipv4Row(address, 24);
+        if (model.has(n)) assert.equal(row, model.get(n), `step ${step}: existing ${n}`);
+        else model.set(n, row);
+      }
+    }
+    for (let n = 0; n < 40_000; n++)
+      assert.equal(rows.findIpv4((0x0a000000 + n * 256) >>> 0, 24), model.get(n) ?? -1);
+  });
+
   it("keeps IPv6 prefixes apart from IPv4 rows and gives their Prefix back", () => {
     const rows = new PrefixRows();
     const v4 = rows.rowOf(parsePrefix("10.0.0.0/24"));

@@ -1,0 +1,115 @@
+// Dropping a detached Adj-RIB-In table (a peer went down, or its stale routes
+// were swept) a slice at a time, as BIRD flushes a protocol's routes: with a
+// million routes the decision and the FIB updates for all of them take about
+// a second, which in one go would hold the event loop (keepalives, BFD,
+// queries) for that long. Small tables still go at once.
+//
+// The table is detached before it is handed over (the peer's Adj-RIB-In is a
+// fresh table, the stale slot is cleared), so the decision no longer sees its
+// routes: each prefix chosen again here gets the same answer as it would have
+// at once. Until its turn comes a prefix keeps its old best path, whose
+// attribute set the table still holds a reference to.
+import type { Afi } from "../codec/types";
+import type { PrefixKey } from "./prefix-key";
+import type { RowTable } from "./row-table";
+
+/** Tables up to this many routes are dropped at once. */
+export const FLUSH_AT_ONCE = 8192;
+/** One slice holds the event loop for about this long. */
+const SLICE_MS = 4;
+/** Routes between two looks at the clock. */
+const CLOCK_EVERY = 256;
+
+interface FlushJob {
+  owner: unknown;
+  afi: Afi;
+  table: RowTable;
+  keys: ArrayLike<PrefixKey>;
+  next: number;
+}
+
+export interface FlushHooks {
+  /** The table let go of a route with this attribute set. */
+  unref(attr: number): void;
+  /** Choose the prefix's best path again (the dropped route is no longer a candidate). */
+  recompute(afi: Afi, key: PrefixKey): void;
+}
+
+export class TableFlusher {
+  private readonly jobs: FlushJob[] = [];
+  private scheduled = false;
+  private stopped = false;
+
+  constructor(private readonly hooks: FlushHooks) {}
+
+  /** Routes still to be dropped. */
+  get pending(): number {
+    let n = 0;
+    for (const j of this.jobs) n += j.keys.length - j.next;
+    return n;
+  }
+
+  /** Drops every route of `table` (already detached), now if it is small, else in slices; returns its size. */
+  drop(owner: unknown, afi: Afi, table: RowTable): number {
+    const size = table.size;
+    if (size === 0) return 0;
+    const job: FlushJob = { owner, afi, table, keys: table.heldKeys(), next: 0 };
+    if (size <= FLUSH_AT_ONCE) {
+      this.run(job, Number.POSITIVE_INFINITY);
+      return size;
+    }
+    this.jobs.push(job);
+    this.schedule();
+    return size;
+  }
+
+  /** Finishes at once every job of `owner` (its peer comes back or leaves). */
+  finish(owner: unknown): void {
+    for (const job of this.jobs.filter((j) => j.owner === owner)) {
+      this.run(job, Number.POSITIVE_INFINITY);
+      this.jobs.splice(this.jobs.indexOf(job), 1);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.slice();
+    });
+  }
+
+  private slice(): void {
+    if (this.stopped) return;
+    const until = performance.now() + SLICE_MS;
+    while (this.jobs.length > 0) {
+      const job = this.jobs[0]!;
+      if (!this.run(job, until)) break;
+      this.jobs.shift();
+    }
+    if (this.jobs.length > 0) this.schedule();
+  }
+
+  /** Drops the job's routes until done (true) or past `until` (false). */
+  private run(job: FlushJob, until: number): boolean {
+    const { table, keys, afi } = job;
+    const index = table.index;
+    while (job.next < keys.length) {
+      const key = keys[job.next++]!;
+      const row = index.find(key);
+      const attr = row < 0 ? -1 : table.getRow(row);
+      if (attr >= 0) {
+        table.deleteRow(key, row);
+        this.hooks.unref(attr);
+        this.hooks.recompute(afi, key);
+      }
+      if (job.next % CLOCK_EVERY === 0 && performance.now() > until) return job.next >= keys.length;
+    }
+    return true;
+  }
+}

@@ -934,7 +934,8 @@ export class KernelFib implements FibSink {
 }
 
 function grown(a: Int32Array, capacity: number, fill: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(capacity).fill(fill);
+  const b = new Int32Array(capacity);
   b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
   return b;
 }

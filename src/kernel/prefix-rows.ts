@@ -6,9 +6,10 @@
 import { Afi, type Prefix } from "../bgp/codec/types";
 import { formatPrefix, ipv4Prefix } from "../bgp/prefix";
 
-const EMPTY = -1;
+/** Slots hold row + 1: a fresh table is all EMPTY with no fill pass (its pages are touched as rows come). */
+const EMPTY = 0;
 /** A slot of the table being drained whose row was released (no backward shift there, see below). */
-const GONE = -2;
+const GONE = -1;
 /** Slots of the old table moved to the new one per insert or release while it grows. */
 const MIGRATE_PER_OP = 64;
 
@@ -25,8 +26,8 @@ export class PrefixRows {
   private length = new Uint8Array(16);
   private readonly ipv6 = new Map<string, number>();
   private readonly ipv6Prefixes = new Map<number, Prefix>();
-  /** Open addressing, linear probing: row numbers of IPv4 rows, EMPTY where free. */
-  private slots = new Int32Array(32).fill(EMPTY);
+  /** Open addressing, linear probing: row numbers + 1 of IPv4 rows, EMPTY where free. */
+  private slots = new Int32Array(32);
   /**
    * While the table grows: the previous one, its rows moved over a few slots
    * per change (a million-row rehash at once held the event loop for 100-200 ms).
@@ -57,16 +58,17 @@ export class PrefixRows {
     const found = this.probe(this.slots, address, length);
     if (found >= 0 || this.draining === undefined) return found;
     const i = this.probe(this.draining, address, length);
-    return i >= 0 ? this.draining[i]! : -1;
+    return i >= 0 ? this.draining[i]! - 1 : -1;
   }
 
   /** The slot of (address, length) in `table`, or -1; for the live table, its row. */
   private probe(table: Int32Array, address: number, length: number): number {
     const mask = table.length - 1;
     for (let i = hash(address, length) & mask; ; i = (i + 1) & mask) {
-      const row = table[i]!;
-      if (row === EMPTY) return -1;
-      if (row !== GONE && this.address[row] === address && this.length[row] === length)
+      const stored = table[i]!;
+      if (stored === EMPTY) return -1;
+      const row = stored - 1;
+      if (stored !== GONE && this.address[row] === address && this.length[row] === length)
         return table === this.slots ? row : i;
     }
   }
@@ -166,7 +168,7 @@ export class PrefixRows {
     const mask = this.slots.length - 1;
     let i = hash(this.address[row]!, this.length[row]!) & mask;
     while (this.slots[i] !== EMPTY) i = (i + 1) & mask;
-    this.slots[i] = row;
+    this.slots[i] = row + 1;
   }
 
   /** Takes `row` out of both tables while one drains: it may be in either, or in both once moved. */
@@ -188,13 +190,13 @@ export class PrefixRows {
     const slots = this.slots;
     const mask = slots.length - 1;
     let i = hash(this.address[row]!, this.length[row]!) & mask;
-    while (slots[i] !== row) i = (i + 1) & mask;
+    while (slots[i] !== row + 1) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
       const r = slots[j]!;
       if (r === EMPTY) break;
-      const home = hash(this.address[r]!, this.length[r]!) & mask;
+      const home = hash(this.address[r - 1]!, this.length[r - 1]!) & mask;
       // r may move into the hole at i unless its home lies cyclically in (i, j].
       if (i <= j ? home > i && home <= j : home > i || home <= j) continue;
       slots[i] = r;
@@ -207,7 +209,7 @@ export class PrefixRows {
   private grow(): void {
     this.draining = this.slots;
     this.migrated = 0;
-    this.slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
+    this.slots = new Int32Array(this.slots.length * 2);
     this.migrate();
   }
 
@@ -215,8 +217,8 @@ export class PrefixRows {
     const old = this.draining!;
     const end = Math.min(old.length, this.migrated + MIGRATE_PER_OP);
     for (let i = this.migrated; i < end; i++) {
-      const row = old[i]!;
-      if (row >= 0) this.place(row);
+      const stored = old[i]!;
+      if (stored > 0) this.place(stored - 1);
     }
     this.migrated = end;
     if (end === old.length) this.draining = undefined;

@@ -133,15 +133,41 @@ export const MAX_PEERS = 32_000;
  */
 class Rows {
   readonly refs = new SmallColumn();
-  private readonly free: number[] = [];
+  private readonly free = new RowStack();
   private next = 0;
 
   take(): number {
-    return this.free.length > 0 ? this.free.pop()! : this.next++;
+    return this.free.size > 0 ? this.free.pop() : this.next++;
   }
 
   release(row: number): void {
     this.free.push(row);
+  }
+}
+
+/**
+ * Freed row numbers, a stack in never-copied int32 chunks: a peer with a
+ * million routes going down frees a million rows, which as a JS array grew
+ * to 25 MB of large-object space (8-byte elements, copied at each growth).
+ */
+class RowStack {
+  private readonly chunks: Int32Array[] = [];
+  size = 0;
+
+  push(row: number): void {
+    const c = this.size >>> CHUNK_SHIFT;
+    if (c === this.chunks.length) this.chunks.push(new Int32Array(CHUNK));
+    this.chunks[c]![this.size & CHUNK_MASK] = row;
+    this.size++;
+  }
+
+  /** The last row pushed; the stack must not be empty. */
+  pop(): number {
+    this.size--;
+    const row = this.chunks[this.size >>> CHUNK_SHIFT]![this.size & CHUNK_MASK]!;
+    // Keep one spare chunk past the top so a push/pop at a boundary does not allocate each time.
+    if (this.chunks.length > (this.size >>> CHUNK_SHIFT) + 2) this.chunks.pop();
+    return row;
   }
 }
 

@@ -91,6 +91,22 @@ describe("RowTable over a shared PrefixIndex", () => {
     assert.equal(rowsSeen.size, 1000);
   });
 
+  it("hands freed rows out again, each once, after a release of more rows than a chunk holds", () => {
+    const index = newPrefixIndex(Afi.IPv4);
+    const t = new RowTable(index);
+    const n = 40_000; // more than two chunks of freed rows
+    for (let k = 0; k < n; k++) t.set(ipv4Key(k * 256, 24), k, 0);
+    for (let k = 0; k < n; k++) t.delete(ipv4Key(k * 256, 24));
+    const rows = new Set<number>();
+    for (let k = n; k < 2 * n; k++) {
+      t.set(ipv4Key(k * 256, 24), k, 0);
+      rows.add(index.find(ipv4Key(k * 256, 24)));
+    }
+    assert.equal(rows.size, n, "every new prefix got a row of its own");
+    assert.ok(Math.max(...rows) < n, "only freed rows were handed out");
+    for (let k = n; k < 2 * n; k++) assert.equal(t.get(ipv4Key(k * 256, 24)), k);
+  });
+
   it("Column reads its fill value where nothing was written, across chunks", () => {
     const c = new Column(-1);
     assert.equal(c.get(5), -1);

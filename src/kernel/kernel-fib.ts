@@ -110,6 +110,7 @@ const CONFLICTED = 8; // wanted, but FOREIGN: counted and logged once
 const UNRESOLVED = 16; // wanted, but no next hop resolves
 const DIRTY = 32; // queued for planning
 const FAILED = 64; // the last change failed (errno in `failed`): retried at the next scan
+const IN_FLIGHT = 128; // its change is with the kernel, not yet answered
 
 // wantedShape's answers besides a shape number.
 const NONE = -1;
@@ -166,7 +167,10 @@ export class KernelFib implements FibSink {
   private readonly localShape: number;
   private readonly localRows = new Set<number>();
   /** Operation objects for IPv4 routes, one per place in a window, reused (see pooledOp). */
+  /** Operation objects by slot; two windows' worth (one planned while the other is applied). */
   private readonly opPool: RouteOp[] = [];
+  /** Rows dirtied again while their change was in flight: queued again once it is answered. */
+  private deferred: number[] = [];
   private readonly failed = new Map<number, number>();
   private installedCount = 0;
   private conflictedCount = 0;
@@ -486,16 +490,46 @@ export class KernelFib implements FibSink {
   private async flush(): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
+    // Two windows overlap: the next is planned (and the last one's answers
+    // absorbed) here while the kernel applies the one before on the backend's
+    // worker thread; planning and applying one after the other left the
+    // kernel idle a quarter of the time on a full table.
+    let inFlight: Promise<void> | undefined;
+    let parity = 0;
     try {
-      while (
-        !this.stopped &&
-        (this.dirtyCount || this.unresolvedGateways.size || this.needScan || this.needRefresh)
-      ) {
-        await this.round();
+      while (!this.stopped) {
+        if (this.needsPreparation()) {
+          if (inFlight) await inFlight;
+          inFlight = undefined;
+          await this.prepare();
+        }
+        const window = this.planWindow(parity);
+        if (window) {
+          parity ^= 1;
+          const applied = this.backend.apply(window.ops).then(
+            (results) => this.absorb(window.rows, window.previous, window.ops, results),
+            (e: unknown) => {
+              for (const row of window.rows) this.flags[row]! &= ~IN_FLIGHT;
+              throw e;
+            },
+          );
+          // Settled below; this only keeps a failure from being reported as unhandled meanwhile.
+          applied.catch(() => undefined);
+          if (inFlight) await inFlight;
+          inFlight = applied;
+          continue;
+        }
+        if (!inFlight) break;
+        await inFlight;
+        inFlight = undefined;
       }
+      if (inFlight) await inFlight;
     } catch (e) {
       this.counters.errors++;
       this.log.warn(`kernel: synchronisation failed: ${(e as Error).message}; retrying at the next scan`);
+      // A window whose apply failed leaves its rows marked in flight: they are planned again.
+      if (inFlight) await inFlight.catch(() => undefined);
+      this.requeueDeferred();
     } finally {
       this.running = false;
       if (!this.busy()) for (const w of this.idleWaiters.splice(0)) w();
@@ -504,7 +538,18 @@ export class KernelFib implements FibSink {
     }
   }
 
-  private async round(): Promise<void> {
+  private needsPreparation(): boolean {
+    return (
+      this.unresolvedGateways.size > 0 ||
+      this.needRefresh ||
+      this.needScan ||
+      this.retryFailed ||
+      (this.swept && this.orphans.length > 0)
+    );
+  }
+
+  /** What a round does before planning routes: resolve gateways, rescan, retry failures, remove orphans. */
+  private async prepare(): Promise<void> {
     if (this.unresolvedGateways.size) {
       const hops = [...this.unresolvedGateways.values()];
       this.unresolvedGateways.clear();
@@ -532,26 +577,48 @@ export class KernelFib implements FibSink {
       this.orphans = [];
       await this.backend.apply(orphans.map((route) => ({ kind: "remove", route })));
     }
+  }
+
+  /**
+   * Up to WINDOW operations from the queue, or undefined when none is due. A
+   * row whose change is still with the kernel (the other window) waits for it:
+   * its planned view must not be built on an answer not yet heard.
+   */
+  private planWindow(parity: number): { rows: number[]; previous: number[]; ops: RouteOp[] } | undefined {
     const rows: number[] = [];
     const previous: number[] = [];
     const ops: RouteOp[] = [];
     while (ops.length < WINDOW && this.queueHead < this.queueTail) {
       const row = this.queue[this.queueHead++]!;
+      if (this.flags[row]! & IN_FLIGHT) {
+        this.deferred.push(row); // stays DIRTY (so it is not released) until queued again
+        continue;
+      }
       this.flags[row]! &= ~DIRTY;
       const have = this.have[row]!;
-      const op = this.plan(row, ops.length);
+      const op = this.plan(row, parity * WINDOW + ops.length);
       if (!op) {
         this.releaseIfIdle(row);
         continue;
       }
+      this.flags[row]! |= IN_FLIGHT;
       rows.push(row);
       previous.push(have);
       ops.push(op);
     }
     if (this.queueHead === this.queueTail) this.queueHead = this.queueTail = 0;
-    if (ops.length === 0) return;
-    const results = await this.backend.apply(ops);
-    this.absorb(rows, previous, ops, results);
+    return ops.length > 0 ? { rows, previous, ops } : undefined;
+  }
+
+  /** Queues again the rows that waited for their change in flight. */
+  private requeueDeferred(): void {
+    if (this.deferred.length === 0) return;
+    const rows = this.deferred;
+    this.deferred = [];
+    for (const row of rows) {
+      this.flags[row]! &= ~DIRTY;
+      this.enqueue(row);
+    }
   }
 
   /** Queues every prefix that wants a path through one of `gateways` (their resolution changed). */
@@ -725,6 +792,7 @@ export class KernelFib implements FibSink {
     const problems: string[] = [];
     for (let i = 0; i < ops.length; i++) {
       const row = rows[i]!;
+      this.flags[row]! &= ~IN_FLIGHT;
       const op = ops[i]!;
       const prev = previous[i]!;
       const errno = results[i] ?? 0;
@@ -770,6 +838,7 @@ export class KernelFib implements FibSink {
           : "";
       this.log.warn(`kernel: ${problems.length} route changes failed: ${shown}${more}`);
     }
+    this.requeueDeferred();
   }
 
   // ---- the kernel's side ----------------------------------------------------

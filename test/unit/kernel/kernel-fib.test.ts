@@ -2,12 +2,44 @@ import assert from "node:assert/strict";
 import type { FibNextHop } from "../../../src/bgp/fib-sink";
 import { parsePrefix } from "../../../src/bgp/prefix";
 import { KernelFib, type KernelFibOptions } from "../../../src/kernel/kernel-fib";
+import type { OpResult, RouteOp } from "../../../src/kernel/types";
 import { waitFor } from "../../lab/wait";
 import { FakeBackend } from "./fake-backend";
 
+/** A FakeBackend that, once held, answers nothing until released (in call order, as rtnetlink does). */
+class GatedBackend extends FakeBackend {
+  /** apply() calls handed over and not yet answered. */
+  waiting = 0;
+  private gate: Promise<void> = Promise.resolve();
+  private open: () => void = () => {};
+  private turn: Promise<unknown> = Promise.resolve();
+
+  hold(): void {
+    this.gate = new Promise((r) => {
+      this.open = r;
+    });
+  }
+
+  release(): void {
+    this.open();
+  }
+
+  override apply(ops: RouteOp[]): Promise<OpResult[]> {
+    // The operation objects are the caller's until this resolves: read them when the kernel would.
+    this.waiting++;
+    const answered = this.turn.then(async () => {
+      await this.gate;
+      this.waiting--;
+      return super.apply(ops);
+    });
+    this.turn = answered;
+    return answered;
+  }
+}
+
 const hop = (address: string, peer = "p"): FibNextHop => ({ address, peer });
 
-function withConnected(fake: FakeBackend): FakeBackend {
+function withConnected<T extends FakeBackend>(fake: T): T {
   // 10.0.0.0/24 on eth0 (index 2), 10.1.0.0/24 on eth1 (index 3): what `proto kernel scope link` routes say.
   fake.linkTable.set(3, { index: 3, name: "eth1", up: true });
   fake.external({ prefix: "10.0.0.0/24", protocol: 2, metric: 0, nextHops: [{ ifindex: 2 }] });
@@ -318,6 +350,34 @@ describe("kernel/KernelFib", () => {
     await settle(b);
     await b.fib.stop();
     assert.deepEqual(b.fake.show(), ["10.244.15.0/24 via 10.0.0.2@2"]);
+  });
+
+  it("plans the next window while the kernel applies one; a route changed while its change is in flight ends as last asked", async () => {
+    const fake = withConnected(new GatedBackend());
+    const h = await start(fake);
+    const n = 5000; // three windows
+    const prefix = (i: number) => `10.${100 + (i >> 8)}.${i & 255}.0/24`;
+    fake.hold();
+    for (let i = 0; i < n; i++) h.fib.update({ prefix: parsePrefix(prefix(i)), nextHops: [hop("10.0.0.2")] });
+    await waitFor(() => fake.waiting, {
+      until: (w) => w >= 2,
+      timeoutMs: 5000,
+      what: "a second window handed over before the first is answered",
+    });
+    // Rows of the first window, whose changes are with the "kernel": moved and withdrawn.
+    for (let i = 0; i < 20; i++)
+      h.fib.update({ prefix: parsePrefix(prefix(i)), nextHops: [hop("10.0.0.3")] });
+    for (let i = 20; i < 40; i++) h.fib.update({ prefix: parsePrefix(prefix(i)), nextHops: [] });
+    fake.release();
+    await settle(h);
+    const expected: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i >= 20 && i < 40) continue;
+      expected.push(`${prefix(i)} via ${i < 20 ? "10.0.0.3" : "10.0.0.2"}@2`);
+    }
+    assert.deepEqual(h.fake.show(), expected.sort());
+    assert.equal(h.fib.stats().installed, n - 20);
+    assert.equal(h.fib.stats().errors, 0);
   });
 
   it("logs and counts a failing route with its prefix and reason, and installs the rest", async () => {

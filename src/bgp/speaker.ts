@@ -300,6 +300,16 @@ export class Speaker implements SpeakerApi {
     const prev = this.config;
     this.config = next;
     const global = classifySpeakerChange(prev, next);
+    // The sessions reset below (a session-level change) advertise what the config says now.
+    const gr = next.gracefulRestart;
+    if (gr.enabled !== prev.gracefulRestart.enabled || gr.restartTime !== prev.gracefulRestart.restartTime) {
+      this.grLocal.enabled = gr.enabled;
+      this.grLocal.restartTime = gr.restartTime;
+      if (!gr.enabled) {
+        this.grLocal.restarting = false;
+        this.grLocal.forwardingPreserved = false;
+      }
+    }
     if (global.listen) {
       await this.closeListeners();
       await this.openListeners();

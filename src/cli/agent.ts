@@ -80,6 +80,11 @@ export class Agent {
   /** The speaker config last applied, so an unchanged cluster state costs nothing. */
   private applied: SpeakerConfig;
 
+  /** Graceful restart as last applied (the file's, or the cluster's BGPConfiguration): how a signal ends the agent. */
+  get gracefulRestart(): boolean {
+    return this.applied.gracefulRestart.enabled;
+  }
+
   private constructor(
     private readonly options: AgentOptions,
     private config: AgentConfig,

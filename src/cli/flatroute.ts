@@ -114,7 +114,7 @@ async function runAgent(flags: AgentFlags): Promise<void> {
       c,
     );
   let agent: Agent;
-  const stopper = new Stopper(kernel, config.speaker.gracefulRestart.enabled, log);
+  const stopper = new Stopper(kernel, log);
   try {
     agent = await Agent.start(options, config, log, createSpeaker, {
       ...(fib ? { fib } : {}),
@@ -168,7 +168,6 @@ class Stopper {
 
   constructor(
     private readonly kernel: AgentKernel | undefined,
-    private readonly gracefulRestart: boolean,
     private readonly log: Logger,
   ) {}
 
@@ -184,9 +183,11 @@ class Stopper {
     // the next run adopts them). Without graceful restart fib.stop() removes them itself.
     // Next-hop tracking stops with it: the withdrawals that follow must not be recomputed against the kernel.
     this.kernel?.nextHops.stop();
+    // As configured now: graceful restart may have been turned on or off since the start.
+    const graceful = agent.gracefulRestart;
     this.finish(
-      Promise.resolve(this.kernel?.fib.stop()).then(() =>
-        agent.stop(SHUTDOWN_MESSAGE, this.gracefulRestart ? "restart" : undefined),
+      Promise.resolve(this.kernel?.fib.stop({ keepRoutes: graceful })).then(() =>
+        agent.stop(SHUTDOWN_MESSAGE, graceful ? "restart" : undefined),
       ),
     );
   }

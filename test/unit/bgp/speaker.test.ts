@@ -112,6 +112,51 @@ describe("speaker over loopback", function () {
     assert.equal(a.peers()[0]!.bgpState, "Established");
   });
 
+  it("advertises graceful restart as the config says after a reconfigure turns it off, and again after it turns it on", async () => {
+    const bPeers = [peer("to_a", "127.0.0.1", 65001, portA, { passive: true, localAddress: "127.0.0.2" })];
+    const aPeers = [peer("to_b", "127.0.0.2", 65002, portB, { localAddress: "127.0.0.1" })];
+    a = speaker("10.0.0.1", 65001, "127.0.0.1", portA, [], aPeers);
+    b = speaker("10.0.0.2", 65002, "127.0.0.2", portB, [], bPeers);
+    await b.start();
+    await a.start();
+    // What B heard in A's OPEN: with graceful restart off the capability stays, "aware" only
+    // (restart time 0, no families: BIRD's default), so the families and time are what tell.
+    const heardAtB = (what: string, until: (gr: { restartTime: number; families: number }) => boolean) =>
+      waitFor(
+        () => {
+          const runtime = b["peersByName"].get("to_a");
+          const gr =
+            runtime?.session.state === "Established"
+              ? runtime.session.negotiated?.peerGracefulRestart
+              : undefined;
+          return gr ? { restartTime: gr.restartTime, families: gr.families.length } : undefined;
+        },
+        { timeoutMs: 15000, what, until: (g) => g !== undefined && until(g) },
+      );
+    await heardAtB(
+      "A's graceful restart with its families",
+      (g) => g.restartTime === 120 && g.families === 2,
+    );
+    const config = (enabled: boolean) => ({
+      routerId: "10.0.0.1",
+      asn: 65001,
+      listen: [{ address: "127.0.0.1", port: portA }],
+      prefixes: [],
+      peers: aPeers,
+      gracefulRestart: { enabled, restartTime: 120 },
+    });
+    await a.reconfigure(config(false));
+    await heardAtB(
+      "the session back with A only graceful-restart aware",
+      (g) => g.restartTime === 0 && g.families === 0,
+    );
+    await a.reconfigure(config(true));
+    await heardAtB(
+      "the session back with A's graceful restart again",
+      (g) => g.restartTime === 120 && g.families === 2,
+    );
+  });
+
   it("rejects connections from unconfigured addresses and reports the peer's state", async () => {
     a = speaker(
       "10.0.0.1",

@@ -4,10 +4,26 @@
 // imports and other clients never wait on a query.
 import { performance } from "node:perf_hooks";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { RouteCursor, RouteView } from "../bgp/speaker-api";
+import type { RouteCursor, RouteSink, RouteView } from "../bgp/speaker-api";
 
 export class StreamedReply {
-  constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems>) {}
+  constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems | TextChunk>) {}
+}
+
+/**
+ * A chunk of text (UTF-8, whole lines): a client that asked for bytes gets
+ * it as it is after a header line, any other as one string of the data array.
+ */
+export class TextChunk {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** A sink that writes the routes it takes as text bytes (RouteTextBytes in src/cli/format/routes.ts). */
+export interface RouteBytesRenderer extends RouteSink {
+  /** Bytes written since the last take. */
+  readonly size: number;
+  /** The bytes so far; the renderer goes on in a fresh buffer. */
+  take(): Buffer;
 }
 
 /**
@@ -77,6 +93,34 @@ export const LISTING_BUDGET: ChunkBudget = { ms: 4, items: 4096 };
 
 /** Cursor work per call between clock reads: a few networks. */
 const STEP = 16;
+
+/** A text listing: a few milliseconds and at most this many bytes per chunk. */
+export const TEXT_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * A cursor's routes as text, `renderer` writing each route's bytes as the
+ * cursor hands it over: chunks of at most `budget.ms` of work (and about
+ * TEXT_CHUNK_BYTES), the event loop let run between them (setImmediate).
+ */
+export async function* cursorTextChunks(
+  cursor: RouteCursor,
+  renderer: RouteBytesRenderer,
+  budget: { ms: number; bytes: number } = { ms: LISTING_BUDGET.ms, bytes: TEXT_CHUNK_BYTES },
+): AsyncGenerator<TextChunk> {
+  for (;;) {
+    const start = performance.now();
+    let done = false;
+    while (renderer.size < budget.bytes && performance.now() - start < budget.ms) {
+      if (!cursor.nextTo(STEP, renderer)) {
+        done = true;
+        break;
+      }
+    }
+    if (renderer.size > 0) yield new TextChunk(renderer.take());
+    if (done) return;
+    await nextTurn();
+  }
+}
 
 /**
  * Drains a cursor in chunks of at most `budget`, yielding the event loop

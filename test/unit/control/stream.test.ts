@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ControlConnection, ControlError } from "../../../src/control/client";
 import { type CommandContext, CommandError, dispatch } from "../../../src/control/commands";
 import { ControlServer } from "../../../src/control/server";
-import { StreamedReply } from "../../../src/control/stream";
+import { StreamedReply, TextChunk } from "../../../src/control/stream";
 import { holdsFor, waitFor } from "../../lab/wait";
 import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
 
@@ -98,6 +98,48 @@ describe("control socket: streamed replies", () => {
     } finally {
       conn.close();
     }
+  });
+
+  it("sends text chunks as bytes to a client that asks for bytes, as strings to one that does not", async () => {
+    // Multi-byte characters, a chunk larger than a socket read, an empty one, and a last one.
+    const texts = ["Table master4:\n", `${"10.0.0.0/24 ü €\n".repeat(40_000)}`, "", "last ✓\n"];
+    next = () =>
+      new StreamedReply(
+        (async function* () {
+          for (const t of texts) yield new TextChunk(Buffer.from(t));
+        })(),
+      );
+    const conn = await ControlConnection.connect(path);
+    try {
+      const seen: unknown[] = [];
+      await conn.stream(
+        "x",
+        {},
+        (d) => {
+          seen.push(d);
+        },
+        { bytes: true },
+      );
+      assert.ok(seen.every((d) => Buffer.isBuffer(d)));
+      assert.deepEqual(
+        seen.map((d) => (d as Buffer).toString("utf8")),
+        texts,
+      );
+      // The next request on the connection reads normally after the bytes.
+      assert.deepEqual(await conn.request("x"), texts);
+      next = () => ({ n: 1 });
+      assert.deepEqual(await conn.request("x"), { n: 1 });
+    } finally {
+      conn.close();
+    }
+    next = () =>
+      new StreamedReply(
+        (async function* () {
+          yield new TextChunk(Buffer.from("ab"));
+        })(),
+      );
+    const raw = await rawLines(path, '{"id":9,"command":"x","bytes":true}\n', 1);
+    assert.deepEqual(raw, [{ id: 9, ok: true, bytes: 2 }]);
   });
 
   it("ends a stream with an error line when producing fails midway", async () => {

@@ -220,17 +220,17 @@ function sendChunk(
   bytes: boolean,
 ): void {
   if (data instanceof TextChunk) {
-    if (!bytes) {
+    if (!bytes || socket.destroyed || !socket.writable) {
       send(socket, { id, ok: true, ...(more ? { more } : {}), data: [data.bytes.toString()] });
+      data.done();
       return;
     }
-    if (socket.destroyed || !socket.writable) return;
     // A header line, then the text as it is: the client copies it out, no JSON either side.
     socket.cork();
     socket.write(
       `{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"bytes":${data.bytes.length}}\n`,
     );
-    socket.write(data.bytes);
+    socket.write(data.bytes, () => data.done());
     socket.uncork();
     return;
   }

@@ -15,7 +15,11 @@ export class StreamedReply {
  * it as it is after a header line, any other as one string of the data array.
  */
 export class TextChunk {
-  constructor(readonly bytes: Buffer) {}
+  constructor(
+    readonly bytes: Buffer,
+    /** Called once the bytes are written out (or dropped): their memory may be reused. */
+    readonly done: () => void = () => undefined,
+  ) {}
 }
 
 /** A sink that writes the routes it takes as text bytes (RouteTextBytes in src/cli/format/routes.ts). */
@@ -24,6 +28,8 @@ export interface RouteBytesRenderer extends RouteSink {
   readonly size: number;
   /** The bytes so far; the renderer goes on in a fresh buffer. */
   take(): Buffer;
+  /** A chunk from take(), written out: its memory may be reused. */
+  recycle(chunk: Buffer): void;
 }
 
 /**
@@ -116,7 +122,10 @@ export async function* cursorTextChunks(
         break;
       }
     }
-    if (renderer.size > 0) yield new TextChunk(renderer.take());
+    if (renderer.size > 0) {
+      const bytes = renderer.take();
+      yield new TextChunk(bytes, () => renderer.recycle(bytes));
+    }
     if (done) return;
     await nextTurn();
   }

@@ -72,6 +72,8 @@ const NETWORK_WIDTH = 20;
 const SPACE = 0x20;
 /** Most attribute sets whose line tails are kept: a listing of a table with more starts over. */
 const MAX_CACHED_SETS = 4096;
+/** Most buffers kept for reuse: what the control socket holds in flight, and a few more. */
+const MAX_SPARE_BUFFERS = 8;
 /** Most tails kept per attribute set (peers x verdicts x times); more: the list starts over. */
 const MAX_TAILS_PER_SET = 32;
 
@@ -101,13 +103,15 @@ export class RouteTextBytes implements RouteSink {
   private readonly tails = new Map<RouteLineAttrs, Tail[]>();
   private last: Tail | undefined;
   private lastSinceMs = Number.NaN;
+  /** Buffers of written chunks, ready for reuse. */
+  private readonly spare: Buffer[] = [];
   private lastTime = "?";
 
   constructor(
     private readonly o: TimeOptions,
     private readonly initialBytes = 64 * 1024,
   ) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.buf = Buffer.allocUnsafeSlow(initialBytes);
   }
 
   /** Bytes written since the last take. */
@@ -122,9 +126,21 @@ export class RouteTextBytes implements RouteSink {
   /** The bytes so far; the writer goes on in a fresh buffer. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.at);
-    this.buf = Buffer.allocUnsafe(Math.max(this.initialBytes, this.buf.length));
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(Math.max(this.initialBytes, this.buf.length));
     this.at = 0;
     return out;
+  }
+
+  /**
+   * Gives back the memory of a chunk from take() once it is written out: the
+   * next chunks reuse it. A dump then allocates a handful of buffers, not one
+   * per chunk (every new buffer is external memory V8 answers with
+   * collections of the whole heap).
+   */
+  recycle(chunk: Buffer): void {
+    // Each buffer is a whole ArrayBuffer of its own (allocUnsafeSlow): the chunk's start is its start.
+    const whole = Buffer.from(chunk.buffer, 0, chunk.buffer.byteLength);
+    if (whole.length >= this.buf.length && this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(whole);
   }
 
   route(
@@ -182,7 +198,7 @@ export class RouteTextBytes implements RouteSink {
 
   private reserve(bytes: number): void {
     if (this.at + bytes <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + bytes));
     this.buf.copy(bigger, 0, 0, this.at);
     this.buf = bigger;
   }

@@ -69,7 +69,8 @@ describe("RouteTextBytes (show route written as bytes)", () => {
         fc.array(routeArb, { maxLength: 60 }),
         fc.array(fc.nat(60), { maxLength: 5 }),
         fc.boolean(),
-        (shared, specs, cuts, utc) => {
+        fc.boolean(),
+        (shared, specs, cuts, utc, recycle) => {
           const listed: { route: RouteView; key: number | string; attrs: RouteLineAttrs }[] = [];
           for (const s of specs) {
             const attrs = s.attrs < 0 ? s.own : shared[s.attrs]!;
@@ -105,7 +106,10 @@ describe("RouteTextBytes (show route written as bytes)", () => {
                 l.route.best,
                 Date.parse(l.route.since),
               );
-            chunks.push(bytes.take());
+            const chunk = bytes.take();
+            // Copied out, then given back as the control socket does once written: later chunks reuse it.
+            chunks.push(Buffer.from(chunk));
+            if (recycle) bytes.recycle(chunk);
             want += text.push(part.map((l) => l.route));
             from += part.length;
           }

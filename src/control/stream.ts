@@ -100,18 +100,22 @@ export const LISTING_BUDGET: ChunkBudget = { ms: 4, items: 4096 };
 /** Cursor work per call between clock reads: a few networks. */
 const STEP = 16;
 
-/** A text listing: a few milliseconds and at most this many bytes per chunk. */
-export const TEXT_CHUNK_BYTES = 256 * 1024;
+/**
+ * A text listing's chunk: about 2 ms of work or 256 KiB of text, whichever
+ * comes first (rendering a route costs under a microsecond, so most chunks
+ * end at the size; the time bounds the scan and sort steps).
+ */
+export const TEXT_BUDGET = { ms: 2, bytes: 256 * 1024 } as const;
 
 /**
  * A cursor's routes as text, `renderer` writing each route's bytes as the
- * cursor hands it over: chunks of at most `budget.ms` of work (and about
- * TEXT_CHUNK_BYTES), the event loop let run between them (setImmediate).
+ * cursor hands it over: chunks of at most `budget.ms` of work or about
+ * `budget.bytes`, the event loop let run between them (setImmediate).
  */
 export async function* cursorTextChunks(
   cursor: RouteCursor,
   renderer: RouteBytesRenderer,
-  budget: { ms: number; bytes: number } = { ms: LISTING_BUDGET.ms, bytes: TEXT_CHUNK_BYTES },
+  budget: { ms: number; bytes: number } = TEXT_BUDGET,
 ): AsyncGenerator<TextChunk> {
   for (;;) {
     const start = performance.now();

@@ -242,7 +242,7 @@ function sendChunk(
   // The same line JSON.stringify would make of the parsed items; corked: one write of the three parts.
   socket.cork();
   socket.write(`{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[`);
-  socket.write(data.bytes);
+  socket.write(data.bytes, () => data.done());
   socket.write("]}\n");
   socket.uncork();
 }

@@ -5,6 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { RouteCursor, RouteSink, RouteView } from "../bgp/speaker-api";
+import { SpareBuffers } from "../util/spare-buffers";
 
 export class StreamedReply {
   constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems | TextChunk>) {}
@@ -43,12 +44,15 @@ export class JsonItems {
   constructor(
     readonly bytes: Buffer,
     readonly count: number,
+    /** Called once the bytes are written out (or dropped): their memory may be reused. */
+    readonly done: () => void = () => undefined,
   ) {}
 }
 
 /** Builds a JsonItems one JSON text at a time. */
 export class JsonItemsWriter {
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  private readonly buffers = new SpareBuffers();
+  private buf = this.buffers.take(64 * 1024);
   private at = 0;
   private count = 0;
 
@@ -56,7 +60,7 @@ export class JsonItemsWriter {
     // UTF-16 units to UTF-8 bytes: at most 3 each, and one for the comma.
     const room = json.length * 3 + 1;
     if (this.at + room > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + room));
+      const bigger = this.buffers.take(Math.max(this.buf.length * 2, this.at + room));
       this.buf.copy(bigger, 0, 0, this.at);
       this.buf = bigger;
     }
@@ -69,10 +73,11 @@ export class JsonItemsWriter {
     return this.count === 0;
   }
 
-  /** The items so far; the writer starts over. */
+  /** The items so far; the writer starts over (in their buffer again once they are written: `done`). */
   take(): JsonItems {
-    const items = new JsonItems(this.buf.subarray(0, this.at), this.count);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    const bytes = this.buf.subarray(0, this.at);
+    const items = new JsonItems(bytes, this.count, () => this.buffers.give(bytes));
+    this.buf = this.buffers.take(this.buf.length);
     this.at = 0;
     this.count = 0;
     return items;

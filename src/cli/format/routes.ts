@@ -2,6 +2,7 @@
 // its first route only, "*" on the best route, then the next hop.
 import type { FamilyName, RouteLineAttrs, RouteSink, RouteView } from "../../bgp/speaker-api";
 import type { RouteCountData } from "../../control/protocol";
+import { SpareBuffers } from "../../util/spare-buffers";
 import { shortTime, shortTimeOf, type TimeOptions } from "./time";
 
 export interface RouteFormatOptions extends TimeOptions {
@@ -72,8 +73,6 @@ const NETWORK_WIDTH = 20;
 const SPACE = 0x20;
 /** Most attribute sets whose line tails are kept: a listing of a table with more starts over. */
 const MAX_CACHED_SETS = 4096;
-/** Most buffers kept for reuse: what the control socket holds in flight, and a few more. */
-const MAX_SPARE_BUFFERS = 8;
 /** Most tails kept per attribute set (peers x verdicts x times); more: the list starts over. */
 const MAX_TAILS_PER_SET = 32;
 
@@ -103,15 +102,14 @@ export class RouteTextBytes implements RouteSink {
   private readonly tails = new Map<RouteLineAttrs, Tail[]>();
   private last: Tail | undefined;
   private lastSinceMs = Number.NaN;
-  /** Buffers of written chunks, ready for reuse. */
-  private readonly spare: Buffer[] = [];
+  private readonly buffers = new SpareBuffers();
   private lastTime = "?";
 
   constructor(
     private readonly o: TimeOptions,
     private readonly initialBytes = 64 * 1024,
   ) {
-    this.buf = Buffer.allocUnsafeSlow(initialBytes);
+    this.buf = this.buffers.take(initialBytes);
   }
 
   /** Bytes written since the last take. */
@@ -126,21 +124,14 @@ export class RouteTextBytes implements RouteSink {
   /** The bytes so far; the writer goes on in a fresh buffer. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.at);
-    this.buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(Math.max(this.initialBytes, this.buf.length));
+    this.buf = this.buffers.take(Math.max(this.initialBytes, this.buf.length));
     this.at = 0;
     return out;
   }
 
-  /**
-   * Gives back the memory of a chunk from take() once it is written out: the
-   * next chunks reuse it. A dump then allocates a handful of buffers, not one
-   * per chunk (every new buffer is external memory V8 answers with
-   * collections of the whole heap).
-   */
+  /** Gives back a chunk from take() once it is written out: the next chunks reuse its memory (SpareBuffers). */
   recycle(chunk: Buffer): void {
-    // Each buffer is a whole ArrayBuffer of its own (allocUnsafeSlow): the chunk's start is its start.
-    const whole = Buffer.from(chunk.buffer, 0, chunk.buffer.byteLength);
-    if (whole.length >= this.buf.length && this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(whole);
+    this.buffers.give(chunk);
   }
 
   route(
@@ -198,7 +189,7 @@ export class RouteTextBytes implements RouteSink {
 
   private reserve(bytes: number): void {
     if (this.at + bytes <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + bytes));
+    const bigger = this.buffers.take(Math.max(this.buf.length * 2, this.at + bytes));
     this.buf.copy(bigger, 0, 0, this.at);
     this.buf = bigger;
   }

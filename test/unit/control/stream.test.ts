@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ControlConnection, ControlError } from "../../../src/control/client";
 import { type CommandContext, CommandError, dispatch } from "../../../src/control/commands";
 import { ControlServer } from "../../../src/control/server";
-import { StreamedReply, TextChunk } from "../../../src/control/stream";
+import { jsonChunks, StreamedReply, TextChunk } from "../../../src/control/stream";
 import { holdsFor, waitFor } from "../../lab/wait";
 import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
 
@@ -140,6 +140,38 @@ describe("control socket: streamed replies", () => {
       );
     const raw = await rawLines(path, '{"id":9,"command":"x","bytes":true}\n', 1);
     assert.deepEqual(raw, [{ id: 9, ok: true, bytes: 2 }]);
+  });
+
+  it("sends JSON chunks intact while their buffers are reused for later chunks", async () => {
+    // Many chunks of a few items each: each chunk's buffer goes back to the writer once written.
+    const items = Array.from({ length: 3000 }, (_, i) => ({ i, text: `route ${i} ${"é".repeat(i % 7)}` }));
+    next = () => {
+      let at = 0;
+      return new StreamedReply(
+        jsonChunks(
+          (work) => {
+            if (at >= items.length) return undefined;
+            const part = items.slice(at, at + work).map((x) => JSON.stringify(x));
+            at += part.length;
+            return part;
+          },
+          { ms: 1, items: 40 },
+        ),
+      );
+    };
+    const conn = await ControlConnection.connect(path);
+    try {
+      let chunks = 0;
+      const seen: unknown[] = [];
+      await conn.stream("x", {}, (d) => {
+        chunks++;
+        seen.push(...(d as unknown[]));
+      });
+      assert.ok(chunks > 20, `${chunks} chunks`);
+      assert.deepEqual(seen, items);
+    } finally {
+      conn.close();
+    }
   });
 
   it("ends a stream with an error line when producing fails midway", async () => {

@@ -128,6 +128,18 @@ export function networkViews(
   return networkRoutes(rib, afi, key, startedAt, protocol).map(toView);
 }
 
+const BEST = 1;
+const MULTIPATH = 2;
+
+/** Whether the path (slot, attr) is best (BEST) and in the ECMP set (MULTIPATH), from the chosen [slot, attr] pairs. */
+function verdict(members: readonly number[], slot: number, attr: number): number {
+  for (let i = 0; i < members.length; i += 2) {
+    if (members[i] === slot && members[i + 1] === attr)
+      return (i === 0 ? BEST : 0) | (members.length > 2 ? MULTIPATH : 0);
+  }
+  return 0;
+}
+
 /**
  * The routes of one network that pass `filter`, in networkRoutes' order,
  * handed to `sink`. A network with a single learned route (nearly every
@@ -161,15 +173,9 @@ export function sinkNetworkRoutes(
   if (routes === 1 && only !== undefined) {
     const table = onlyStale ? only.staleTable(afi)! : only.table(afi);
     const attr = table.getRow(row);
-    const members = rib.chosenPaths(afi, key);
-    let best = false;
-    let multipath = false;
-    for (let i = 0; i < members.length; i += 2) {
-      if (members[i] === only.slot && members[i + 1] === attr) {
-        if (i === 0) best = true;
-        multipath = members.length > 2;
-      }
-    }
+    const v = verdict(rib.chosenPaths(afi, key), only.slot, attr);
+    const best = (v & BEST) !== 0;
+    const multipath = (v & MULTIPATH) !== 0;
     if (!verdictPasses(best, multipath, filter)) return;
     const since = rib.timeOf(table.auxRow(row)).getTime();
     sink.route(family, network, only.name, attrPart(rib.attrsOf(attr)).view, best, since);
@@ -256,14 +262,9 @@ function learned(
   stale: boolean,
 ): Learned {
   const members = rib.chosenPaths(afi, key);
-  let best = false;
-  let multipath = false;
-  for (let i = 0; i < members.length; i += 2) {
-    if (members[i] === peer.slot && members[i + 1] === attr) {
-      if (i === 0) best = true;
-      multipath = members.length > 2;
-    }
-  }
+  const v = verdict(members, peer.slot, attr);
+  const best = (v & BEST) !== 0;
+  const multipath = (v & MULTIPATH) !== 0;
   const out: Learned = {
     prefix: keyText(afi, key),
     family: familyName(afi),

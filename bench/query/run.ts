@@ -3,7 +3,8 @@
 // (flatroute with kernel sync off, as BIRD exports nothing), then each query
 // runs as users run it (flatroutec / birdc as a process, a /metrics scrape
 // with curl) and over an open control connection (the daemon's own answer,
-// without a process start). For each: latency (median of --runs), the
+// without a process start; the full dump is the text either CLI prints, read
+// as bytes and counted by lines on both sides). For each: latency (median of --runs), the
 // daemon's peak RSS during the query (VmHWM, reset before each), and for
 // flatroute the longest event-loop stall while it ran (from `show status`).
 //
@@ -12,6 +13,7 @@
 // --queries keeps the queries whose name contains one of the texts.
 import { spawn } from "node:child_process";
 import { openSync, readFileSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
@@ -68,6 +70,8 @@ function queries(size: number): Query[] {
     { name: "show protocols", flatroutec: ["show", "protocols"], birdc: "show protocols" },
     { name: "/metrics scrape", metrics: true },
     { name: "show route (all N, > /dev/null)", flatroutec: ["show", "route"], birdc: "show route" },
+    // The same table as JSON route objects (birdc has no such output): the data path of scripts and tests.
+    { name: "--json show route (all N, > /dev/null)", flatroutec: ["--json", "show", "route"] },
   ];
 }
 
@@ -261,17 +265,22 @@ async function startFlatrouteDaemon(lab: Lab, size: number): Promise<Daemon> {
         await ns.exec("curl", ["-s", "-o", "/dev/null", `http://127.0.0.1:${METRICS_PORT}/metrics`]);
         return;
       }
-      let items = 0;
+      if (isDump(q)) {
+        // As flatroutec asks for it: text rendered by the agent, sent as bytes (what BIRD sends birdc too).
+        let lines = 0;
+        await conn.stream(
+          "show route",
+          { render: "text" },
+          (d) => {
+            lines += countLines(d as Buffer);
+          },
+          { ...long, bytes: true },
+        );
+        if (lines < size) throw new Error(`dump gave ${lines} lines`);
+        return;
+      }
       const [command, args] = commandOf(q.flatroutec!);
-      await conn.stream(
-        command,
-        args,
-        (d) => {
-          items += Array.isArray(d) ? d.length : 1;
-        },
-        long,
-      );
-      if (q.name.startsWith("show route (all") && items < size) throw new Error(`dump gave ${items} routes`);
+      await conn.stream(command, args, () => undefined, long);
     },
     async stall(t0, t1) {
       // The second that holds t1 must be complete before it is read.
@@ -289,9 +298,52 @@ async function startFlatrouteDaemon(lab: Lab, size: number): Promise<Daemon> {
   };
 }
 
+function isDump(q: Query): boolean {
+  return q.name.startsWith("show route (all");
+}
+
+function countLines(b: Buffer): number {
+  let n = 0;
+  for (let at = b.indexOf(10); at >= 0; at = b.indexOf(10, at + 1)) n++;
+  return n;
+}
+
+/**
+ * A BIRD reply read as bytes, on a connection of its own: lines counted, the
+ * end found in the last line (a code 0xxx, 8xxx or 9xxx and a space), and
+ * nothing kept, as the flatroute side reads its dump. BirdSocket joins a reply
+ * into one string, which for a full table costs the reader more than BIRD.
+ */
+function birdDump(ctl: string, command: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const socket = createConnection(ctl);
+    let greeted = false;
+    let lines = 0;
+    let tail = "";
+    socket.on("error", reject);
+    socket.on("data", (chunk: Buffer) => {
+      lines += countLines(chunk);
+      tail = (tail + chunk.subarray(Math.max(0, chunk.length - 256)).toString("latin1")).slice(-256);
+      if (!tail.endsWith("\n")) return;
+      const last = tail.slice(tail.lastIndexOf("\n", tail.length - 2) + 1);
+      if (!/^[089]\d{3} /.test(last)) return;
+      if (!greeted) {
+        // "0001 BIRD 2.x ready.": the greeting; the command's reply comes next.
+        greeted = true;
+        lines = 0;
+        tail = "";
+        socket.write(`${command}\n`);
+        return;
+      }
+      socket.destroy();
+      resolvePromise(lines);
+    });
+  });
+}
+
 /** The command table's name and args for a few fixed word lists. */
 function commandOf(words: string[]): [string, Record<string, unknown>] {
-  const text = words.join(" ");
+  const text = words.filter((w) => w !== "--json").join(" ");
   if (text === "show protocols") return ["show protocols", {}];
   if (text === "show route count") return ["show route", { count: true }];
   if (text === "show route") return ["show route", {}];
@@ -323,6 +375,11 @@ async function startBirdDaemon(lab: Lab, size: number): Promise<Daemon> {
     pid: receiver.pid,
     runCli: (q) => timed("birdc", ["-s", ctl, ...q.birdc!.split(" ")]),
     async reply(q) {
+      if (isDump(q)) {
+        const lines = await birdDump(ctl, q.birdc!);
+        if (lines < size) throw new Error(`BIRD dump gave ${lines} lines`);
+        return;
+      }
       await sock.request(q.birdc!);
     },
     async close() {
@@ -377,7 +434,7 @@ async function main(): Promise<void> {
         console.log(`  ${d.name}: ${size} routes in, RSS ${fmtMb(peakRss(d.pid))} MB peak so far`);
         await sleep(2000);
         for (const q of qs) {
-          if ((q.metrics || q.idle) && d.name !== "flatroute") continue;
+          if (q.birdc === undefined && d.name !== "flatroute") continue;
           const cli = await measure(d, q, runs, "cli");
           const reply = await measure(d, q, runs, "reply");
           rows.push({ query: q.name, daemon: d.name, cli, reply });

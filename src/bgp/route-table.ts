@@ -9,8 +9,23 @@ import type { KeyScan } from "./rib/prefix-index";
 import { ipv4Key, ipv6Key, type PrefixKey, prefixKey } from "./rib/prefix-key";
 import type { Rib } from "./rib/rib";
 import { verdictPasses } from "./route-filter";
-import { type NetworkRoute, networkRoutes, networkViews, toJson, toView } from "./route-view";
-import type { FamilyName, RouteCounts, RouteCursor, RouteFilter, RouteTable, RouteView } from "./speaker-api";
+import {
+  type NetworkRoute,
+  networkRoutes,
+  networkViews,
+  sinkNetworkRoutes,
+  toJson,
+  toView,
+} from "./route-view";
+import type {
+  FamilyName,
+  RouteCounts,
+  RouteCursor,
+  RouteFilter,
+  RouteSink,
+  RouteTable,
+  RouteView,
+} from "./speaker-api";
 
 const FAMILY: Record<Afi, FamilyName> = { [Afi.IPv4]: "ipv4", [Afi.IPv6]: "ipv6" };
 
@@ -115,9 +130,29 @@ class RibRouteCursor implements RouteCursor {
     return this.step(work)?.map(toJson);
   }
 
+  nextTo(work: number, sink: RouteSink): boolean {
+    return this.walk(work, (afi, key) =>
+      sinkNetworkRoutes(this.rib, afi, key, this.startedAt, this.filter, sink),
+    );
+  }
+
   private step(work: number): NetworkRoute[] | undefined {
+    const out: NetworkRoute[] = [];
+    const more = this.walk(work, (afi, key) => {
+      for (const r of networkRoutes(this.rib, afi, key, this.startedAt, this.filter.protocol)) {
+        if (verdictPasses(r.best, r.multipath, this.filter)) out.push(r);
+      }
+    });
+    return more || out.length > 0 ? out : undefined;
+  }
+
+  /**
+   * Up to `work` networks more (or a step of preparing them) handed to
+   * `visit` in order; false once every family is done.
+   */
+  private walk(work: number, visit: (afi: Afi, key: PrefixKey) => void): boolean {
     const afi = this.afis[this.family];
-    if (afi === undefined) return undefined;
+    if (afi === undefined) return false;
     if (this.phase === "scan") {
       if (this.scan === undefined) {
         this.scan = this.rib.scanKeys(afi);
@@ -129,7 +164,7 @@ class RibRouteCursor implements RouteCursor {
         this.phase = "sort";
         this.merge = new KeyMerge();
       }
-      return [];
+      return true;
     }
     if (this.phase === "sort") {
       const end = Math.min(this.count, this.sorted + RUN_KEYS);
@@ -145,9 +180,8 @@ class RibRouteCursor implements RouteCursor {
         this.strings = [];
         this.phase = "emit";
       }
-      return [];
+      return true;
     }
-    const out: NetworkRoute[] = [];
     const merge = this.merge!;
     for (let i = 0; i < work; i++) {
       const key = merge.next();
@@ -161,11 +195,9 @@ class RibRouteCursor implements RouteCursor {
         this.merge = undefined;
         break;
       }
-      for (const r of networkRoutes(this.rib, afi, key, this.startedAt, this.filter.protocol)) {
-        if (verdictPasses(r.best, r.multipath, this.filter)) out.push(r);
-      }
+      visit(afi, key);
     }
-    return out;
+    return true;
   }
 }
 

@@ -8,7 +8,8 @@ import { LOCAL_SLOT } from "./rib/loc-rib";
 import { AFIS, type RibPeer } from "./rib/peer";
 import { formatKey, type PrefixKey } from "./rib/prefix-key";
 import type { Rib } from "./rib/rib";
-import type { RouteView } from "./speaker-api";
+import { verdictPasses } from "./route-filter";
+import type { RouteFilter, RouteSink, RouteView } from "./speaker-api";
 
 const ORIGIN_NAMES: Record<Origin, RouteView["origin"]> = {
   [Origin.Igp]: "IGP",
@@ -127,6 +128,67 @@ export function networkViews(
   return networkRoutes(rib, afi, key, startedAt, protocol).map(toView);
 }
 
+const BEST = 1;
+const MULTIPATH = 2;
+
+/** Whether the path (slot, attr) is best (BEST) and in the ECMP set (MULTIPATH), from the chosen [slot, attr] pairs. */
+function verdict(members: readonly number[], slot: number, attr: number): number {
+  for (let i = 0; i < members.length; i += 2) {
+    if (members[i] === slot && members[i + 1] === attr)
+      return (i === 0 ? BEST : 0) | (members.length > 2 ? MULTIPATH : 0);
+  }
+  return 0;
+}
+
+/**
+ * The routes of one network that pass `filter`, in networkRoutes' order,
+ * handed to `sink`. A network with a single learned route (nearly every
+ * network of a big table) builds no route object on the way.
+ */
+export function sinkNetworkRoutes(
+  rib: Rib,
+  afi: Afi,
+  key: PrefixKey,
+  startedAt: Date,
+  filter: RouteFilter,
+  sink: RouteSink,
+): void {
+  const row = rib.rowOf(afi, key);
+  if (row < 0) return;
+  const protocol = filter.protocol;
+  let routes = (protocol === undefined || protocol === "static") && rib.originatesRow(afi, row) ? 2 : 0;
+  let only: RibPeer | undefined;
+  let onlyStale = false;
+  for (const peer of rib.allPeers()) {
+    if (routes > 1) break;
+    if (protocol !== undefined && peer.name !== protocol) continue;
+    if (peer.table(afi).getRow(row) >= 0) onlyStale = false;
+    else if ((peer.staleTable(afi)?.getRow(row) ?? -1) >= 0) onlyStale = true;
+    else continue;
+    only = peer;
+    routes++;
+  }
+  const family = familyName(afi);
+  const network = afi === Afi.IPv4 ? (key as number) : keyText(afi, key);
+  if (routes === 1 && only !== undefined) {
+    const table = onlyStale ? only.staleTable(afi)! : only.table(afi);
+    const attr = table.getRow(row);
+    const v = verdict(rib.chosenPaths(afi, key), only.slot, attr);
+    const best = (v & BEST) !== 0;
+    const multipath = (v & MULTIPATH) !== 0;
+    if (!verdictPasses(best, multipath, filter)) return;
+    const since = rib.timeOf(table.auxRow(row)).getTime();
+    sink.route(family, network, only.name, attrPart(rib.attrsOf(attr)).view, best, since);
+    return;
+  }
+  if (routes === 0) return;
+  for (const r of networkRoutes(rib, afi, key, startedAt, protocol)) {
+    if (!verdictPasses(r.best, r.multipath, filter)) continue;
+    if (r.local) sink.route(family, network, r.peer, r.local, r.best, startedAt.getTime());
+    else sink.route(family, network, r.peer, attrPart(r.attrs).view, r.best, Date.parse(r.since));
+  }
+}
+
 /** Within one network the best route comes first, as in BIRD, then by protocol name. */
 function withinNetwork(a: { best: boolean; peer: string }, b: { best: boolean; peer: string }): number {
   if (a.best !== b.best) return a.best ? -1 : 1;
@@ -200,14 +262,9 @@ function learned(
   stale: boolean,
 ): Learned {
   const members = rib.chosenPaths(afi, key);
-  let best = false;
-  let multipath = false;
-  for (let i = 0; i < members.length; i += 2) {
-    if (members[i] === peer.slot && members[i + 1] === attr) {
-      if (i === 0) best = true;
-      multipath = members.length > 2;
-    }
-  }
+  const v = verdict(members, peer.slot, attr);
+  const best = (v & BEST) !== 0;
+  const multipath = (v & MULTIPATH) !== 0;
   const out: Learned = {
     prefix: keyText(afi, key),
     family: familyName(afi),

@@ -82,6 +82,35 @@ export interface RouteCursor {
   next(work: number): RouteView[] | undefined;
   /** next() as JSON texts of the views, made without the views (the control socket's streaming path). */
   nextJson(work: number): string[] | undefined;
+  /**
+   * next() handed to `sink` route by route, with no view built (the text
+   * listing's path); false once the cursor is done.
+   */
+  nextTo(work: number, sink: RouteSink): boolean;
+}
+
+/** The facts of a route's attributes that a `show route` line shows. */
+export type RouteLineAttrs = Pick<RouteView, "nextHop" | "asPath" | "origin">;
+
+/**
+ * Takes the routes of a listing one call each, in `show route` order. Every
+ * argument is a value or a shared object, so a listing allocates nothing per
+ * route: `attrs` is the same object for every route whose attribute set is
+ * the same (for as long as that set lives), so a sink may cache what it
+ * derives from it by identity.
+ */
+export interface RouteSink {
+  route(
+    family: FamilyName,
+    /** The network: IPv4 as address * 64 + length, otherwise its text ("fd00::/64"). */
+    network: number | string,
+    /** Peer name, or "static". */
+    peer: string,
+    attrs: RouteLineAttrs,
+    best: boolean,
+    /** RouteView.since as ms since the epoch (NaN when unknown). */
+    sinceMs: number,
+  ): void;
 }
 
 /** Queries answered from the RIB's index and counters, never by materialising the table. */

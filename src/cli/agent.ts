@@ -20,7 +20,7 @@ import type { AgentInfo, KubernetesStatusData, ReloadData } from "../control/pro
 import { ControlServer } from "../control/server";
 import { systemGroupId } from "../control/socket-group";
 import { SessionStateLog } from "../control/state-log";
-import { RouteText } from "./format/routes";
+import { RouteText, RouteTextBytes } from "./format/routes";
 import { VERSION } from "./version";
 
 export interface AgentOptions {
@@ -151,6 +151,7 @@ export class Agent {
               configure: (check) => agent.configure(check),
               agentInfo: () => agent.info(),
               routeText: (all) => new RouteText({ now: new Date(), all }),
+              routeBytes: () => new RouteTextBytes({ now: new Date() }),
               ...(agent.kernelView ? { kernel: agent.kernelView } : {}),
               ...(layers.bfd ? { bfd: layers.bfd } : {}),
               ...(layers.shutdown ? { shutdown: layers.shutdown } : {}),

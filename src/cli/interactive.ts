@@ -68,7 +68,10 @@ class Session {
 
   /** Runs a command and prints its reply as it arrives. */
   print(parsed: ParsedCommand, out: (t: string) => void): Promise<void> {
-    const output = { write: (t: string) => out(t) };
+    // Bytes chunks are whole lines of UTF-8 text.
+    const output = {
+      write: (t: string | Uint8Array) => out(typeof t === "string" ? t : Buffer.from(t).toString()),
+    };
     return this.use((conn) =>
       printReply(conn, parsed, output, {
         json: this.o.json,

@@ -9,12 +9,12 @@ import type { ParsedCommand } from "./grammar";
 import { renderText } from "./render";
 
 export interface Output {
-  write(text: string): unknown;
+  write(text: string | Uint8Array): unknown;
 }
 
 interface Printer {
-  /** Text for one chunk of the reply. */
-  chunk(data: unknown): string;
+  /** Text for one chunk of the reply (bytes: text the agent sent as bytes, whole lines). */
+  chunk(data: unknown): string | Uint8Array;
   /** Text after the last chunk. */
   end(): string;
 }
@@ -37,14 +37,18 @@ function printerFor(parsed: ParsedCommand, json: boolean, o: TimeOptions): Print
 }
 
 /**
- * Text lines the agent rendered (strings) are printed as they are; routes
- * (an agent that does not render, or a single reply) are rendered here.
+ * Text lines the agent rendered (bytes or strings) are printed as they are;
+ * routes (an agent that does not render, or a single reply) are rendered here.
  */
 function routeTextPrinter(parsed: ParsedCommand, o: TimeOptions): Printer {
   const text = new RouteText({ ...o, all: parsed.display.has("all") });
   let printed = false;
   return {
     chunk: (d) => {
+      if (d instanceof Uint8Array) {
+        if (d.length > 0) printed = true;
+        return d;
+      }
       const items = d as (RouteView | string)[];
       if (items.length > 0 && typeof items[0] === "string") {
         const out = (items as string[]).join("");
@@ -76,8 +80,8 @@ function jsonArrayPrinter(): Printer {
 }
 
 /** Writes, and when the output is full (a slow pipe, a paused terminal), waits until it drains. */
-function write(out: Output, text: string): void | Promise<void> {
-  if (text === "") return;
+function write(out: Output, text: string | Uint8Array): void | Promise<void> {
+  if (text.length === 0) return;
   const room = out.write(text);
   const stream = out as Partial<NodeJS.WritableStream>;
   if (room !== false || typeof stream.once !== "function") return;
@@ -98,6 +102,7 @@ export async function printReply(
     isRouteListing(parsed) && !o.json
       ? { ...parsed.args, render: parsed.display.has("all") ? "text all" : "text" }
       : parsed.args;
-  await conn.stream(parsed.spec.name, args, onChunk, o.request);
+  // Text chunks come as bytes, written out as they are.
+  await conn.stream(parsed.spec.name, args, onChunk, { ...o.request, bytes: true });
   await write(out, printer.end());
 }

@@ -18,6 +18,15 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+export interface StreamOptions extends RequestOptions {
+  /**
+   * Take text chunks as bytes: such a chunk reaches the handler as one
+   * Buffer of whole lines, never parsed (the agent sends them so for a text
+   * listing, `render: "text"`).
+   */
+  bytes?: boolean;
+}
+
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 interface Pending {
@@ -38,7 +47,12 @@ export type ChunkHandler = (data: unknown) => void | Promise<void>;
 export class ControlConnection {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private buffered = "";
+  /** Bytes received and not yet taken, oldest first. */
+  private readonly inbox: Buffer[] = [];
+  /** The start of a line whose end has not come yet. */
+  private partial: Buffer[] = [];
+  /** A bytes chunk being received: its reply line, and its bytes so far. */
+  private frame: { reply: ControlReply & { ok: true }; need: number; parts: Buffer[] } | undefined;
   private closedError: ControlError | undefined;
   /** A chunk handler is still busy: lines wait and the socket is paused. */
   private blocked = false;
@@ -47,8 +61,7 @@ export class ControlConnection {
     private readonly socket: Socket,
     readonly path: string,
   ) {
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => this.onData(chunk));
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => undefined);
     socket.on("close", () =>
       this.failAll(
@@ -100,7 +113,7 @@ export class ControlConnection {
     command: string,
     args: Record<string, unknown>,
     onChunk: ChunkHandler,
-    options: RequestOptions = {},
+    options: StreamOptions = {},
   ): Promise<void> {
     return this.send(command, args, options, onChunk).then(() => undefined);
   }
@@ -108,7 +121,7 @@ export class ControlConnection {
   private send(
     command: string,
     args: Record<string, unknown>,
-    options: RequestOptions,
+    options: StreamOptions,
     onChunk?: ChunkHandler,
   ): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
@@ -118,7 +131,8 @@ export class ControlConnection {
       const pending: Pending = { resolve, reject, timer: this.timeout(id, timeoutMs), timeoutMs };
       if (onChunk) pending.onChunk = onChunk;
       this.pending.set(id, pending);
-      this.socket.write(`${JSON.stringify({ id, command, args })}\n`);
+      const request = options.bytes ? { id, command, args, bytes: true } : { id, command, args };
+      this.socket.write(`${JSON.stringify(request)}\n`);
     });
   }
 
@@ -137,20 +151,47 @@ export class ControlConnection {
     this.socket.destroy();
   }
 
-  private onData(chunk: string): void {
-    this.buffered += chunk;
-    // A long reply line comes in many pieces: only the one that ends it is worth a search.
-    if (chunk.includes("\n")) this.takeLines();
+  private onData(chunk: Buffer): void {
+    this.inbox.push(chunk);
+    this.takeLines();
   }
 
+  /** Takes reply lines (and the bytes of bytes chunks) from the inbox until it is empty or a handler holds it. */
   private takeLines(): void {
-    let nl = this.buffered.indexOf("\n");
-    while (nl >= 0 && !this.blocked) {
-      const line = this.buffered.slice(0, nl);
-      this.buffered = this.buffered.slice(nl + 1);
-      this.onLine(line);
-      nl = this.buffered.indexOf("\n");
+    const inbox = this.inbox;
+    while (!this.blocked && inbox.length > 0) {
+      const chunk = inbox[0]!;
+      const frame = this.frame;
+      if (frame !== undefined) {
+        const n = Math.min(frame.need, chunk.length);
+        frame.parts.push(chunk.subarray(0, n));
+        frame.need -= n;
+        this.consume(n);
+        if (frame.need === 0) {
+          this.frame = undefined;
+          this.onReply(frame.reply, frame.parts.length === 1 ? frame.parts[0]! : Buffer.concat(frame.parts));
+        }
+        continue;
+      }
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        this.partial.push(chunk);
+        inbox.shift();
+        continue;
+      }
+      const end = chunk.subarray(0, nl);
+      const line = this.partial.length === 0 ? end : Buffer.concat([...this.partial, end]);
+      this.partial = [];
+      this.consume(nl + 1);
+      this.onLine(line.toString("utf8"));
     }
+  }
+
+  /** Drops `n` bytes from the front of the inbox's first chunk. */
+  private consume(n: number): void {
+    const first = this.inbox[0]!;
+    if (n >= first.length) this.inbox.shift();
+    else this.inbox[0] = first.subarray(n);
   }
 
   /** Holds further lines until a chunk handler's promise settles, reading no more from the socket meanwhile. */
@@ -181,6 +222,25 @@ export class ControlConnection {
       this.socket.destroy();
       return;
     }
+    if (reply.ok && "bytes" in reply) {
+      if (!Number.isSafeInteger(reply.bytes) || reply.bytes < 0) {
+        this.failAll(new ControlError("protocol", `unreadable reply from flatroute at ${this.path}`));
+        this.socket.destroy();
+        return;
+      }
+      // The chunk's bytes follow the line: the reply is handled once they are all in.
+      this.frame = { reply, need: reply.bytes, parts: [] };
+      if (reply.bytes === 0) {
+        this.frame = undefined;
+        this.onReply(reply, Buffer.alloc(0));
+      }
+      return;
+    }
+    this.onReply(reply, reply.ok ? reply.data : undefined);
+  }
+
+  /** A reply line (with its data, or a bytes chunk's bytes) for its request. */
+  private onReply(reply: ControlReply, data: unknown): void {
     const waiter = typeof reply.id === "number" ? this.pending.get(reply.id) : undefined;
     if (!waiter) {
       // An error not tied to a request (e.g. "request line too long") fails everything outstanding.
@@ -199,7 +259,7 @@ export class ControlConnection {
     if (waiter.onChunk) {
       let handled: void | Promise<void>;
       try {
-        handled = waiter.onChunk(reply.data);
+        handled = waiter.onChunk(data);
       } catch (e) {
         this.finish(id, e as Error);
         return;
@@ -217,11 +277,11 @@ export class ControlConnection {
     }
     if (!last || waiter.parts) {
       waiter.parts ??= [];
-      waiter.parts.push(Array.isArray(reply.data) ? reply.data : [reply.data]);
+      waiter.parts.push(Array.isArray(data) ? data : [data]);
       if (last) waiter.resolve(waiter.parts.flat());
       return;
     }
-    waiter.resolve(reply.data);
+    waiter.resolve(data);
   }
 
   /** Ends request `id` with an error (if it is still outstanding). */

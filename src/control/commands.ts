@@ -28,9 +28,11 @@ import {
 import {
   cursorChunks,
   cursorJsonChunks,
+  cursorTextChunks,
   type JsonItems,
   jsonChunks,
   LISTING_BUDGET,
+  type RouteBytesRenderer,
   StreamedReply,
 } from "./stream";
 
@@ -87,6 +89,12 @@ export interface CommandContext {
    * argument is ignored and routes come as data.
    */
   routeText?: (all: boolean) => RouteTextRenderer;
+  /**
+   * Provided by the agent: the plain listing (render "text") written as
+   * bytes route by route (RouteTextBytes), the dump's fast path; absent,
+   * routeText renders it.
+   */
+  routeBytes?: () => RouteBytesRenderer;
 }
 
 export interface CommandSpec {
@@ -374,6 +382,8 @@ function showRoute(ctx: CommandContext, query: ShowRouteArgs): unknown {
     if (query.render !== undefined) {
       if (query.render !== "text" && query.render !== "text all")
         throw new CommandError('argument "render" of "show route" must be "text" or "text all"');
+      if (query.render === "text" && ctx.routeBytes)
+        return new StreamedReply(cursorTextChunks(table.cursor(filter), ctx.routeBytes()));
       if (ctx.routeText)
         return new StreamedReply(textChunks(table, filter, ctx.routeText(query.render === "text all")));
     }

@@ -17,16 +17,21 @@ export interface ControlRequest {
   id: RequestId;
   command: string;
   args?: Record<string, unknown>;
+  /** The client takes text chunks of a streamed reply as bytes (a `bytes` reply line, then the text). */
+  bytes?: boolean;
 }
 
 /**
  * A reply line. A streamed reply (a full "show route") is several lines with
  * the same id: each with "more": true and a chunk of the data array, then a
  * last one without "more"; the data is the chunks' arrays joined. An error
- * line may end a stream early.
+ * line may end a stream early. A text chunk sent to a client that asked for
+ * bytes is a line with "bytes": N instead of "data", followed by exactly N
+ * bytes of UTF-8 text (whole lines).
  */
 export type ControlReply =
   | { id: RequestId | null; ok: true; more?: true; data: unknown }
+  | { id: RequestId | null; ok: true; more?: true; bytes: number }
   | { id: RequestId | null; ok: false; error: string };
 
 /** Where the agent listens unless configured otherwise; flatroutec's default too. */

@@ -173,6 +173,15 @@ export class ArrayRouteTable implements RouteTable {
       at += out.length;
       return out;
     };
-    return { next, nextJson: (work) => next(work)?.map((r) => JSON.stringify(r)) };
+    return {
+      next,
+      nextJson: (work) => next(work)?.map((r) => JSON.stringify(r)),
+      nextTo(work, sink) {
+        const part = next(work);
+        // Each view is its own attribute object: right, if never shared.
+        for (const r of part ?? []) sink.route(r.family, r.prefix, r.peer, r, r.best, Date.parse(r.since));
+        return part !== undefined;
+      },
+    };
   }
 }

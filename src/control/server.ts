@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { CommandError } from "./commands";
 import { type ControlReply, type ControlRequest, MAX_LINE_BYTES, type RequestId } from "./protocol";
-import { JsonItems, StreamedReply } from "./stream";
+import { JsonItems, StreamedReply, TextChunk } from "./stream";
 
 /**
  * How much of a streamed reply may wait in the socket's buffer before the
@@ -166,7 +166,7 @@ export class ControlServer {
     try {
       const data = await this.handler(request.command, request.args);
       if (data instanceof StreamedReply) {
-        await this.stream(socket, request.id, data);
+        await this.stream(socket, request.id, data, request.bytes === true);
         return;
       }
       reply = { id: request.id, ok: true, data: data ?? null };
@@ -189,12 +189,12 @@ export class ControlServer {
    * STREAM_BUFFER_BYTES wait in the socket's buffer nothing more is produced; a client that left stops the
    * stream; an error mid-stream ends it with an error reply.
    */
-  private async stream(socket: Socket, id: RequestId, reply: StreamedReply): Promise<void> {
-    let held: unknown[] | JsonItems | undefined;
+  private async stream(socket: Socket, id: RequestId, reply: StreamedReply, bytes: boolean): Promise<void> {
+    let held: unknown[] | JsonItems | TextChunk | undefined;
     try {
       for await (const chunk of reply.chunks) {
         if (held !== undefined) {
-          sendChunk(socket, id, held, true);
+          sendChunk(socket, id, held, true, bytes);
           if (socket.writableLength > STREAM_BUFFER_BYTES && !(await drained(socket, this.stallTimeoutMs))) {
             // Gone, or not reading: a client that never reads must not hold the stream (and its cursor) open.
             socket.destroy();
@@ -208,11 +208,32 @@ export class ControlServer {
       send(socket, this.failure({ id, command: "stream" }, e));
       return;
     }
-    sendChunk(socket, id, held ?? [], false);
+    sendChunk(socket, id, held ?? [], false, bytes);
   }
 }
 
-function sendChunk(socket: Socket, id: RequestId, data: unknown[] | JsonItems, more: boolean): void {
+function sendChunk(
+  socket: Socket,
+  id: RequestId,
+  data: unknown[] | JsonItems | TextChunk,
+  more: boolean,
+  bytes: boolean,
+): void {
+  if (data instanceof TextChunk) {
+    if (!bytes || socket.destroyed || !socket.writable) {
+      send(socket, { id, ok: true, ...(more ? { more } : {}), data: [data.bytes.toString()] });
+      data.done();
+      return;
+    }
+    // A header line, then the text as it is: the client copies it out, no JSON either side.
+    socket.cork();
+    socket.write(
+      `{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"bytes":${data.bytes.length}}\n`,
+    );
+    socket.write(data.bytes, () => data.done());
+    socket.uncork();
+    return;
+  }
   if (!(data instanceof JsonItems)) {
     send(socket, more ? { id, ok: true, more, data } : { id, ok: true, data });
     return;
@@ -221,7 +242,7 @@ function sendChunk(socket: Socket, id: RequestId, data: unknown[] | JsonItems, m
   // The same line JSON.stringify would make of the parsed items; corked: one write of the three parts.
   socket.cork();
   socket.write(`{"id":${JSON.stringify(id)},"ok":true,${more ? '"more":true,' : ""}"data":[`);
-  socket.write(data.bytes);
+  socket.write(data.bytes, () => data.done());
   socket.write("]}\n");
   socket.uncork();
 }
@@ -243,7 +264,13 @@ function parseRequest(line: string): ControlRequest | (ControlReply & { ok: fals
   if (typeof o.command !== "string") {
     return { id, ok: false, error: 'malformed request: "command" must be a string' };
   }
-  return { id, command: o.command, args: o.args as Record<string, unknown> | undefined };
+  const request: ControlRequest = {
+    id,
+    command: o.command,
+    args: o.args as Record<string, unknown> | undefined,
+  };
+  if (o.bytes === true) request.bytes = true;
+  return request;
 }
 
 function send(socket: Socket, reply: ControlReply): void {

@@ -4,10 +4,33 @@
 // imports and other clients never wait on a query.
 import { performance } from "node:perf_hooks";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { RouteCursor, RouteView } from "../bgp/speaker-api";
+import type { RouteCursor, RouteSink, RouteView } from "../bgp/speaker-api";
+import { SpareBuffers } from "../util/spare-buffers";
 
 export class StreamedReply {
-  constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems>) {}
+  constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems | TextChunk>) {}
+}
+
+/**
+ * A chunk of text (UTF-8, whole lines): a client that asked for bytes gets
+ * it as it is after a header line, any other as one string of the data array.
+ */
+export class TextChunk {
+  constructor(
+    readonly bytes: Buffer,
+    /** Called once the bytes are written out (or dropped): their memory may be reused. */
+    readonly done: () => void = () => undefined,
+  ) {}
+}
+
+/** A sink that writes the routes it takes as text bytes (RouteTextBytes in src/cli/format/routes.ts). */
+export interface RouteBytesRenderer extends RouteSink {
+  /** Bytes written since the last take. */
+  readonly size: number;
+  /** The bytes so far; the renderer goes on in a fresh buffer. */
+  take(): Buffer;
+  /** A chunk from take(), written out: its memory may be reused. */
+  recycle(chunk: Buffer): void;
 }
 
 /**
@@ -21,12 +44,15 @@ export class JsonItems {
   constructor(
     readonly bytes: Buffer,
     readonly count: number,
+    /** Called once the bytes are written out (or dropped): their memory may be reused. */
+    readonly done: () => void = () => undefined,
   ) {}
 }
 
 /** Builds a JsonItems one JSON text at a time. */
 export class JsonItemsWriter {
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  private readonly buffers = new SpareBuffers();
+  private buf = this.buffers.take(64 * 1024);
   private at = 0;
   private count = 0;
 
@@ -34,7 +60,7 @@ export class JsonItemsWriter {
     // UTF-16 units to UTF-8 bytes: at most 3 each, and one for the comma.
     const room = json.length * 3 + 1;
     if (this.at + room > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + room));
+      const bigger = this.buffers.take(Math.max(this.buf.length * 2, this.at + room));
       this.buf.copy(bigger, 0, 0, this.at);
       this.buf = bigger;
     }
@@ -47,10 +73,11 @@ export class JsonItemsWriter {
     return this.count === 0;
   }
 
-  /** The items so far; the writer starts over. */
+  /** The items so far; the writer starts over (in their buffer again once they are written: `done`). */
   take(): JsonItems {
-    const items = new JsonItems(this.buf.subarray(0, this.at), this.count);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    const bytes = this.buf.subarray(0, this.at);
+    const items = new JsonItems(bytes, this.count, () => this.buffers.give(bytes));
+    this.buf = this.buffers.take(this.buf.length);
     this.at = 0;
     this.count = 0;
     return items;
@@ -77,6 +104,41 @@ export const LISTING_BUDGET: ChunkBudget = { ms: 4, items: 4096 };
 
 /** Cursor work per call between clock reads: a few networks. */
 const STEP = 16;
+
+/**
+ * A text listing's chunk: about 2 ms of work or 256 KiB of text, whichever
+ * comes first (rendering a route costs under a microsecond, so most chunks
+ * end at the size; the time bounds the scan and sort steps).
+ */
+export const TEXT_BUDGET = { ms: 2, bytes: 256 * 1024 } as const;
+
+/**
+ * A cursor's routes as text, `renderer` writing each route's bytes as the
+ * cursor hands it over: chunks of at most `budget.ms` of work or about
+ * `budget.bytes`, the event loop let run between them (setImmediate).
+ */
+export async function* cursorTextChunks(
+  cursor: RouteCursor,
+  renderer: RouteBytesRenderer,
+  budget: { ms: number; bytes: number } = TEXT_BUDGET,
+): AsyncGenerator<TextChunk> {
+  for (;;) {
+    const start = performance.now();
+    let done = false;
+    while (renderer.size < budget.bytes && performance.now() - start < budget.ms) {
+      if (!cursor.nextTo(STEP, renderer)) {
+        done = true;
+        break;
+      }
+    }
+    if (renderer.size > 0) {
+      const bytes = renderer.take();
+      yield new TextChunk(bytes, () => renderer.recycle(bytes));
+    }
+    if (done) return;
+    await nextTurn();
+  }
+}
 
 /**
  * Drains a cursor in chunks of at most `budget`, yielding the event loop

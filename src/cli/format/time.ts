@@ -39,7 +39,11 @@ function parts(t: Date, utc: boolean) {
 
 /** Short form for table columns. */
 export function shortTime(iso: string, o: TimeOptions): string {
-  const t = new Date(iso);
+  return shortTimeOf(new Date(iso), o);
+}
+
+/** shortTime of a Date (an invalid one is "?"). */
+export function shortTimeOf(t: Date, o: TimeOptions): string {
   if (Number.isNaN(t.getTime())) return "?";
   const p = parts(t, o.utc ?? false);
   return o.now.getTime() - t.getTime() < RECENT_MS ? p.time : p.date;

@@ -16,7 +16,7 @@ import { importBase } from "../../../src/bgp/rib/import";
 import type { Rib } from "../../../src/bgp/rib/rib";
 import { RibRouteTable } from "../../../src/bgp/route-table";
 import { routeViews } from "../../../src/bgp/route-view";
-import type { RouteFilter, RouteTable, RouteView } from "../../../src/bgp/speaker-api";
+import type { RouteFilter, RouteLineAttrs, RouteTable, RouteView } from "../../../src/bgp/speaker-api";
 import { selectRoutes, walkCounts } from "../../../src/control/route-query";
 import { type FakePeer, makeRib, peerConfig, speakerConfig, upPeer } from "./rib/harness";
 
@@ -176,6 +176,45 @@ function drainJson(table: RouteTable, filter: RouteFilter, work: number): string
   throw new Error("cursor did not end");
 }
 
+/** What a RouteSink is handed, as a view's fields: the text listing's path (nextTo). */
+function drainSink(table: RouteTable, filter: RouteFilter, work: number): unknown[] {
+  const cursor = table.cursor(filter);
+  const out: unknown[] = [];
+  const sink = {
+    route(
+      family: string,
+      network: number | string,
+      peer: string,
+      a: RouteLineAttrs,
+      best: boolean,
+      sinceMs: number,
+    ) {
+      let prefix = network;
+      if (typeof network === "number") {
+        const address = Math.floor(network / 64);
+        prefix = `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}/${network - address * 64}`;
+      }
+      out.push({
+        family,
+        prefix,
+        peer,
+        nextHop: a.nextHop,
+        asPath: a.asPath,
+        origin: a.origin,
+        best,
+        sinceMs,
+      });
+    },
+  };
+  for (let guard = 0; guard < 100_000; guard++) if (!cursor.nextTo(work, sink)) return out;
+  throw new Error("cursor did not end");
+}
+
+function sinkFields(r: RouteView): unknown {
+  const { family, prefix, peer, nextHop, asPath, origin, best } = r;
+  return { family, prefix, peer, nextHop, asPath, origin, best, sinceMs: Date.parse(r.since) };
+}
+
 function check(rib: Rib, table: RouteTable, startedAt: Date, work: number): void {
   const all = routeViews(rib, startedAt);
   assert.deepEqual(
@@ -194,6 +233,11 @@ function check(rib: Rib, table: RouteTable, startedAt: Date, work: number): void
       drainJson(table, filter, work),
       want.map((r) => JSON.stringify(r)),
       `cursor JSON ${JSON.stringify(filter)}`,
+    );
+    assert.deepEqual(
+      drainSink(table, filter, work),
+      want.map(sinkFields),
+      `cursor sink ${JSON.stringify(filter)}`,
     );
   }
   for (const prefix of POOL) {

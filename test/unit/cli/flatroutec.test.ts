@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { EXIT, main } from "../../../src/cli/flatroutec";
-import { formatRoutes, RouteText } from "../../../src/cli/format/routes";
+import { formatRoutes, RouteText, RouteTextBytes } from "../../../src/cli/format/routes";
 import { dispatch } from "../../../src/control/commands";
 import { selectRoutes } from "../../../src/control/route-query";
 import { ControlServer } from "../../../src/control/server";
@@ -40,8 +40,9 @@ describe("flatroutec against a control socket", () => {
     );
     // As the agent does: a text listing is rendered by the agent.
     const routeText = (all: boolean) => new RouteText({ now: new Date(), all });
+    const routeBytes = () => new RouteTextBytes({ now: new Date() });
     server = await ControlServer.listen(socket, (c, a) =>
-      dispatch({ speaker, version: "1.2.3", routeText }, c, a),
+      dispatch({ speaker, version: "1.2.3", routeText, routeBytes }, c, a),
     );
   });
 
@@ -92,17 +93,30 @@ describe("flatroutec against a control socket", () => {
         const strip = (t: string) => t.replace(/\[(\S+) [^\]]*\]/g, "[$1]");
         assert.equal(strip(r.out), strip(`${formatRoutes(whole, { now, all })}\n`));
       }
-      // Rendered by flatroutec instead (an agent without routeText): the same text.
+      // Rendered by flatroutec instead (an agent without routeText), or by the agent's
+      // RouteText in strings (an agent without routeBytes): the same text.
       const plain = await ControlServer.listen(`${socket}.plain`, (c, a) =>
         dispatch({ speaker, version: "1.2.3" }, c, a),
       );
+      const strings = await ControlServer.listen(`${socket}.strings`, (c, a) =>
+        dispatch(
+          { speaker, version: "1.2.3", routeText: (all) => new RouteText({ now: new Date(), all }) },
+          c,
+          a,
+        ),
+      );
       try {
-        const viaAgent = await run(["-s", socket, "show", "route", "all"]);
-        const viaClient = await run(["-s", `${socket}.plain`, "show", "route", "all"]);
         const strip = (t: string) => t.replace(/\[(\S+) [^\]]*\]/g, "[$1]");
-        assert.equal(strip(viaClient.out), strip(viaAgent.out));
+        for (const all of [[], ["all"]]) {
+          const viaAgent = await run(["-s", socket, "show", "route", ...all]);
+          const viaClient = await run(["-s", `${socket}.plain`, "show", "route", ...all]);
+          const viaStrings = await run(["-s", `${socket}.strings`, "show", "route", ...all]);
+          assert.equal(strip(viaClient.out), strip(viaAgent.out));
+          assert.equal(strip(viaStrings.out), strip(viaAgent.out));
+        }
       } finally {
         await plain.close();
+        await strings.close();
       }
       const json = await run(["-s", socket, "--json", "show", "route"]);
       assert.equal(json.out, `${JSON.stringify(whole, null, 2)}\n`);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ControlConnection, ControlError } from "../../../src/control/client";
 import { type CommandContext, CommandError, dispatch } from "../../../src/control/commands";
 import { ControlServer } from "../../../src/control/server";
-import { StreamedReply } from "../../../src/control/stream";
+import { jsonChunks, StreamedReply, TextChunk } from "../../../src/control/stream";
 import { holdsFor, waitFor } from "../../lab/wait";
 import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
 
@@ -95,6 +95,80 @@ describe("control socket: streamed replies", () => {
         single.push(d);
       });
       assert.deepEqual(single, [{ n: 1 }]);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it("sends text chunks as bytes to a client that asks for bytes, as strings to one that does not", async () => {
+    // Multi-byte characters, a chunk larger than a socket read, an empty one, and a last one.
+    const texts = ["Table master4:\n", `${"10.0.0.0/24 ü €\n".repeat(40_000)}`, "", "last ✓\n"];
+    next = () =>
+      new StreamedReply(
+        (async function* () {
+          for (const t of texts) yield new TextChunk(Buffer.from(t));
+        })(),
+      );
+    const conn = await ControlConnection.connect(path);
+    try {
+      const seen: unknown[] = [];
+      await conn.stream(
+        "x",
+        {},
+        (d) => {
+          seen.push(d);
+        },
+        { bytes: true },
+      );
+      assert.ok(seen.every((d) => Buffer.isBuffer(d)));
+      assert.deepEqual(
+        seen.map((d) => (d as Buffer).toString("utf8")),
+        texts,
+      );
+      // The next request on the connection reads normally after the bytes.
+      assert.deepEqual(await conn.request("x"), texts);
+      next = () => ({ n: 1 });
+      assert.deepEqual(await conn.request("x"), { n: 1 });
+    } finally {
+      conn.close();
+    }
+    next = () =>
+      new StreamedReply(
+        (async function* () {
+          yield new TextChunk(Buffer.from("ab"));
+        })(),
+      );
+    const raw = await rawLines(path, '{"id":9,"command":"x","bytes":true}\n', 1);
+    assert.deepEqual(raw, [{ id: 9, ok: true, bytes: 2 }]);
+  });
+
+  it("sends JSON chunks intact while their buffers are reused for later chunks", async () => {
+    // Many chunks of a few items each: each chunk's buffer goes back to the writer once written.
+    const items = Array.from({ length: 3000 }, (_, i) => ({ i, text: `route ${i} ${"é".repeat(i % 7)}` }));
+    next = () => {
+      let at = 0;
+      return new StreamedReply(
+        jsonChunks(
+          (work) => {
+            if (at >= items.length) return undefined;
+            const part = items.slice(at, at + work).map((x) => JSON.stringify(x));
+            at += part.length;
+            return part;
+          },
+          { ms: 1, items: 40 },
+        ),
+      );
+    };
+    const conn = await ControlConnection.connect(path);
+    try {
+      let chunks = 0;
+      const seen: unknown[] = [];
+      await conn.stream("x", {}, (d) => {
+        chunks++;
+        seen.push(...(d as unknown[]));
+      });
+      assert.ok(chunks > 20, `${chunks} chunks`);
+      assert.deepEqual(seen, items);
     } finally {
       conn.close();
     }

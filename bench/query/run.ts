@@ -1,6 +1,8 @@
 // bench/query: control queries on a full table, flatroute beside BIRD. One
 // eBGP peer (bench/ingest's sender) fills each daemon with N IPv4 /24s
-// (flatroute with kernel sync off, as BIRD exports nothing), then each query
+// (by default with kernel sync off in both, as in the RIB-only ingest row;
+// --kernel=on: flatroute as deployed and BIRD with its kernel protocol, both
+// queried once every route is in their kernel tables), then each query
 // runs as users run it (flatroutec / birdc as a process, a /metrics scrape
 // with curl) and over an open control connection (the daemon's own answer,
 // without a process start; the full dump is the text either CLI prints, read
@@ -8,7 +10,8 @@
 // daemon's peak RSS during the query (VmHWM, reset before each), and for
 // flatroute the longest event-loop stall while it ran (from `show status`).
 //
-//   node dist/bench/query/run.js [--size=1000000] [--runs=3] [--daemons=flatroute,bird] [--queries=TEXT,...] [--json=FILE]
+//   node dist/bench/query/run.js [--size=1000000] [--runs=3] [--daemons=flatroute,bird] [--kernel=off|on]
+//                                [--queries=TEXT,...] [--json=FILE]
 //
 // --queries keeps the queries whose name contains one of the texts.
 import { spawn } from "node:child_process";
@@ -23,7 +26,7 @@ import { Lab, type Netns } from "../../test/lab/netns";
 import { spawnAgent } from "../../test/lab/peers/flatroute";
 import { addressPair, pairTopology } from "../../test/lab/topology";
 import { sleep, waitFor } from "../../test/lab/wait";
-import { peakRss } from "../ingest/measure";
+import { kernelPrefixes, peakRss } from "../ingest/measure";
 import { BirdSocket, birdControlPath, startBird } from "../ingest/receivers/bird";
 import type { SenderEvent, SenderOptions } from "../ingest/sender";
 import { FIRST_PREFIX } from "../ingest/updates";
@@ -191,7 +194,17 @@ async function fill(ns: Netns, left: string, right: string, size: number, count:
   });
 }
 
-async function startFlatrouteDaemon(lab: Lab, size: number): Promise<Daemon> {
+/** With --kernel=on: waits (untimed) until `pid`'s namespace holds the whole table, so no query meets a kernel sync. */
+async function untilInKernel(pid: number, baseline: number, size: number, what: string): Promise<void> {
+  await waitFor(() => kernelPrefixes(pid) - baseline, {
+    until: (n) => n >= size,
+    timeoutMs: 600_000,
+    intervalMs: 500,
+    what: `${what}: all ${size} routes in the kernel`,
+  });
+}
+
+async function startFlatrouteDaemon(lab: Lab, size: number, kernel: boolean): Promise<Daemon> {
   const pair = addressPair(0, "ipv4");
   const topo = await pairTopology(lab, "snd", "rcv", [pair]);
   const ns = topo.right;
@@ -215,7 +228,7 @@ async function startFlatrouteDaemon(lab: Lab, size: number): Promise<Daemon> {
           maxPrefixes: { limit: 20_000_000, action: "warn" },
         },
       ],
-      kernel: { enabled: false },
+      kernel: { enabled: kernel },
       metrics: { enabled: true, address: "127.0.0.1", port: METRICS_PORT },
       log: { level: "warn" },
     }),
@@ -230,12 +243,14 @@ async function startFlatrouteDaemon(lab: Lab, size: number): Promise<Daemon> {
     giveUpIf: () => (proc.running ? undefined : `flatroute ${proc.exitStatus}: ${proc.log().slice(-2000)}`),
   });
   const long = { timeoutMs: 600_000 };
+  const baseline = kernelPrefixes(proc.pid);
   await fill(topo.left, pair.left, pair.right, size, async () => {
     const rows = (await conn.request("show protocols", { name: "sender" })) as {
       routes: { imported: number };
     }[];
     return rows[0]?.routes.imported ?? 0;
   });
+  if (kernel) await untilInKernel(proc.pid, baseline, size, "flatroute");
   return {
     name: "flatroute",
     ns,
@@ -351,7 +366,7 @@ function commandOf(words: string[]): [string, Record<string, unknown>] {
   return ["show route", { prefix: words[2] }];
 }
 
-async function startBirdDaemon(lab: Lab, size: number): Promise<Daemon> {
+async function startBirdDaemon(lab: Lab, size: number, kernel: boolean): Promise<Daemon> {
   const pair = addressPair(0, "ipv4");
   const topo = await pairTopology(lab, "snd", "rcv", [pair]);
   const ns = topo.right;
@@ -364,9 +379,11 @@ async function startBirdDaemon(lab: Lab, size: number): Promise<Daemon> {
       peer: pair.left,
       peerAsn: SENDER_ASN,
     },
-    { kernel: false },
+    { kernel },
   );
+  const baseline = kernelPrefixes(receiver.pid);
   await fill(topo.left, pair.left, pair.right, size, () => receiver.count());
+  if (kernel) await untilInKernel(receiver.pid, baseline, size, "BIRD");
   const ctl = birdControlPath(ns);
   const sock = await BirdSocket.open(ctl);
   return {
@@ -418,9 +435,12 @@ async function main(): Promise<void> {
   const names = option("daemons", "flatroute,bird").split(",");
   const jsonFile = option("json", "");
   const only = option("queries", "").split(",").filter(Boolean);
+  const kernelOption = option("kernel", "off");
+  if (kernelOption !== "on" && kernelOption !== "off") throw new Error("--kernel takes on or off");
+  const kernel = kernelOption === "on";
   const qs = queries(size).filter((q) => only.length === 0 || only.some((o) => q.name.includes(o)));
   console.log(
-    `bench/query: control queries with ${size.toLocaleString("en-US")} IPv4 /24s from one eBGP peer (flatroute: kernel sync off)`,
+    `bench/query: control queries with ${size.toLocaleString("en-US")} IPv4 /24s from one eBGP peer (${kernel ? "kernel on: flatroute as deployed, BIRD with its kernel protocol" : "kernel sync off in both"})`,
   );
   console.log(
     `machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
@@ -429,7 +449,10 @@ async function main(): Promise<void> {
   for (const name of names) {
     const lab = Lab.create();
     try {
-      const d = name === "bird" ? await startBirdDaemon(lab, size) : await startFlatrouteDaemon(lab, size);
+      const d =
+        name === "bird"
+          ? await startBirdDaemon(lab, size, kernel)
+          : await startFlatrouteDaemon(lab, size, kernel);
       try {
         console.log(`  ${d.name}: ${size} routes in, RSS ${fmtMb(peakRss(d.pid))} MB peak so far`);
         await sleep(2000);

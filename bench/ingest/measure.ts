@@ -202,11 +202,12 @@ export async function measure(
         let peakPrivate = 0;
         for (;;) {
           peakPrivate = Math.max(peakPrivate, receiverPrivate(receiver));
-          const now = process.hrtime.bigint();
-          firstByte ??= firstByteAt(eventsFile);
           const events = watcher ? watched() : [];
           const full = events.find((e) => e.event === "full");
           const reached = watcher ? lastCount(events) : await receiver.count();
+          // After the count: a receiver busy importing answers late, and the answer is as of then.
+          const now = process.hrtime.bigint();
+          firstByte ??= firstByteAt(eventsFile);
           if (firstByte !== undefined && (watcher ? full !== undefined : reached >= count)) {
             const doneAt = full?.event === "full" ? BigInt(full.t) : now;
             const seconds = Number(doneAt - firstByte) / 1e9;

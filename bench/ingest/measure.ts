@@ -210,6 +210,8 @@ export async function measure(
           firstByte ??= firstByteAt(eventsFile);
           if (firstByte !== undefined && (watcher ? full !== undefined : reached >= count)) {
             const doneAt = full?.event === "full" ? BigInt(full.t) : now;
+            // RssAnon has no high-water mark: read it once more with every route in.
+            peakPrivate = Math.max(peakPrivate, receiverPrivate(receiver));
             const seconds = Number(doneAt - firstByte) / 1e9;
             const peak = receiverRss(receiver);
             if (kernel) {

@@ -4,8 +4,9 @@ import type { Rib } from "../../../../src/bgp/rib/rib";
 import { FLUSH_AT_ONCE } from "../../../../src/bgp/rib/table-flush";
 import { announce, makeRib, peerConfig, RecordingFib, speakerConfig, upPeer } from "./harness";
 
-const N = FLUSH_AT_ONCE * 5;
-const PREFIXES = Array.from({ length: N }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.0/24`);
+// Well above one slice of work (4 ms) on any machine this runs on, so the flush must yield.
+const N = FLUSH_AT_ONCE * 12;
+const PREFIXES = Array.from({ length: N }, (_, i) => `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`);
 const SHARED = PREFIXES.slice(0, 100);
 
 /** Peer a holds N prefixes; peer b a worse path (longer AS path) to the first 100. */

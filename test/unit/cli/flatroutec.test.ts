@@ -2,28 +2,13 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { EXIT, main } from "../../../src/cli/flatroutec";
+import { EXIT } from "../../../src/cli/flatroutec";
 import { formatRoutes, RouteText, RouteTextBytes } from "../../../src/cli/format/routes";
 import { dispatch } from "../../../src/control/commands";
 import { selectRoutes } from "../../../src/control/route-query";
 import { ControlServer } from "../../../src/control/server";
 import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
-
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function run(argv: string[]) {
-  const out = new Capture();
-  const err = new Capture();
-  const code = await main(argv, out, err);
-  return { code, out: out.text, err: err.text };
-}
+import { runFlatroutec } from "../../support/run-flatroutec";
 
 describe("flatroutec against a control socket", () => {
   let dir: string;
@@ -52,7 +37,7 @@ describe("flatroutec against a control socket", () => {
   });
 
   it("prints text output for an abbreviated show command", async () => {
-    const r = await run(["-s", socket, "sh", "pro"]);
+    const r = await runFlatroutec(["-s", socket, "sh", "pro"]);
     assert.equal(r.code, EXIT.ok);
     assert.equal(r.err, "");
     const lines = r.out.split("\n");
@@ -61,7 +46,7 @@ describe("flatroutec against a control socket", () => {
   });
 
   it("prints the reply data as JSON with --json", async () => {
-    const r = await run(["-s", socket, "--json", "show", "route"]);
+    const r = await runFlatroutec(["-s", socket, "--json", "show", "route"]);
     assert.equal(r.code, EXIT.ok);
     assert.deepEqual(JSON.parse(r.out), speaker.routeList);
   });
@@ -87,7 +72,7 @@ describe("flatroutec against a control socket", () => {
       const whole = selectRoutes(speaker.routeList, {});
       const now = new Date();
       for (const all of [false, true]) {
-        const r = await run(["-s", socket, "show", "route", ...(all ? ["all"] : [])]);
+        const r = await runFlatroutec(["-s", socket, "show", "route", ...(all ? ["all"] : [])]);
         assert.equal(r.code, EXIT.ok);
         // Times print relative to now; the lines are compared without them.
         const strip = (t: string) => t.replace(/\[(\S+) [^\]]*\]/g, "[$1]");
@@ -108,9 +93,9 @@ describe("flatroutec against a control socket", () => {
       try {
         const strip = (t: string) => t.replace(/\[(\S+) [^\]]*\]/g, "[$1]");
         for (const all of [[], ["all"]]) {
-          const viaAgent = await run(["-s", socket, "show", "route", ...all]);
-          const viaClient = await run(["-s", `${socket}.plain`, "show", "route", ...all]);
-          const viaStrings = await run(["-s", `${socket}.strings`, "show", "route", ...all]);
+          const viaAgent = await runFlatroutec(["-s", socket, "show", "route", ...all]);
+          const viaClient = await runFlatroutec(["-s", `${socket}.plain`, "show", "route", ...all]);
+          const viaStrings = await runFlatroutec(["-s", `${socket}.strings`, "show", "route", ...all]);
           assert.equal(strip(viaClient.out), strip(viaAgent.out));
           assert.equal(strip(viaStrings.out), strip(viaAgent.out));
         }
@@ -118,11 +103,11 @@ describe("flatroutec against a control socket", () => {
         await plain.close();
         await strings.close();
       }
-      const json = await run(["-s", socket, "--json", "show", "route"]);
+      const json = await runFlatroutec(["-s", socket, "--json", "show", "route"]);
       assert.equal(json.out, `${JSON.stringify(whole, null, 2)}\n`);
       speaker.routeList = [];
-      assert.deepEqual(await run(["-s", socket, "show", "route"]), { code: 0, out: "\n", err: "" });
-      assert.deepEqual(await run(["-s", socket, "--json", "show", "route"]), {
+      assert.deepEqual(await runFlatroutec(["-s", socket, "show", "route"]), { code: 0, out: "\n", err: "" });
+      assert.deepEqual(await runFlatroutec(["-s", socket, "--json", "show", "route"]), {
         code: 0,
         out: "[]\n",
         err: "",
@@ -133,17 +118,17 @@ describe("flatroutec against a control socket", () => {
   });
 
   it("prints action results and fails with the agent's error", async () => {
-    assert.deepEqual(await run(["-s", socket, "disable", "tor_a"]), {
+    assert.deepEqual(await runFlatroutec(["-s", socket, "disable", "tor_a"]), {
       code: 0,
       out: "tor_a: disabled\n",
       err: "",
     });
-    assert.deepEqual(await run(["-s", socket, "enable", "nope"]), {
+    assert.deepEqual(await runFlatroutec(["-s", socket, "enable", "nope"]), {
       code: EXIT.failed,
       out: "",
       err: 'flatroutec: unknown protocol "nope"\n',
     });
-    assert.deepEqual(await run(["-s", socket, "configure"]), {
+    assert.deepEqual(await runFlatroutec(["-s", socket, "configure"]), {
       code: EXIT.failed,
       out: "",
       err: "flatroutec: configure is not available in this agent\n",
@@ -151,7 +136,7 @@ describe("flatroutec against a control socket", () => {
   });
 
   it("reports usage errors without contacting the agent", async () => {
-    assert.deepEqual(await run(["-s", join(dir, "absent.sock"), "re", "tor_a"]), {
+    assert.deepEqual(await runFlatroutec(["-s", join(dir, "absent.sock"), "re", "tor_a"]), {
       code: EXIT.usage,
       out: "",
       err: 'flatroutec: "re" is ambiguous: restart, reload\n',
@@ -160,7 +145,7 @@ describe("flatroutec against a control socket", () => {
 
   it("says the agent is not running when the socket is missing", async () => {
     const missing = join(dir, "absent.sock");
-    assert.deepEqual(await run(["-s", missing, "show", "status"]), {
+    assert.deepEqual(await runFlatroutec(["-s", missing, "show", "status"]), {
       code: EXIT.unreachable,
       out: "",
       err: `flatroutec: cannot reach flatroute at ${missing}: is the agent running?\n`,

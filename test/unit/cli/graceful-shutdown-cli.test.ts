@@ -4,27 +4,12 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { EXIT, main } from "../../../src/cli/flatroutec";
+import { EXIT } from "../../../src/cli/flatroutec";
 import { dispatch } from "../../../src/control/commands";
 import { createMetrics } from "../../../src/control/metrics";
 import { ControlServer } from "../../../src/control/server";
 import { FakeSpeaker, peerStatus } from "../../support/fake-speaker";
-
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function run(argv: string[]) {
-  const out = new Capture();
-  const err = new Capture();
-  const code = await main(argv, out, err);
-  return { code, out: out.text, err: err.text };
-}
+import { runFlatroutec } from "../../support/run-flatroutec";
 
 describe("flatroutec graceful-shutdown", () => {
   let dir: string;
@@ -59,17 +44,17 @@ describe("flatroutec graceful-shutdown", () => {
 
   it("enters, shows the state everywhere, and leaves", async () => {
     assert.equal(await gauge(), "flatroute_graceful_shutdown 0");
-    const on = await run(["-s", socket, "graceful-shutdown"]);
+    const on = await runFlatroutec(["-s", socket, "graceful-shutdown"]);
     assert.equal(on.code, EXIT.ok, on.err);
     assert.match(on.out, /graceful shutdown on \(held by manual\)/);
     assert.deepEqual(speaker.calls.slice(-1), ["graceful-shutdown manual on"]);
 
-    const status = await run(["-s", socket, "show", "status"]);
+    const status = await runFlatroutec(["-s", socket, "show", "status"]);
     assert.match(
       status.out,
       /^Graceful shutdown since .* \(manual\): routes announced with community \(65535,0\), local pref 0$/m,
     );
-    const all = await run(["-s", socket, "show", "protocols", "all"]);
+    const all = await runFlatroutec(["-s", socket, "show", "protocols", "all"]);
     const blocks = all.out.split("\n\n");
     assert.match(
       blocks.find((b) => b.includes("mesh_b"))!,
@@ -81,18 +66,21 @@ describe("flatroutec graceful-shutdown", () => {
     );
     assert.equal(await gauge(), "flatroute_graceful_shutdown 1");
 
-    const off = await run(["-s", socket, "graceful-shutdown", "off"]);
+    const off = await runFlatroutec(["-s", socket, "graceful-shutdown", "off"]);
     assert.equal(off.code, EXIT.ok, off.err);
     assert.match(off.out, /graceful shutdown off: routes announced normally/);
-    assert.doesNotMatch((await run(["-s", socket, "show", "status"])).out, /Graceful shutdown/);
-    assert.doesNotMatch((await run(["-s", socket, "show", "protocols", "all"])).out, /graceful shutdown/);
+    assert.doesNotMatch((await runFlatroutec(["-s", socket, "show", "status"])).out, /Graceful shutdown/);
+    assert.doesNotMatch(
+      (await runFlatroutec(["-s", socket, "show", "protocols", "all"])).out,
+      /graceful shutdown/,
+    );
     assert.equal(await gauge(), "flatroute_graceful_shutdown 0");
   });
 
   it("leaves a cordon's hold in place and says so", async () => {
     speaker.setGracefulShutdown("cordon", true);
-    await run(["-s", socket, "graceful-shutdown"]);
-    const off = await run(["-s", socket, "graceful-shutdown", "off"]);
+    await runFlatroutec(["-s", socket, "graceful-shutdown"]);
+    const off = await runFlatroutec(["-s", socket, "graceful-shutdown", "off"]);
     assert.match(off.out, /graceful shutdown on \(held by cordon\).*; still held by cordon/);
     assert.equal(speaker.status().gracefulShutdown.active, true);
     speaker.setGracefulShutdown("cordon", false);

@@ -166,8 +166,7 @@ export class KernelFib implements FibSink {
   private readonly shapeKeys = new WeakMap<readonly KernelNextHop[], string>();
   private readonly localShape: number;
   private readonly localRows = new Set<number>();
-  /** Operation objects for IPv4 routes, one per place in a window, reused (see pooledOp). */
-  /** Operation objects by slot; two windows' worth (one planned while the other is applied). */
+  /** Operation objects for IPv4 routes, one per place in a window, for two windows (one planned while the other is applied); see pooledOp. */
   private readonly opPool: RouteOp[] = [];
   /** Rows dirtied again while their change was in flight: queued again once it is answered. */
   private deferred: number[] = [];
@@ -680,8 +679,9 @@ export class KernelFib implements FibSink {
 
   /**
    * The operation for `row`'s installed view (for a removal: the view it had).
-   * IPv4 operations reuse the objects of the same slot in the window before
-   * (the backend keeps nothing once apply() resolves), so a full table costs
+   * IPv4 operations reuse the objects of the same slot two windows before
+   * (the backend keeps nothing once apply() resolves, and the window in
+   * between uses the other half of the pool), so a full table costs
    * no garbage per route.
    */
   private pooledOp(slot: number, kind: RouteOp["kind"], row: number): RouteOp {

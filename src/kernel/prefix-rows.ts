@@ -5,6 +5,7 @@
 // ones, few on a node, through a Map keyed by their text. Freed rows are reused.
 import { Afi, type Prefix } from "../bgp/codec/types";
 import { formatPrefix, ipv4Prefix } from "../bgp/prefix";
+import { IntStack } from "../util/int-stack";
 
 /** Slots hold row + 1: a fresh table is all EMPTY with no fill pass (its pages are touched as rows come). */
 const EMPTY = 0;
@@ -37,9 +38,8 @@ export class PrefixRows {
   private draining: Int32Array | undefined;
   private migrated = 0;
   private ipv4Count = 0;
-  /** Freed rows, a stack in an int32 array (a million withdrawals make no heap garbage). */
-  private free = new Int32Array(16);
-  private freeCount = 0;
+  /** Freed rows (a million withdrawals make no heap garbage). */
+  private readonly free = new IntStack();
   private used = 0;
   /** Called with the new row count when the per-row arrays must grow (callers grow theirs). */
   onGrow: (capacity: number) => void = () => {};
@@ -141,16 +141,11 @@ export class PrefixRows {
       this.ipv4Count--;
       if (this.draining) this.migrate();
     }
-    if (this.freeCount === this.free.length) {
-      const free = new Int32Array(this.free.length * 2);
-      free.set(this.free);
-      this.free = free;
-    }
-    this.free[this.freeCount++] = row;
+    this.free.push(row);
   }
 
   private newRow(): number {
-    if (this.freeCount > 0) return this.free[--this.freeCount]!;
+    if (this.free.size > 0) return this.free.pop();
     if (this.used === this.address.length) {
       const cap = this.address.length * 2;
       const address = new Uint32Array(cap);

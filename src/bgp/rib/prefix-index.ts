@@ -7,6 +7,8 @@
 //
 // Columns grow in fixed chunks that are never copied, so growing a table
 // never holds two copies of it; only the index's own slots double.
+
+import { IntStack } from "../../util/int-stack";
 import { Afi } from "../codec/types";
 import type { PrefixKey } from "./prefix-key";
 
@@ -133,7 +135,7 @@ export const MAX_PEERS = 32_000;
  */
 class Rows {
   readonly refs = new SmallColumn();
-  private readonly free = new RowStack();
+  private readonly free = new IntStack();
   private next = 0;
 
   take(): number {
@@ -142,32 +144,6 @@ class Rows {
 
   release(row: number): void {
     this.free.push(row);
-  }
-}
-
-/**
- * Freed row numbers, a stack in never-copied int32 chunks: a peer with a
- * million routes going down frees a million rows, which as a JS array grew
- * to 25 MB of large-object space (8-byte elements, copied at each growth).
- */
-class RowStack {
-  private readonly chunks: Int32Array[] = [];
-  size = 0;
-
-  push(row: number): void {
-    const c = this.size >>> CHUNK_SHIFT;
-    if (c === this.chunks.length) this.chunks.push(new Int32Array(CHUNK));
-    this.chunks[c]![this.size & CHUNK_MASK] = row;
-    this.size++;
-  }
-
-  /** The last row pushed; the stack must not be empty. */
-  pop(): number {
-    this.size--;
-    const row = this.chunks[this.size >>> CHUNK_SHIFT]![this.size & CHUNK_MASK]!;
-    // Keep one spare chunk past the top so a push/pop at a boundary does not allocate each time.
-    if (this.chunks.length > (this.size >>> CHUNK_SHIFT) + 2) this.chunks.pop();
-    return row;
   }
 }
 

@@ -15,6 +15,7 @@ import type { KubernetesMode } from "../k8s/mode";
 import { type AgentKernel, startAgentKernel } from "../kernel/agent-fib";
 import { Agent, type AgentOptions, type ClusterSource, type SpeakerFactory } from "./agent";
 import { restartDecision } from "./restart-detect";
+import { releaseStartupPages } from "./startup-pages";
 import { VERSION } from "./version";
 
 /** Exit codes: 1 failed at start-up or forced exit, 2 invalid configuration. */
@@ -134,6 +135,15 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   }
   stopper.attach(agent);
   handleSignals(agent, stopper, log);
+  const released = releaseStartupPages();
+  if (released)
+    log.info(
+      {
+        residentFileMB: Math.round(released.fileAfter / 2 ** 20),
+        releasedMB: Math.round((released.fileBefore - released.fileAfter) / 2 ** 20),
+      },
+      "start-up pages released",
+    );
 }
 
 function cniReadiness(writer: CniConfigWriter): string[] {

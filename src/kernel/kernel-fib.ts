@@ -16,6 +16,8 @@ import { constants as osConstants } from "node:os";
 import { Afi, type Prefix } from "../bgp/codec/types";
 import type { FibNextHop, FibRoute, FibSink } from "../bgp/fib-sink";
 import { formatPrefix, parsePrefix } from "../bgp/prefix";
+import { IdColumn } from "../util/id-column";
+import { IntQueue } from "../util/int-queue";
 import { Interner } from "./interner";
 import { PrefixRows } from "./prefix-rows";
 import { gatewayKey, NextHopResolver, sameHop } from "./resolver";
@@ -156,8 +158,8 @@ export class KernelFib implements FibSink {
   private readonly resolver: NextHopResolver;
   private readonly rows = new PrefixRows();
   /** Per row: the HopSet the RIB wants (-1: none), the Shape we installed (-1: none), flag bits. */
-  private want = new Int32Array(16).fill(-1);
-  private have = new Int32Array(16).fill(-1);
+  private readonly want = new IdColumn(16);
+  private readonly have = new IdColumn(16);
   private flags = new Uint8Array(16);
   private readonly hopSets = new Interner<HopSet>();
   private readonly shapes = new Interner<Shape>();
@@ -176,9 +178,7 @@ export class KernelFib implements FibSink {
   private unresolvedCount = 0;
   private adoptedCount = 0;
   /** Rows waiting to be planned, first in first out (DIRTY marks them, so each is queued once). */
-  private queue = new Int32Array(1024);
-  private queueHead = 0;
-  private queueTail = 0;
+  private readonly queue = new IntQueue();
   /** Our protocol at another metric (an older config): removed with the stale routes. */
   private orphans: KernelRoute[] = [];
   /** How many routes of our protocol in our table a previous run left (found at start). */
@@ -212,8 +212,8 @@ export class KernelFib implements FibSink {
     this.localShape = this.shapes.intern(shapeKey(localType, []), () => ({ type: localType, hops: [] }));
     this.shapes.ref(this.localShape); // held for good
     this.rows.onGrow = (capacity) => {
-      this.want = grown(this.want, capacity, -1);
-      this.have = grown(this.have, capacity, -1);
+      this.want.grow(capacity);
+      this.have.grow(capacity);
       const flags = new Uint8Array(capacity);
       flags.set(this.flags);
       this.flags = flags;
@@ -306,11 +306,11 @@ export class KernelFib implements FibSink {
   }
 
   private setWanted(row: number, hops: readonly FibNextHop[]): void {
-    const old = this.want[row]!;
+    const old = this.want.get(row);
     const id = hops.length === 0 ? -1 : this.hopSetId(hops);
     if (id >= 0) this.hopSets.ref(id);
     if (old >= 0) this.hopSets.unref(old);
-    this.want[row] = id;
+    this.want.set(row, id);
     this.clearAdopted(row);
     if (this.flags[row]! & FAILED) {
       this.flags[row]! &= ~FAILED;
@@ -373,19 +373,19 @@ export class KernelFib implements FibSink {
   /** Our routes as we believe the kernel holds them. */
   routes(): KernelRoute[] {
     const out: KernelRoute[] = [];
-    for (let row = 0; row < this.rows.end; row++) if (this.have[row]! >= 0) out.push(this.routeAtRow(row));
+    for (let row = 0; row < this.rows.end; row++) if (this.have.get(row) >= 0) out.push(this.routeAtRow(row));
     return out;
   }
 
   /** Our route for `prefix` (as formatPrefix writes it), if installed. */
   installedRoute(prefix: string): KernelRoute | undefined {
     const row = this.rows.find(parsePrefix(prefix));
-    return row >= 0 && this.have[row]! >= 0 ? this.routeAtRow(row) : undefined;
+    return row >= 0 && this.have.get(row) >= 0 ? this.routeAtRow(row) : undefined;
   }
 
   /** Our routes one at a time, without copying the table (show kernel walks it in chunks). */
   *installedRoutes(): IterableIterator<KernelRoute> {
-    for (let row = 0; row < this.rows.end; row++) if (this.have[row]! >= 0) yield this.routeAtRow(row);
+    for (let row = 0; row < this.rows.end; row++) if (this.have.get(row) >= 0) yield this.routeAtRow(row);
   }
 
   /** Resolves once every change made so far has been applied (or has failed). */
@@ -413,14 +413,14 @@ export class KernelFib implements FibSink {
             failed += results.filter((e) => e !== 0 && e !== ESRCH).length;
             ops = [];
           }
-          if (row < this.rows.end && this.have[row]! >= 0)
+          if (row < this.rows.end && this.have.get(row) >= 0)
             ops.push({ kind: "remove", route: this.routeAtRow(row) });
         }
         if (failed) this.log.warn(`kernel: ${failed} routes could not be removed on shutdown`);
       } catch (e) {
         this.log.warn(`kernel: removing routes on shutdown failed: ${(e as Error).message}`);
       }
-      for (let row = 0; row < this.rows.end; row++) if (this.have[row]! >= 0) this.setHave(row, -1, true);
+      for (let row = 0; row < this.rows.end; row++) if (this.have.get(row) >= 0) this.setHave(row, -1, true);
     } else if (this.installedCount) {
       this.log.info(`kernel: leaving ${this.installedCount} routes in place (graceful restart)`);
     }
@@ -430,7 +430,7 @@ export class KernelFib implements FibSink {
   // ---- scheduling ---------------------------------------------------------
 
   private get dirtyCount(): number {
-    return this.queueTail - this.queueHead;
+    return this.queue.size;
   }
 
   private busy(): boolean {
@@ -449,18 +449,7 @@ export class KernelFib implements FibSink {
   private enqueue(row: number): void {
     if (this.flags[row]! & DIRTY) return;
     this.flags[row]! |= DIRTY;
-    if (this.queueTail === this.queue.length) {
-      if (this.queueHead > this.queue.length >> 1) {
-        this.queue.copyWithin(0, this.queueHead, this.queueTail);
-      } else {
-        const q = new Int32Array(this.queue.length * 2);
-        q.set(this.queue.subarray(this.queueHead, this.queueTail));
-        this.queue = q;
-      }
-      this.queueTail -= this.queueHead;
-      this.queueHead = 0;
-    }
-    this.queue[this.queueTail++] = row;
+    this.queue.push(row);
   }
 
   private markDirty(row: number): void {
@@ -587,14 +576,14 @@ export class KernelFib implements FibSink {
     const rows: number[] = [];
     const previous: number[] = [];
     const ops: RouteOp[] = [];
-    while (ops.length < WINDOW && this.queueHead < this.queueTail) {
-      const row = this.queue[this.queueHead++]!;
+    while (ops.length < WINDOW && this.queue.size > 0) {
+      const row = this.queue.shift();
       if (this.flags[row]! & IN_FLIGHT) {
         this.deferred.push(row); // stays DIRTY (so it is not released) until queued again
         continue;
       }
       this.flags[row]! &= ~DIRTY;
-      const have = this.have[row]!;
+      const have = this.have.get(row);
       const op = this.plan(row, parity * WINDOW + ops.length);
       if (!op) {
         this.releaseIfIdle(row);
@@ -605,7 +594,6 @@ export class KernelFib implements FibSink {
       previous.push(have);
       ops.push(op);
     }
-    if (this.queueHead === this.queueTail) this.queueHead = this.queueTail = 0;
     return ops.length > 0 ? { rows, previous, ops } : undefined;
   }
 
@@ -628,7 +616,7 @@ export class KernelFib implements FibSink {
       if (set.gateways.some((g) => gateways.has(g))) sets.add(id);
     if (sets.size === 0) return;
     for (let row = 0; row < this.rows.end; row++) {
-      const w = this.want[row]!;
+      const w = this.want.get(row);
       if (w < 0 || !sets.has(w)) continue;
       if (this.flags[row]! & FAILED) {
         this.flags[row]! &= ~FAILED;
@@ -643,7 +631,7 @@ export class KernelFib implements FibSink {
   /** The Shape we want in the kernel, NONE for none, PENDING while a gateway is being resolved. */
   private wantedShape(row: number): number {
     if (this.flags[row]! & LOCAL) return this.localShape;
-    const w = this.want[row]!;
+    const w = this.want.get(row);
     if (w < 0) return NONE;
     const { hops } = this.hopSets.get(w);
     if (hops.length === 1) {
@@ -692,7 +680,7 @@ export class KernelFib implements FibSink {
       op = { kind, route: this.route(prefix, "unicast", []) };
       this.opPool[slot] = op;
     }
-    const shape = this.shapes.get(this.have[row]!);
+    const shape = this.shapes.get(this.have.get(row));
     const route = op.route;
     op.kind = kind;
     this.rows.writeIpv4(row, route.prefix);
@@ -703,7 +691,7 @@ export class KernelFib implements FibSink {
   }
 
   private routeAtRow(row: number): KernelRoute {
-    const shape = this.shapes.get(this.have[row]!);
+    const shape = this.shapes.get(this.have.get(row));
     return this.route(this.rows.prefix(row), shape.type, shape.hops);
   }
 
@@ -729,9 +717,9 @@ export class KernelFib implements FibSink {
    * `release` (otherwise the caller holds it, e.g. until the kernel answers).
    */
   private setHave(row: number, shape: number, release: boolean): void {
-    const old = this.have[row]!;
+    const old = this.have.get(row);
     if (shape >= 0) this.shapes.ref(shape);
-    this.have[row] = shape;
+    this.have.set(row, shape);
     this.installedCount += (shape >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
     if (release && old >= 0) this.shapes.unref(old);
   }
@@ -748,7 +736,7 @@ export class KernelFib implements FibSink {
 
   /** Frees the row of a prefix nobody wants, we do not hold, and nobody else holds at our slot. */
   private releaseIfIdle(row: number): void {
-    if (this.want[row]! < 0 && this.have[row]! < 0 && this.flags[row] === 0) this.rows.release(row);
+    if (this.want.get(row) < 0 && this.have.get(row) < 0 && this.flags[row] === 0) this.rows.release(row);
   }
 
   /**
@@ -759,9 +747,9 @@ export class KernelFib implements FibSink {
   private plan(row: number, slot: number): RouteOp | null {
     const want = this.wantedShape(row);
     if (want === PENDING) return null;
-    const have = this.have[row]!;
+    const have = this.have.get(row);
     const flags = this.flags[row]!;
-    this.setFlag(row, UNRESOLVED, want === NONE && this.want[row]! >= 0);
+    this.setFlag(row, UNRESOLVED, want === NONE && this.want.get(row) >= 0);
     if (want === NONE) {
       this.setFlag(row, CONFLICTED, false);
       if (have < 0 || (flags & ADOPTED && !this.swept)) return null;
@@ -814,7 +802,7 @@ export class KernelFib implements FibSink {
       if (op.kind === "create" && errno === EEXIST) {
         // Someone sits at the slot: a foreign route we have not heard of yet, or ours from an
         // interrupted change. The table decides; scan() records which.
-        if (this.have[row]! >= 0) this.setHave(row, -1, true);
+        if (this.have.get(row) >= 0) this.setHave(row, -1, true);
         if (prev >= 0) this.shapes.unref(prev);
         this.needScan = true;
         continue;
@@ -823,7 +811,7 @@ export class KernelFib implements FibSink {
       this.flags[row]! |= FAILED;
       this.failed.set(row, errno);
       // A failed replace changes nothing; a failed create leaves nothing; a failed remove leaves the route.
-      if (this.have[row]! >= 0) this.setHave(row, -1, true);
+      if (this.have.get(row) >= 0) this.setHave(row, -1, true);
       if (prev >= 0) {
         this.setHave(row, prev, false);
         this.shapes.unref(prev); // setHave took a reference of its own
@@ -888,11 +876,11 @@ export class KernelFib implements FibSink {
       const shape = seenShapes[i]!;
       seen[row]! |= shape >= 0 ? MINE : THEIRS;
       if (shape < 0) continue;
-      const had = this.have[row]!;
+      const had = this.have.get(row);
       if (had < 0) {
         this.enqueue(row);
         const f = this.flags[row]!;
-        if (this.want[row]! < 0 && !(f & LOCAL) && !this.swept && !(f & ADOPTED)) {
+        if (this.want.get(row) < 0 && !(f & LOCAL) && !this.swept && !(f & ADOPTED)) {
           this.flags[row]! |= ADOPTED;
           this.adoptedCount++;
         }
@@ -901,7 +889,7 @@ export class KernelFib implements FibSink {
     }
     for (let row = 0; row < this.rows.end; row++) {
       const s = seen[row]!;
-      if (this.have[row]! >= 0 && !(s & MINE)) {
+      if (this.have.get(row) >= 0 && !(s & MINE)) {
         this.setHave(row, -1, true);
         this.enqueue(row);
       }
@@ -950,7 +938,7 @@ export class KernelFib implements FibSink {
         return;
       }
       const row = this.rows.find(r.prefix);
-      if (row >= 0 && this.have[row]! >= 0) {
+      if (row >= 0 && this.have.get(row) >= 0) {
         this.setHave(row, -1, true);
         this.counters.repairs++;
         this.log.info(`kernel: ${this.rows.text(row)} was removed by someone else; restoring it`);
@@ -964,9 +952,9 @@ export class KernelFib implements FibSink {
     if (op === "new") {
       this.flags[row]! |= FOREIGN;
       // With NLM_F_REPLACE the newcomer took our slot; it is theirs now.
-      if (this.have[row]! >= 0) this.setHave(row, -1, true);
+      if (this.have.get(row) >= 0) this.setHave(row, -1, true);
     } else this.flags[row]! &= ~FOREIGN;
-    if (this.want[row]! >= 0 || this.flags[row]! & LOCAL) {
+    if (this.want.get(row) >= 0 || this.flags[row]! & LOCAL) {
       this.enqueue(row);
       this.scheduleSettled();
     } else if (!(this.flags[row]! & DIRTY)) this.releaseIfIdle(row);
@@ -984,12 +972,12 @@ export class KernelFib implements FibSink {
     const row = this.rows.rowOf(r.prefix);
     const hops = r.nextHops;
     const shape = this.shapes.intern(shapeKey(r.type, hops), () => ({ type: r.type, hops }));
-    const had = this.have[row]!;
+    const had = this.have.get(row);
     if (had === shape) return;
     this.setHave(row, shape, true);
     this.setFlag(row, FOREIGN, false);
     const f = this.flags[row]!;
-    if (this.want[row]! < 0 && !(f & LOCAL) && !this.swept && !(f & ADOPTED)) {
+    if (this.want.get(row) < 0 && !(f & LOCAL) && !this.swept && !(f & ADOPTED)) {
       this.flags[row]! |= ADOPTED;
       this.adoptedCount++;
     }

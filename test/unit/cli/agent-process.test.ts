@@ -85,6 +85,11 @@ describe("flatroute agent process", function () {
     running = start(["agent", "--config", config, "--control-socket", socket, "--log-level", "debug"]);
     const r = running;
     assert.deepEqual(await eventually(() => protocolNames(socket), "the control socket"), ["a"]);
+    // Start-up's file pages are dropped once it is up (src/cli/startup-pages.ts): it goes on serving below.
+    await eventually(
+      async () => (r.stdout.includes("start-up pages released") ? true : undefined),
+      "the start-up pages to be released",
+    );
 
     await writeFile(config, BASE + PEER_A + PEER_B);
     r.child.kill("SIGHUP");

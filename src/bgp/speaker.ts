@@ -31,6 +31,7 @@ import { importFault } from "./speaker/import-fault";
 import { maxPrefixExceeded } from "./speaker/max-prefix";
 import { clearOperatorHolds, clearRefreshes, type PeerRuntime, stopPeerTimers } from "./speaker/peer-runtime";
 import { reimport } from "./speaker/reimport";
+import { PeerRetirement, type RetirementOptions } from "./speaker/retirement";
 import { onRouteRefresh, type RouteRefreshContext } from "./speaker/route-refresh";
 import { gracefulShutdownState, peerStatus } from "./speaker/status";
 import type {
@@ -73,6 +74,8 @@ export interface SpeakerOptions {
   enhancedRefreshTimeoutMs?: number;
   /** How long a peer stays down after an internal error importing its UPDATEs (default 60 s). */
   faultRestartMs?: number;
+  /** How long a deconfigured peer's routes may stay while other peers come to cover them (PeerRetirement). */
+  retirement?: RetirementOptions;
 }
 
 const DEFAULT_ENHANCED_REFRESH_TIMEOUT_MS = 360_000;
@@ -114,6 +117,8 @@ export class Speaker implements SpeakerApi {
   private readonly grLocal: GracefulRestartOptions;
   private readonly refreshContext: RouteRefreshContext;
   private readonly faultRestartMs: number;
+  /** Deconfigured peers whose routes stay until other peers cover them. */
+  private readonly retirement: PeerRetirement;
   /** Holders of graceful shutdown (RFC 8326) and since when it is active. */
   private readonly shutdownHolds = new Set<GracefulShutdownSource>();
   private shutdownSince: Date | undefined;
@@ -151,6 +156,12 @@ export class Speaker implements SpeakerApi {
       log.debug({ prefixes, ms: Math.round(performance.now() - started) }, "ingestion path warmed up");
     }
     this.rib = new Rib(new RibSettings(config), ribOptions);
+    this.retirement = new PeerRetirement(
+      this.rib,
+      log,
+      (runtime) => this.closeSession(runtime, CeaseSubcode.PeerDeconfigured),
+      options.retirement,
+    );
     this.refreshContext = {
       rib: this.rib,
       log,
@@ -177,12 +188,14 @@ export class Speaker implements SpeakerApi {
   }
 
   async stop(message?: string, intent?: CloseIntent): Promise<void> {
+    const retiring = this.retirement.openRuntimes();
+    this.retirement.stop();
     this.rib.stop();
     // A restart is an Administrative Reset: RFC 8538 section 5 recommends Hard Reset for
     // Administrative Shutdown, and only a peer that keeps our routes makes the restart lossless.
     const subcode =
       intent === "restart" ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown;
-    const stops = [...this.peersByName.values()].map((p) => {
+    const stops = [...this.peersByName.values(), ...retiring].map((p) => {
       stopPeerTimers(p);
       const established = p.session.state === State.Established;
       return p.session.stop({ subcode, message, ...(intent ? { intent } : {}) }).then(() => {
@@ -322,7 +335,10 @@ export class Speaker implements SpeakerApi {
     for (const [name, runtime] of [...this.peersByName]) {
       const wanted = nextByName.get(name);
       if (!wanted) {
-        this.removePeer(runtime, CeaseSubcode.PeerDeconfigured);
+        // Make-before-break: its session and routes stay until other peers cover them (PeerRetirement).
+        this.peersByName.delete(name);
+        stopPeerTimers(runtime);
+        this.retirement.retire(runtime);
         continue;
       }
       const change = classifyPeerChange(runtime.config, wanted);
@@ -337,7 +353,12 @@ export class Speaker implements SpeakerApi {
       if (change.reflection) reexportAll = true;
       else if (change.exports && !reexportAll) this.rib.exporter.resync(runtime.rib);
     }
-    for (const peer of next.peers) if (!this.peersByName.has(peer.name)) this.addPeer(peer);
+    for (const peer of next.peers) {
+      if (this.peersByName.has(peer.name)) continue;
+      // Configured again while retiring: the old session goes now, or the new one would collide with it.
+      this.retirement.finishNamed(peer.name);
+      this.addPeer(peer);
+    }
     this.updateListenerKeys();
     if (global.decision) this.rib.recomputeAll();
     this.rib.setOriginated(next.prefixes);
@@ -394,11 +415,16 @@ export class Speaker implements SpeakerApi {
   private removePeer(runtime: PeerRuntime, subcode: CeaseSubcode): void {
     this.peersByName.delete(runtime.config.name);
     stopPeerTimers(runtime);
+    this.closeSession(runtime, subcode);
+    this.rib.removePeer(runtime.rib);
+  }
+
+  /** Ends a session the speaker lets go of; its routes are the caller's business. */
+  private closeSession(runtime: PeerRuntime, subcode: CeaseSubcode): void {
     runtime.session.removeAllListeners();
     // Its last state change (down, with the Cease) is still worth a log line.
     this.forwardState(runtime.session);
     void runtime.session.stop({ subcode });
-    this.rib.removePeer(runtime.rib);
   }
 
   private sessionLog(peer: string): SessionLog {
@@ -505,7 +531,8 @@ export class Speaker implements SpeakerApi {
 
   private onDown(runtime: PeerRuntime, reason: DownReason): void {
     clearRefreshes(runtime);
-    peerSessionDown(this.rib, runtime, reason, this.log);
+    if (this.retirement.holds(runtime)) this.retirement.sessionDown(runtime);
+    else peerSessionDown(this.rib, runtime, reason, this.log);
   }
 
   /** RFC 4486: Cease subcode 1, then stay down for restartAfter seconds. */

@@ -435,6 +435,31 @@ export class Rib {
     if (stale && stale.getRow(row) >= 0) peer.staleOverlap[afi - 1]!++;
   }
 
+  /**
+   * Whether every route of `peer`, fresh or stale, has a fresh route from a
+   * peer outside `excluded` (which holds `peer`) for its prefix: a deconfigured
+   * peer's routes may then go without leaving a prefix unrouted (the
+   * speaker's PeerRetirement asks; the other peers being retired do not count).
+   */
+  coveredByOthers(peer: RibPeer, excluded: ReadonlySet<RibPeer>): boolean {
+    for (const afi of AFIS) {
+      const index = this.indexes[afi - 1]!;
+      for (const table of [peer.table(afi), peer.staleTable(afi)]) {
+        if (!table) continue;
+        let covered = true;
+        table.each((key) => {
+          if (!covered) return;
+          const row = index.find(key);
+          covered = this.active.some(
+            (other) => !excluded.has(other) && other.adjIn[afi - 1]!.getRow(row) >= 0,
+          );
+        });
+        if (!covered) return false;
+      }
+    }
+    return true;
+  }
+
   /** Whether a peer other than `peer` has a route for `row` (fresh or stale). */
   private heldByOthers(afi: Afi, row: number, peer: RibPeer): boolean {
     const peers = this.active;

@@ -140,7 +140,8 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     log.info(
       {
         residentFileMB: Math.round(released.fileAfter / 2 ** 20),
-        releasedMB: Math.round((released.fileBefore - released.fileAfter) / 2 ** 20),
+        releasedFileMB: Math.round((released.fileBefore - released.fileAfter) / 2 ** 20),
+        releasedAnonMB: Math.round((released.anonBefore - released.anonAfter) / 2 ** 20),
       },
       "start-up pages released",
     );

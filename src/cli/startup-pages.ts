@@ -8,6 +8,8 @@
 // fault back in on first touch (about 20 MB during a million-route ingest)
 // from memory, not disk. A mapping holding any private copy (a relocated
 // read-only section) is left alone: dropping it would discard the copy.
+// Start-up also frees memory that malloc keeps (the warm-up's synthetic
+// table, parsing): malloc_trim hands those free pages back, about 4 MB.
 import { readFileSync } from "node:fs";
 import koffi from "koffi";
 
@@ -17,6 +19,9 @@ export interface ReleasedPages {
   /** The resident file-backed memory before and after, in bytes. */
   fileBefore: number;
   fileAfter: number;
+  /** The resident anonymous memory before and after, in bytes. */
+  anonBefore: number;
+  anonAfter: number;
 }
 
 interface FileMapping {
@@ -50,12 +55,13 @@ export function cleanFileMappings(smaps: string): FileMapping[] {
   return out;
 }
 
-function residentFileBytes(): number {
-  const m = /^RssFile:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
-  return m ? Number(m[1]) * 1024 : 0;
+function resident(): { file: number; anon: number } {
+  const status = readFileSync("/proc/self/status", "utf8");
+  const kb = (re: RegExp) => Number(re.exec(status)?.[1] ?? 0) * 1024;
+  return { file: kb(/^RssFile:\s+(\d+) kB/m), anon: kb(/^RssAnon:\s+(\d+) kB/m) };
 }
 
-/** Drops the clean file pages start-up left resident; undefined where /proc or madvise is missing. */
+/** Drops the clean file pages start-up left resident and trims malloc; undefined where /proc is missing. */
 export function releaseStartupPages(): ReleasedPages | undefined {
   let smaps: string;
   try {
@@ -63,12 +69,26 @@ export function releaseStartupPages(): ReleasedPages | undefined {
   } catch {
     return undefined;
   }
-  const madvise = koffi.load("libc.so.6").func("int madvise(uintptr_t addr, size_t length, int advice)") as (
+  const libc = koffi.load("libc.so.6");
+  const madvise = libc.func("int madvise(uintptr_t addr, size_t length, int advice)") as (
     addr: bigint,
     length: bigint,
     advice: number,
   ) => number;
-  const fileBefore = residentFileBytes();
+  const before = resident();
   for (const m of cleanFileMappings(smaps)) madvise(m.start, m.end - m.start, MADV_DONTNEED);
-  return { fileBefore, fileAfter: residentFileBytes() };
+  mallocTrim(libc);
+  const after = resident();
+  return { fileBefore: before.file, fileAfter: after.file, anonBefore: before.anon, anonAfter: after.anon };
+}
+
+/** glibc's malloc_trim(0); a C library without it (musl) keeps its free pages. */
+function mallocTrim(libc: ReturnType<typeof koffi.load>): void {
+  let trim: (pad: number) => number;
+  try {
+    trim = libc.func("int malloc_trim(size_t pad)") as (pad: number) => number;
+  } catch {
+    return;
+  }
+  trim(0);
 }

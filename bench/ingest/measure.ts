@@ -160,9 +160,12 @@ export async function measure(
         if (!sender.running) return `sender ${sender.exitStatus}: ${sender.log().slice(-2000)}`;
         return receiver.failed();
       };
-      // Not timed: the sender encodes its payload and the session comes up.
+      // Not timed: the sender encodes its payload and the session comes up, on both sides.
       const setupDeadline = Date.now() + 120_000;
-      while (!readEvents(eventsFile).some((x) => x.event === "established")) {
+      while (
+        !readEvents(eventsFile).some((x) => x.event === "established") ||
+        !(await receiver.established())
+      ) {
         const why = problem();
         if (why) throw new Error(`${name}: session did not come up: ${why}`);
         if (Date.now() > setupDeadline) throw new Error(`${name}: session did not come up within 120 s`);

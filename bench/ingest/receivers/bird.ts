@@ -121,6 +121,9 @@ export async function startBird(ns: Netns, e: Endpoints, mode: ReceiverMode): Pr
     pids: [proc.pid],
     pollMs: 2,
     failed,
+    async established() {
+      return /BGP state:\s+Established/.test(await sock.request(`show protocols all ${PROTOCOL}`));
+    },
     async count() {
       const out = await sock.request(`show protocols all ${PROTOCOL}`);
       const m = /Routes:\s+(\d+) imported/.exec(out);

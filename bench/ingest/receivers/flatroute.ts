@@ -14,6 +14,7 @@ const PEER = "sender";
 
 interface ProtocolRow {
   name: string;
+  bgpState?: string;
   routes?: { imported?: number };
 }
 
@@ -52,16 +53,21 @@ export async function startFlatroute(ns: Netns, e: Endpoints, mode: ReceiverMode
     what: "flatroute control socket",
     giveUpIf: failed,
   });
+  const senderRow = async () => {
+    const rows = (await control.request("show protocols", { name: PEER })) as ProtocolRow[] | ProtocolRow;
+    return Array.isArray(rows) ? rows.find((r) => r.name === PEER) : rows;
+  };
   return {
     name: "flatroute",
     pid: proc.pid,
     pids: [proc.pid],
     pollMs: 2,
     failed,
+    async established() {
+      return (await senderRow())?.bgpState === "Established";
+    },
     async count() {
-      const rows = (await control.request("show protocols", { name: PEER })) as ProtocolRow[] | ProtocolRow;
-      const row = Array.isArray(rows) ? rows.find((r) => r.name === PEER) : rows;
-      return row?.routes?.imported ?? 0;
+      return (await senderRow())?.routes?.imported ?? 0;
     },
     async close() {
       control.close();

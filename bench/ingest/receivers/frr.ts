@@ -9,7 +9,7 @@ import type { LabProcess, Netns } from "../../../test/lab/netns";
 import { waitFor } from "../../../test/lab/wait";
 import type { Endpoints, Receiver, ReceiverMode } from "./types";
 
-type Peers = Record<string, { pfxRcd?: number }>;
+type Peers = Record<string, { pfxRcd?: number; state?: string }>;
 /** With an AFI named in the command, FRR 8 leaves out the "ipv4Unicast" wrapper; accept both. */
 interface Summary {
   peers?: Peers;
@@ -91,6 +91,10 @@ export async function startFrr(ns: Netns, e: Endpoints, mode: ReceiverMode): Pro
     pids: zebra ? [proc.pid, zebra.pid] : [proc.pid],
     pollMs: 20,
     failed,
+    async established() {
+      const s = JSON.parse(await vtysh("show bgp ipv4 unicast summary json")) as Summary;
+      return (s.peers ?? s.ipv4Unicast?.peers)?.[e.peer]?.state === "Established";
+    },
     async count() {
       const s = JSON.parse(await vtysh("show bgp ipv4 unicast summary json")) as Summary;
       return (s.peers ?? s.ipv4Unicast?.peers)?.[e.peer]?.pfxRcd ?? 0;

@@ -8,6 +8,8 @@ import type { Endpoints, Receiver } from "./types";
 
 interface NeighborJson {
   afi_safis?: { state?: { family?: unknown; received?: number; accepted?: number } }[];
+  /** 6 (BGP_FSM_ESTABLISHED) in GoBGP 3's JSON, "established" in older ones. */
+  state?: { session_state?: number | string };
 }
 
 export async function startGobgp(ns: Netns, e: Endpoints): Promise<Receiver> {
@@ -50,6 +52,11 @@ export async function startGobgp(ns: Netns, e: Endpoints): Promise<Receiver> {
     pids: [proc.pid],
     pollMs: 50,
     failed,
+    async established() {
+      const n = JSON.parse(await gobgp(["neighbor", e.peer, "-j"])) as NeighborJson;
+      const state = n.state?.session_state;
+      return state === 6 || state === "established" || state === "ESTABLISHED";
+    },
     async count() {
       const n = JSON.parse(await gobgp(["neighbor", e.peer, "-j"])) as NeighborJson;
       let total = 0;

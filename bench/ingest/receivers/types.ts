@@ -28,6 +28,12 @@ export interface Receiver {
   readonly pids: number[];
   /** Prefixes from the sender now in the receiver's RIB; cheap enough to poll every few ms. */
   count(): Promise<number>;
+  /**
+   * The receiver's own side of the sender's session is Established. The clock
+   * starts after both sides are: the time is the ingest, not the receiver
+   * still finishing the handshake (which the sender's side alone does not show).
+   */
+  established(): Promise<boolean>;
   /** Milliseconds between polls: tighter where a poll costs the receiver little. */
   readonly pollMs: number;
   /** Why the receiver can no longer answer (it exited), if so. */

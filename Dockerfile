@@ -46,5 +46,5 @@ ENV MALLOC_ARENA_MAX=1
 # directory (/run/flatroute) and, in Kubernetes mode, the CNI config
 # directory (/etc/cni/net.d).
 USER 0:0
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--no-memory-reducer", "/opt/flatroute/dist/src/cli/flatroute.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--no-memory-reducer", "--harmony-rab-gsab-transfer", "/opt/flatroute/dist/src/cli/flatroute.js"]
 CMD ["agent", "--config", "/etc/flatroute/flatroute.yaml"]

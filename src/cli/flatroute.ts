@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --no-memory-reducer
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --no-memory-reducer --harmony-rab-gsab-transfer
 // `flatroute agent`: the node agent. Loads the config, runs the BGP speaker
 // and the control socket, reloads on SIGHUP, shuts down on SIGTERM/SIGINT.
 import { resolve } from "node:path";

@@ -13,7 +13,16 @@
 // 24 ms at 1,000,000 routes: a stall of the event loop above the 20 ms any
 // query may cost, with no query running. Without it the heap is collected
 // as it grows, in short incremental steps (docs/performance.md, "Queries").
-export const AGENT_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--no-memory-reducer"];
+//
+// --harmony-rab-gsab-transfer: ArrayBuffer.prototype.transfer (ES2024, on by
+// default from Node 21), so a typed array grown by doubling frees its old
+// memory at once instead of at some later collection (src/util/typed-arrays.ts):
+// peak RSS at 1,000,000 routes no longer varies by up to 8 MB between runs.
+export const AGENT_NODE_FLAGS: readonly string[] = [
+  "--max-semi-space-size=1",
+  "--no-memory-reducer",
+  "--harmony-rab-gsab-transfer",
+];
 
 // MALLOC_ARENA_MAX=1: one glibc malloc arena for every thread. V8's compiler
 // and GC helper threads otherwise each keep an arena of their own, whose freed

@@ -18,6 +18,7 @@ import type { FibNextHop, FibRoute, FibSink } from "../bgp/fib-sink";
 import { formatPrefix, parsePrefix } from "../bgp/prefix";
 import { IdColumn } from "../util/id-column";
 import { IntQueue } from "../util/int-queue";
+import { grownTo } from "../util/typed-arrays";
 import { Interner } from "./interner";
 import { PrefixRows } from "./prefix-rows";
 import { gatewayKey, NextHopResolver, sameHop } from "./resolver";
@@ -214,9 +215,7 @@ export class KernelFib implements FibSink {
     this.rows.onGrow = (capacity) => {
       this.want.grow(capacity);
       this.have.grow(capacity);
-      const flags = new Uint8Array(capacity);
-      flags.set(this.flags);
-      this.flags = flags;
+      this.flags = grownTo(this.flags, capacity);
     };
   }
 

@@ -6,6 +6,7 @@
 import { Afi, type Prefix } from "../bgp/codec/types";
 import { formatPrefix, ipv4Prefix } from "../bgp/prefix";
 import { IntStack } from "../util/int-stack";
+import { freeNow, grownTo } from "../util/typed-arrays";
 
 /** Slots hold row + 1: a fresh table is all EMPTY with no fill pass (its pages are touched as rows come). */
 const EMPTY = 0;
@@ -148,12 +149,8 @@ export class PrefixRows {
     if (this.free.size > 0) return this.free.pop();
     if (this.used === this.address.length) {
       const cap = this.address.length * 2;
-      const address = new Uint32Array(cap);
-      address.set(this.address);
-      this.address = address;
-      const length = new Uint8Array(cap);
-      length.set(this.length);
-      this.length = length;
+      this.address = grownTo(this.address, cap);
+      this.length = grownTo(this.length, cap);
       this.onGrow(cap);
     }
     return this.used++;
@@ -216,7 +213,10 @@ export class PrefixRows {
       if (stored > 0) this.place(stored - 1);
     }
     this.migrated = end;
-    if (end === old.length) this.draining = undefined;
+    if (end === old.length) {
+      this.draining = undefined;
+      freeNow(old);
+    }
   }
 }
 

@@ -6,6 +6,8 @@
 // byte per row instead of four saves 6 MB, and the width is widened, once,
 // only when an id needs it.
 
+import { freeNow, grownTo } from "./typed-arrays";
+
 type Cells = Uint8Array | Uint16Array | Int32Array;
 
 export class IdColumn {
@@ -40,7 +42,7 @@ export class IdColumn {
   /** Makes room for rows up to `capacity` - 1, new rows none. */
   grow(capacity: number): void {
     if (capacity <= this.cells.length) return;
-    this.cells = copyInto(this.cells, capacity, this.cells.BYTES_PER_ELEMENT);
+    this.cells = grownTo(this.cells, capacity);
   }
 
   private max(): number {
@@ -50,17 +52,10 @@ export class IdColumn {
 
   private widen(v: number): void {
     if (v > 0x7fffffff) throw new RangeError(`id ${v - 1} out of range`);
-    this.cells = copyInto(this.cells, this.cells.length, v > 0xffff ? 4 : 2);
+    const from = this.cells;
+    const to = v > 0xffff ? new Int32Array(from.length) : new Uint16Array(from.length);
+    to.set(from);
+    this.cells = to;
+    freeNow(from);
   }
-}
-
-function copyInto(from: Cells, capacity: number, width: number): Cells {
-  const to =
-    width === 1
-      ? new Uint8Array(capacity)
-      : width === 2
-        ? new Uint16Array(capacity)
-        : new Int32Array(capacity);
-  to.set(from);
-  return to;
 }

@@ -9,7 +9,16 @@
 // routes: each prefix chosen again here gets the same answer as it would have
 // at once. Until its turn comes a prefix keeps its old best path, whose
 // attribute set the table still holds a reference to.
+//
+// The table's keys are taken from the shared index's resumable scan a batch at
+// a time, so a flush holds a few thousand keys besides the table, not a copy
+// of all of them (8 MB at a million routes, at the moment a peer going down
+// already costs the most memory). The index reshapes as the flush empties its
+// blocks, and a scan may then miss a key; a route left after a full pass is
+// found by the next pass, and a pass that finds none falls back to a copy of
+// the remaining keys, so every flush ends.
 import type { Afi } from "../codec/types";
+import type { KeyScan } from "./prefix-index";
 import type { PrefixKey } from "./prefix-key";
 import type { RowTable } from "./row-table";
 
@@ -20,11 +29,22 @@ const SLICE_MS = 4;
 /** Routes between two looks at the clock. */
 const CLOCK_EVERY = 256;
 
+/** Keys taken from the index's scan at a time (a slice checks the clock between batches too). */
+const SCAN_BATCH = 4096;
+
 interface FlushJob {
   owner: unknown;
   afi: Afi;
   table: RowTable;
-  keys: ArrayLike<PrefixKey>;
+  scan: KeyScan;
+  /** The scan visited the whole index. */
+  scanned: boolean;
+  /** Routes in the table when the current pass began: a pass that drops none ends in a copy. */
+  passFrom: number;
+  /** The remaining keys were copied (the last resort): the job ends when they are dropped. */
+  copied: boolean;
+  /** The batch being dropped: keys of the table, from the scan (or the final copy). */
+  keys: PrefixKey[];
   next: number;
 }
 
@@ -45,7 +65,7 @@ export class TableFlusher {
   /** Routes still to be dropped. */
   get pending(): number {
     let n = 0;
-    for (const j of this.jobs) n += j.keys.length - j.next;
+    for (const j of this.jobs) n += j.table.size;
     return n;
   }
 
@@ -53,7 +73,17 @@ export class TableFlusher {
   drop(owner: unknown, afi: Afi, table: RowTable): number {
     const size = table.size;
     if (size === 0) return 0;
-    const job: FlushJob = { owner, afi, table, keys: table.heldKeys(), next: 0 };
+    const job: FlushJob = {
+      owner,
+      afi,
+      table,
+      scan: table.index.scanKeys(),
+      scanned: false,
+      passFrom: size,
+      copied: false,
+      keys: [],
+      next: 0,
+    };
     if (size <= FLUSH_AT_ONCE) {
       this.run(job, Number.POSITIVE_INFINITY);
       return size;
@@ -97,10 +127,17 @@ export class TableFlusher {
 
   /** Drops the job's routes until done (true) or past `until` (false). */
   private run(job: FlushJob, until: number): boolean {
-    const { table, keys, afi } = job;
+    const { table, afi } = job;
     const index = table.index;
-    while (job.next < keys.length) {
-      const key = keys[job.next++]!;
+    for (;;) {
+      if (job.next === job.keys.length) {
+        // Done, or (never seen: a table whose keys the index does not know) the final copy did not empty it.
+        if (table.size === 0 || job.copied) return true;
+        this.refill(job);
+        if (performance.now() > until) return false;
+        continue;
+      }
+      const key = job.keys[job.next++]!;
       const row = index.find(key);
       const attr = row < 0 ? -1 : table.getRow(row);
       if (attr >= 0) {
@@ -108,8 +145,31 @@ export class TableFlusher {
         this.hooks.unref(attr);
         this.hooks.recompute(afi, key);
       }
-      if (job.next % CLOCK_EVERY === 0 && performance.now() > until) return job.next >= keys.length;
+      if (job.next % CLOCK_EVERY === 0 && performance.now() > until) return table.size === 0;
     }
-    return true;
+  }
+
+  /** The next batch of the table's keys: from the scan, a new pass once one ended, or the final copy. */
+  private refill(job: FlushJob): void {
+    const { table } = job;
+    const index = table.index;
+    const keys = job.keys;
+    keys.length = 0;
+    job.next = 0;
+    if (job.scanned) {
+      if (table.size === job.passFrom) {
+        // A whole pass dropped nothing: what is left, the scan cannot see; take it all at once.
+        for (const key of Array.from(table.heldKeys())) keys.push(key);
+        job.copied = true;
+        return;
+      }
+      job.scan = index.scanKeys();
+      job.scanned = false;
+      job.passFrom = table.size;
+    }
+    job.scanned = job.scan.next(SCAN_BATCH, (key) => {
+      const row = index.find(key);
+      if (row >= 0 && table.getRow(row) >= 0) keys.push(key);
+    });
   }
 }

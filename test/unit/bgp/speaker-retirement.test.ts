@@ -62,6 +62,33 @@ describe("speaker: a deconfigured peer's routes stay until other peers cover the
     return { hub: s[0]!, s2: s[1]!, s3: s[2]!, config };
   }
 
+  /** Takes peer `s${peer}` out of speaker n's config. */
+  async function unpeer(speaker: Speaker, n: number, peer: number, config: (n: number) => SpeakerConfig) {
+    const c = config(n);
+    await speaker.reconfigure({ ...c, peers: c.peers.filter((p) => p.name !== `s${peer}`) });
+  }
+
+  /** s2 keeps X from s3 for a while (nothing else gives it), then has it through the hub once it reflects. */
+  async function heldUntilReflected(
+    hub: Speaker,
+    s2: Speaker,
+    config: (n: number, reflect?: boolean) => SpeakerConfig,
+    what: string,
+  ) {
+    await holdsFor(() => s2.routes().find((r) => r.prefix === X), {
+      windowMs: 600,
+      intervalMs: 50,
+      what: `s2 to keep X from s3 ${what}`,
+      holds: (r) => r !== undefined && r.peer === "s3",
+    });
+    await hub.reconfigure(config(1, true));
+    await waitFor(() => s2.routes().find((r) => r.prefix === X), {
+      timeoutMs: 5000,
+      what: "s2's X to come through the reflector, s3's held copy gone",
+      until: (r) => r?.peer === "s1" && r.originatorId === "10.0.0.3",
+    });
+  }
+
   /** Samples whether s2 has X every few ms until stopped: the moments it had not. */
   function watchX(s2: Speaker) {
     let gaps = 0;
@@ -77,56 +104,30 @@ describe("speaker: a deconfigured peer's routes stay until other peers cover the
   it("keeps the routes while no other peer has them, and lets go once the reflector does, with no gap", async () => {
     const { hub, s2, config } = await mesh(20_000);
     const stop = watchX(s2);
-    const s2Config = config(2);
-    await s2.reconfigure({ ...s2Config, peers: s2Config.peers.filter((p) => p.name !== "s3") });
+    await unpeer(s2, 2, 3, config);
     assert.deepEqual(
       s2.peers().map((p) => p.name),
       ["s1"],
       "the deconfigured session is gone from the peers at once",
     );
-    await holdsFor(() => s2.routes().find((r) => r.prefix === X), {
-      windowMs: 600,
-      intervalMs: 50,
-      what: "s2 to keep X from the deconfigured s3 while nothing else gives it",
-      holds: (r) => r !== undefined && r.peer === "s3",
-    });
-    await hub.reconfigure(config(1, true));
-    await waitFor(() => s2.routes().find((r) => r.prefix === X), {
-      timeoutMs: 5000,
-      what: "s2's X to come through the reflector, s3's held copy gone",
-      until: (r) => r?.peer === "s1" && r.originatorId === "10.0.0.3",
-    });
+    await heldUntilReflected(hub, s2, config, "while its session is kept up");
     assert.equal(stop(), 0, "s2 lacked X at some moment");
   });
 
   it("keeps them as stale when the peer closes the session first, until the reflector covers them", async () => {
     const { hub, s2, s3, config } = await mesh(20_000);
     const stop = watchX(s2);
-    const s2Config = config(2);
-    await s2.reconfigure({ ...s2Config, peers: s2Config.peers.filter((p) => p.name !== "s3") });
+    await unpeer(s2, 2, 3, config);
     // s3 holds no route of s2, so its own retirement of s2 closes the session at once.
-    const s3Config = config(3);
-    await s3.reconfigure({ ...s3Config, peers: s3Config.peers.filter((p) => p.name !== "s2") });
-    await holdsFor(() => s2.routes().find((r) => r.prefix === X), {
-      windowMs: 600,
-      intervalMs: 50,
-      what: "s2 to keep X from s3 after the session closed",
-      holds: (r) => r !== undefined && r.peer === "s3",
-    });
-    await hub.reconfigure(config(1, true));
-    await waitFor(() => s2.routes().find((r) => r.prefix === X), {
-      timeoutMs: 5000,
-      what: "s2's X to come through the reflector",
-      until: (r) => r?.peer === "s1",
-    });
+    await unpeer(s3, 3, 2, config);
+    await heldUntilReflected(hub, s2, config, "as stale after the session closed");
     assert.equal(stop(), 0, "s2 lacked X at some moment");
   });
 
   it("withdraws them at the deadline when no other peer covers them", async () => {
     const { s2, config } = await mesh(700);
-    const s2Config = config(2);
     const started = Date.now();
-    await s2.reconfigure({ ...s2Config, peers: s2Config.peers.filter((p) => p.name !== "s3") });
+    await unpeer(s2, 2, 3, config);
     assert.ok(
       s2.routes().some((r) => r.prefix === X),
       "withdrawn at once",

@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
 import { formatPrefix, parsePrefix } from "../../../src/bgp/prefix";
 import { PrefixRows } from "../../../src/kernel/prefix-rows";
+import { seededRandom } from "../../support/seeded-random";
 
 describe("kernel/PrefixRows", () => {
   it("finds every live prefix and no removed one through random adds and removals (against a Map)", () => {
     const rows = new PrefixRows();
     const model = new Map<string, number>();
-    let seed = 7;
-    const rand = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const rand = seededRandom(7);
     for (let step = 0; step < 40_000; step++) {
       // Few distinct addresses, so probe clusters form and removals must shift entries back.
       const address = ((rand(64) << 24) | (rand(4) << 8)) >>> 0;
@@ -42,11 +39,7 @@ describe("kernel/PrefixRows", () => {
   it("stays exact while the table grows a few slots at a time: adds, finds and removals meet rows in both tables", () => {
     const rows = new PrefixRows();
     const model = new Map<number, number>();
-    let seed = 11;
-    const rand = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rand = seededRandom(11);
     // Mostly adds, so the table doubles several times (to 2^16 slots) with
     // removals and lookups landing while each old table is still draining.
     for (let step = 0; step < 120_000; step++) {

@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
 import { IntQueue } from "../../../src/util/int-queue";
+import { seededRandom } from "../../support/seeded-random";
 
 describe("util/IntQueue", () => {
   it("gives values back first in, first out, across chunk boundaries, emptied and refilled", () => {
     const q = new IntQueue();
     const model: number[] = [];
     let head = 0;
-    let seed = 7;
-    const rand = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rand = seededRandom(7);
     // Runs of pushes then shifts long enough that head and tail cross many 16,384-value chunks,
     // and some rounds drain the queue to empty.
     for (let round = 0; round < 16; round++) {

@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
 import { IntStack } from "../../../src/util/int-stack";
+import { seededRandom } from "../../support/seeded-random";
 
 describe("util/IntStack", () => {
   it("gives values back last in, first out, across chunk boundaries, while shrinking and growing again", () => {
     const s = new IntStack();
     const model: number[] = [];
-    let seed = 3;
-    const rand = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rand = seededRandom(3);
     // Long runs of pushes then pops, so the top crosses many 16,384-value chunks both ways.
     for (let round = 0; round < 12; round++) {
       const pushes = rand(60_000);

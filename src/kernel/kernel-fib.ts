@@ -102,6 +102,9 @@ export function prefixKey(p: Prefix): string {
   return a.length === 4 ? `${a[0]}.${a[1]}.${a[2]}.${a[3]}/${p.length}` : formatPrefix(p);
 }
 
+/** How long a scan's comparison holds the event loop before other work runs. */
+const SCAN_SLICE_MS = 4;
+
 /** Route changes handed to the backend at once: bounds the objects and the time one round holds. */
 const WINDOW = 2048;
 
@@ -187,6 +190,9 @@ export class KernelFib implements FibSink {
   private readonly unresolvedGateways = new Map<string, FibNextHop>();
   private swept = false;
   private needScan = false;
+  /** A scan is comparing its snapshot: rows are released once it is done (releaseAfterScan). */
+  private scanning = false;
+  private readonly releaseAfterScan = new Set<number>();
   private retryFailed = false;
   private needRefresh = false;
   private running = false;
@@ -735,7 +741,9 @@ export class KernelFib implements FibSink {
 
   /** Frees the row of a prefix nobody wants, we do not hold, and nobody else holds at our slot. */
   private releaseIfIdle(row: number): void {
-    if (this.want.get(row) < 0 && this.have.get(row) < 0 && this.flags[row] === 0) this.rows.release(row);
+    if (this.want.get(row) >= 0 || this.have.get(row) >= 0 || this.flags[row] !== 0) return;
+    if (this.scanning) this.releaseAfterScan.add(row);
+    else this.rows.release(row);
   }
 
   /**
@@ -831,8 +839,32 @@ export class KernelFib implements FibSink {
   // ---- the kernel's side ----------------------------------------------------
 
   /** Reads the table: our routes become the installed view, others' at our metric the foreign flags. */
+  /**
+   * Reads our table back and brings our view in line with it. The snapshot
+   * refers to rows by number, so no row is released (and reused for another
+   * prefix) until it is done; it reads and compares in slices, as a million
+   * routes take seconds.
+   */
   private async scan(): Promise<void> {
+    this.scanning = true;
+    try {
+      await this.scanSlices();
+    } finally {
+      this.scanning = false;
+      const rows = [...this.releaseAfterScan];
+      this.releaseAfterScan.clear();
+      for (const row of rows) this.releaseIfIdle(row);
+    }
+  }
+
+  private async scanSlices(): Promise<void> {
     this.counters.scans++;
+    let sliceEnd = performance.now() + SCAN_SLICE_MS;
+    const turn = async () => {
+      if (performance.now() <= sliceEnd) return;
+      await new Promise((r) => setImmediate(r));
+      sliceEnd = performance.now() + SCAN_SLICE_MS;
+    };
     const MINE = 1;
     const THEIRS = 2;
     // What the dump says, as numbers: a million routes are not kept as objects.
@@ -842,8 +874,8 @@ export class KernelFib implements FibSink {
     let orphans: KernelRoute[] = [];
     const note = (row: number, shape: number) => {
       if (n === seenRows.length) {
-        seenRows = grown(seenRows, n * 2, 0);
-        seenShapes = grown(seenShapes, n * 2, 0);
+        seenRows = grownTo(seenRows, n * 2);
+        seenShapes = grownTo(seenShapes, n * 2);
       }
       seenRows[n] = row;
       seenShapes[n] = shape;
@@ -871,6 +903,7 @@ export class KernelFib implements FibSink {
     });
     const seen = new Uint8Array(this.rows.capacity);
     for (let i = 0; i < n; i++) {
+      if ((i & 1023) === 0) await turn();
       const row = seenRows[i]!;
       const shape = seenShapes[i]!;
       seen[row]! |= shape >= 0 ? MINE : THEIRS;
@@ -887,7 +920,9 @@ export class KernelFib implements FibSink {
       if (had !== shape) this.setHave(row, shape, true);
     }
     for (let row = 0; row < this.rows.end; row++) {
-      const s = seen[row]!;
+      if ((row & 1023) === 0) await turn();
+      // Rows made since the snapshot are past its end: not seen.
+      const s = seen[row] ?? 0;
       if (this.have.get(row) >= 0 && !(s & MINE)) {
         this.setHave(row, -1, true);
         this.enqueue(row);
@@ -899,7 +934,10 @@ export class KernelFib implements FibSink {
         this.enqueue(row);
       }
     }
-    forget();
+    for (let i = 0; i < n; i++) {
+      if ((i & 1023) === 0) await turn();
+      if (seenShapes[i]! >= 0) this.shapes.dropIfUnused(seenShapes[i]!);
+    }
     this.orphans = orphans;
   }
 
@@ -987,11 +1025,4 @@ export class KernelFib implements FibSink {
     this.enqueue(row);
     this.scheduleSettled();
   }
-}
-
-function grown(a: Int32Array, capacity: number, fill: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(capacity);
-  b.set(a);
-  if (fill !== 0) b.fill(fill, a.length);
-  return b;
 }

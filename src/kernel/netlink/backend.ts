@@ -53,6 +53,8 @@ const TX_HOPS = 8;
 const BARRIER_TIMEOUT_MS = 10_000;
 
 const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** How long reading one request's replies may hold the event loop before it lets other work run. */
+const READ_SLICE_MS = 4;
 
 export class NetlinkRouteBackend implements RouteBackend {
   private readonly requests: NetlinkSocket;
@@ -185,14 +187,24 @@ export class NetlinkRouteBackend implements RouteBackend {
     const len = encode(this.tx, seq);
     this.requests.send(this.tx, len);
     const out: NlMessage[] = [];
-    const deadline = Date.now() + BARRIER_TIMEOUT_MS;
+    // From the last reply: a dump of a million routes, read in slices, takes longer than the timeout.
+    let deadline = Date.now() + BARRIER_TIMEOUT_MS;
+    let sliceEnd = performance.now() + READ_SLICE_MS;
     for (;;) {
+      // A dump of a million routes arrives as fast as it is read: without a
+      // turn of the event loop now and then, reading it held the loop for 3 s
+      // (the periodic scan, every minute). The kernel keeps the dump's place.
+      if (performance.now() > sliceEnd) {
+        await nextTick();
+        sliceEnd = performance.now() + READ_SLICE_MS;
+      }
       const data = this.requests.recv();
       if (!data) {
         if (Date.now() > deadline) throw new Error("netlink: no reply to a request");
         await nextTick();
         continue;
       }
+      deadline = Date.now() + BARRIER_TIMEOUT_MS;
       for (const msg of parseMessages(data)) {
         if (msg.seq !== seq) continue;
         if (msg.type === C.NLMSG_DONE) return out;

@@ -322,6 +322,26 @@ describe("kernel/KernelFib", () => {
     assert.deepEqual(h.fake.show(), ["10.244.11.0/24 via 10.0.0.2@2"]);
   });
 
+  it("compares a large table read back in slices: the event loop turns, and every route is adopted", async () => {
+    const fake = withConnected(new FakeBackend());
+    const gw = { gateway: new Uint8Array([10, 0, 0, 2]), ifindex: 2 };
+    const N = 200_000;
+    for (let i = 0; i < N; i++)
+      fake.external({ prefix: `11.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32`, protocol: 186, nextHops: [gw] });
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      if (!counting) return;
+      turns++;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const h = await open(fake);
+    counting = false;
+    assert.equal(h.fib.stats().installed, N);
+    assert.ok(turns >= 3, `the event loop turned ${turns} times while ${N} routes were compared`);
+  });
+
   it("sweeps stale routes when the stale timer runs out without convergence", async () => {
     const fake = withConnected(new FakeBackend());
     fake.external({

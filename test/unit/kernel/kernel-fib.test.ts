@@ -327,7 +327,11 @@ describe("kernel/KernelFib", () => {
     const gw = { gateway: new Uint8Array([10, 0, 0, 2]), ifindex: 2 };
     const N = 200_000;
     for (let i = 0; i < N; i++)
-      fake.external({ prefix: `11.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32`, protocol: 186, nextHops: [gw] });
+      fake.external({
+        prefix: `11.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32`,
+        protocol: 186,
+        nextHops: [gw],
+      });
     let turns = 0;
     let counting = true;
     const count = () => {

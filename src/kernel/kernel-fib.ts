@@ -872,33 +872,48 @@ export class KernelFib implements FibSink {
     let seenShapes = new Int32Array(1024);
     let n = 0;
     let orphans: KernelRoute[] = [];
+    // The snapshot holds a reference to each shape it saw: the dump is read in
+    // slices, and a shape nobody else holds must not be freed (and its number
+    // reused) before the comparison below.
     const note = (row: number, shape: number) => {
       if (n === seenRows.length) {
         seenRows = grownTo(seenRows, n * 2);
         seenShapes = grownTo(seenShapes, n * 2);
       }
+      if (shape >= 0) this.shapes.ref(shape);
       seenRows[n] = row;
       seenShapes[n] = shape;
       n++;
     };
-    const forget = () => {
-      for (let i = 0; i < n; i++) if (seenShapes[i]! >= 0) this.shapes.dropIfUnused(seenShapes[i]!);
+    // Routes in a row mostly share their next hop: the last shape is reused without building its key.
+    let lastType: RouteType | undefined;
+    let lastHops: readonly KernelNextHop[] = [];
+    let lastShape = -1;
+    const shapeOf = (type: RouteType, hops: KernelNextHop[]): number => {
+      if (
+        lastShape >= 0 &&
+        type === lastType &&
+        hops.length <= 1 &&
+        hops.length === lastHops.length &&
+        (hops.length === 0 || sameHop(hops[0]!, lastHops[0]!))
+      )
+        return lastShape;
+      const shape = this.shapes.intern(shapeKey(type, hops), () => ({ type, hops }));
+      [lastType, lastHops, lastShape] = [type, hops, hops.length <= 1 ? shape : -1];
+      return shape;
     };
     await this.backend.dump(this.table, {
       route: (r) => {
         if (r.protocol === this.protocol) {
           if (r.metric !== this.metricOf(r.type)) orphans.push(r);
-          else {
-            const hops = r.nextHops;
-            const shape = this.shapes.intern(shapeKey(r.type, hops), () => ({ type: r.type, hops }));
-            note(this.rows.rowOf(r.prefix), shape);
-          }
+          else note(this.rows.rowOf(r.prefix), shapeOf(r.type, r.nextHops));
         } else if (r.metric === this.metric) note(this.rows.rowOf(r.prefix), -1);
       },
       restart: () => {
-        forget();
+        for (let i = 0; i < n; i++) if (seenShapes[i]! >= 0) this.shapes.unref(seenShapes[i]!);
         n = 0;
         orphans = [];
+        lastShape = -1;
       },
     });
     const seen = new Uint8Array(this.rows.capacity);
@@ -936,7 +951,7 @@ export class KernelFib implements FibSink {
     }
     for (let i = 0; i < n; i++) {
       if ((i & 1023) === 0) await turn();
-      if (seenShapes[i]! >= 0) this.shapes.dropIfUnused(seenShapes[i]!);
+      if (seenShapes[i]! >= 0) this.shapes.unref(seenShapes[i]!);
     }
     this.orphans = orphans;
   }

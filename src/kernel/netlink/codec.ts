@@ -298,33 +298,45 @@ export function parseRoute(msg: NlMessage): KernelRoute | null {
   const single: KernelNextHop = { ifindex: 0, flags: b.readUInt32LE(8) & 0xff };
   let hasSingle = false;
   const hops: KernelNextHop[] = [];
-  for (const [type, data] of attributes(b, C.RTMSG_LEN, b.length)) {
+  // Attributes walked by offset, values read in place: the periodic scan parses every route of the
+  // table (a million, once a minute), and a [type, subarray] pair per attribute was most of its garbage.
+  const end = b.length;
+  for (let off = C.RTMSG_LEN; off + 4 <= end; ) {
+    const len = b.readUInt16LE(off);
+    if (len < 4 || off + len > end) break;
+    const type = b.readUInt16LE(off + 2) & 0x3fff;
+    const at = off + 4;
+    const size = len - 4;
     switch (type) {
       case C.RTA_DST:
-        address.set(data.subarray(0, bytes));
+        for (let k = 0; k < bytes && k < size; k++) address[k] = b[at + k]!;
         break;
       case C.RTA_TABLE:
-        table = data.readUInt32LE(0);
+        if (size >= 4) table = b.readUInt32LE(at);
         break;
       case C.RTA_PRIORITY:
-        metric = data.readUInt32LE(0);
+        if (size >= 4) metric = b.readUInt32LE(at);
         break;
-      case C.RTA_GATEWAY:
-        single.gateway = Uint8Array.from(data);
+      case C.RTA_GATEWAY: {
+        const gateway = new Uint8Array(size);
+        for (let k = 0; k < size; k++) gateway[k] = b[at + k]!;
+        single.gateway = gateway;
         hasSingle = true;
         break;
+      }
       case C.RTA_VIA:
-        single.gateway = gatewayFromVia(data);
+        single.gateway = gatewayFromVia(b.subarray(at, at + size));
         hasSingle = true;
         break;
       case C.RTA_OIF:
-        single.ifindex = data.readUInt32LE(0);
+        if (size >= 4) single.ifindex = b.readUInt32LE(at);
         hasSingle = true;
         break;
       case C.RTA_MULTIPATH:
-        hops.push(...parseMultipath(data));
+        hops.push(...parseMultipath(b.subarray(at, at + size)));
         break;
     }
+    off += align4(len);
   }
   if (hops.length === 0 && hasSingle) hops.push(single);
   const afi = family === C.AF_INET ? Afi.IPv4 : Afi.IPv6;

@@ -12,6 +12,16 @@ export function parseAddress(text: string): Uint8Array {
   throw new Error(`invalid IP address "${text}"`);
 }
 
+/**
+ * Whether an address already known to be well formed (from a socket, the
+ * interface list, our own config model) is IPv6: its family shows in the
+ * text. Not a validator; node:net's isIPv6 runs a large regex, compiled on
+ * first use in about 8 ms.
+ */
+export function isIpv6Text(address: string): boolean {
+  return address.includes(":");
+}
+
 export function formatAddress(bytes: Uint8Array): string {
   if (bytes.length === 4) return formatIPv4(bytes);
   if (bytes.length === 16) return formatIPv6(bytes);

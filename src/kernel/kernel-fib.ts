@@ -838,9 +838,9 @@ export class KernelFib implements FibSink {
 
   // ---- the kernel's side ----------------------------------------------------
 
-  /** Reads the table: our routes become the installed view, others' at our metric the foreign flags. */
   /**
-   * Reads our table back and brings our view in line with it. The snapshot
+   * Reads the table: our routes become the installed view, others' at our
+   * metric the foreign flags. The snapshot
    * refers to rows by number, so no row is released (and reused for another
    * prefix) until it is done; it reads and compares in slices, as a million
    * routes take seconds.

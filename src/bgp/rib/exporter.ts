@@ -19,6 +19,7 @@ import {
   NO_EXPORT_SUBCONFED,
   type RouteSource,
 } from "../policy/types";
+import { isIpv6Text } from "../prefix";
 import { AttrStore, type RouteAttrs } from "./attr-store";
 import { type KeyTable, newKeyTable } from "./key-table";
 import { LOCAL_SLOT } from "./loc-rib";
@@ -51,10 +52,6 @@ function addToGroup(groups: Map<number, PrefixKey[]>, id: number, key: PrefixKey
 interface SyncScratch {
   memo: Map<string, number>;
   held: number[];
-}
-
-function isIPv4Text(a: string): boolean {
-  return !a.includes(":");
 }
 
 /** The session negotiated IPv4 unicast over an IPv6 next hop (RFC 8950). */
@@ -462,7 +459,7 @@ export class Exporter {
       delete out.linkLocalNextHop;
     }
     // RFC 8950: an IPv6 next hop for IPv4 routes only toward a peer that negotiated it.
-    if (afi === Afi.IPv4 && !isIPv4Text(out.nextHop) && !ipv4OverIpv6(peer)) return undefined;
+    if (afi === Afi.IPv4 && isIpv6Text(out.nextHop) && !ipv4OverIpv6(peer)) return undefined;
     if (this.shuttingDown) markGracefulShutdown(out, peer.ebgp);
     return out;
   }
@@ -484,7 +481,7 @@ function stripForEbgp(a: RouteAttrs): RouteAttrs {
 
 export function toPathAttributes(a: RouteAttrs, afi: Afi): PathAttributes {
   const { nextHop, linkLocalNextHop, ...rest } = a;
-  if (afi === Afi.IPv4 && isIPv4Text(nextHop)) return { ...rest, nextHop };
+  if (afi === Afi.IPv4 && !isIpv6Text(nextHop)) return { ...rest, nextHop };
   const mpReach: NonNullable<PathAttributes["mpReach"]> = { afi, safi: Safi.Unicast, nextHop, nlri: [] };
   if (linkLocalNextHop) mpReach.linkLocalNextHop = linkLocalNextHop;
   return { ...rest, mpReach };

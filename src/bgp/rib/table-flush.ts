@@ -153,16 +153,16 @@ export class TableFlusher {
   private refill(job: FlushJob): void {
     const { table } = job;
     const index = table.index;
+    job.next = 0;
+    if (job.scanned && table.size === job.passFrom) {
+      // A whole pass dropped nothing: what is left, the scan cannot see; take it all at once.
+      job.keys = Array.from(table.heldKeys());
+      job.copied = true;
+      return;
+    }
     const keys = job.keys;
     keys.length = 0;
-    job.next = 0;
     if (job.scanned) {
-      if (table.size === job.passFrom) {
-        // A whole pass dropped nothing: what is left, the scan cannot see; take it all at once.
-        for (const key of Array.from(table.heldKeys())) keys.push(key);
-        job.copied = true;
-        return;
-      }
       job.scan = index.scanKeys();
       job.scanned = false;
       job.passFrom = table.size;

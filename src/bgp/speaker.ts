@@ -12,6 +12,7 @@ import type { PeerConfig, SpeakerConfig } from "./config";
 import type { FibSink } from "./fib-sink";
 import type { NextHopTracker } from "./next-hop-tracker";
 import { classifyPeerChange, classifySpeakerChange } from "./reconfigure";
+import { ImportHold } from "./rib/import-hold";
 import { RibUpdateVisitor } from "./rib/ingest-visitor";
 import type { RibPeer } from "./rib/peer";
 import { type NextHopResolution, Rib, type RibOptions } from "./rib/rib";
@@ -301,7 +302,7 @@ export class Speaker implements SpeakerApi {
     const p = this.peersByName.get(name);
     if (!p?.bfdHold) return;
     p.bfdHold = undefined;
-    if (!p.disabled && !p.maxPrefixDown && !p.faultDown) p.session.start();
+    if (!p.disabled && !p.hold.maxPrefix && !p.hold.fault) p.session.start();
   }
 
   refreshPeer(name: string): void {
@@ -390,6 +391,7 @@ export class Speaker implements SpeakerApi {
       rib: this.rib.addPeer(config),
       disabled: config.disabled === true,
       refreshing: new Map(),
+      hold: new ImportHold(),
     };
     this.peersByName.set(config.name, runtime);
     this.forwardState(session);
@@ -397,12 +399,7 @@ export class Speaker implements SpeakerApi {
     session.on("update", (u: UpdateMessage, problems: unknown[]) => this.onUpdate(runtime, u, problems));
     // IPv4 UPDATEs the codec can walk in place go straight into the RIB as numbers; the rest arrive as "update".
     session.setUpdateVisitor(
-      new RibUpdateVisitor(
-        this.rib,
-        runtime.rib,
-        () => runtime.maxPrefixDown !== undefined || runtime.faultDown !== undefined,
-        (err) => this.onImportFault(runtime, err),
-      ),
+      new RibUpdateVisitor(this.rib, runtime.rib, runtime.hold, (err) => this.onImportFault(runtime, err)),
     );
     session.on("routeRefresh", (m: RouteRefreshMessage) => onRouteRefresh(this.refreshContext, runtime, m));
     // The RIB writes to a peer only while its socket takes it; this says it takes more.
@@ -480,7 +477,7 @@ export class Speaker implements SpeakerApi {
   private onIncoming(socket: import("node:net").Socket): void {
     const remote = normalizeAddress(socket.remoteAddress);
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
-    if (!runtime || runtime.disabled || runtime.maxPrefixDown || runtime.faultDown || runtime.bfdHold) {
+    if (!runtime || runtime.disabled || runtime.hold.maxPrefix || runtime.hold.fault || runtime.bfdHold) {
       // A peer configured on its side but not on ours retries every second or so:
       // a few lines per address per minute, then one line with the count left out.
       const verdict = this.rejectLog.shouldLog(remote);
@@ -510,7 +507,7 @@ export class Speaker implements SpeakerApi {
   }
 
   private onUpdate(runtime: PeerRuntime, update: UpdateMessage, problems: unknown[]): void {
-    if (runtime.maxPrefixDown || runtime.faultDown) return;
+    if (runtime.hold.maxPrefix || runtime.hold.fault) return;
     try {
       if (problems.length === 0) {
         const eor = isEndOfRib(update);

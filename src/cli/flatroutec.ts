@@ -2,21 +2,57 @@
 // flatroutec: commands to a running flatroute agent over its control socket,
 // printed the way birdc prints them (or as JSON with --json): one-shot with
 // the command on the command line, or at a prompt (interactive.ts) without.
-import { Command } from "commander";
 import { ControlConnection, ControlError } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
 import { commandHelp, parseCommandWords, UsageError } from "./grammar";
 import { type Output, printReply } from "./print";
-import { VERSION } from "./version";
 
 /** Exit codes: 1 the agent refused the command, 2 bad usage, 3 the agent could not be reached. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
-interface Options {
+export interface Options {
   socket: string;
   json?: boolean;
   interactive?: boolean;
   timeout: string;
+}
+
+export interface ParsedArgs {
+  options: Options;
+  words: string[];
+}
+
+/**
+ * The arguments every script and probe uses (-s, --json, -i, --timeout, command
+ * words), read without commander; undefined for anything else (-h, -V, --,
+ * an unknown or malformed option), which commander then parses and words.
+ */
+export function parseCommonArgs(argv: readonly string[], defaults: Options): ParsedArgs | undefined {
+  const options: Options = { ...defaults };
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("-")) {
+      words.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq > 0 && arg.startsWith("--") ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 && arg.startsWith("--") ? arg.slice(eq + 1) : undefined;
+    if (name === "--json" || name === "-i" || name === "--interactive") {
+      if (inline !== undefined) return undefined;
+      if (name === "--json") options.json = true;
+      else options.interactive = true;
+    } else if (name === "-s" || name === "--socket" || name === "--timeout") {
+      const value = inline ?? argv[++i];
+      if (value === undefined || (inline === undefined && value.startsWith("-"))) return undefined;
+      if (name === "--timeout") options.timeout = value;
+      else options.socket = value;
+    } else {
+      return undefined;
+    }
+  }
+  return { options, words };
 }
 
 export type { Output } from "./print";
@@ -33,33 +69,20 @@ export async function main(
   err: Output = process.stderr,
   terminal: Terminal = { input: process.stdin, output: process.stdout },
 ): Promise<number> {
-  const program = new Command("flatroutec")
-    .description("Query and control a running flatroute agent")
-    .version(VERSION, "-V, --version")
-    .option(
-      "-s, --socket <path>",
-      "control socket of the agent",
-      process.env.FLATROUTE_SOCKET ?? DEFAULT_CONTROL_SOCKET,
-    )
-    .option("--json", "print the reply data as JSON")
-    .option("-i, --interactive", "open the flatroute> prompt (the default when no command is given)")
-    .option("--timeout <ms>", "how long to wait for the agent", "10000")
-    .argument(
-      "[command...]",
-      "command words, abbreviations allowed (sh pro = show protocols); none opens the prompt",
-    )
-    .addHelpText("after", `\nCommands:\n${commandHelp()}\n`)
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) });
-
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (e) {
-    const code = (e as { exitCode?: number }).exitCode;
-    return code === 0 ? EXIT.ok : EXIT.usage;
+  const defaults: Options = {
+    socket: process.env.FLATROUTE_SOCKET ?? DEFAULT_CONTROL_SOCKET,
+    timeout: "10000",
+  };
+  let parsed = parseCommonArgs(argv, defaults);
+  if (parsed === undefined) {
+    // Help, version, a usage error: commander's wording. Loaded only then, because
+    // it costs a one-shot command (a script, a monitoring probe) a sixth of its run.
+    const { parseWithCommander } = await import("./flatroutec-options.js");
+    const r = parseWithCommander(argv, defaults, out, err);
+    if (typeof r === "number") return r === 0 ? EXIT.ok : EXIT.usage;
+    parsed = r;
   }
-  const opts = program.opts<Options>();
-  const words = program.args;
+  const { options: opts, words } = parsed;
   if (words.length === 1 && words[0] === "help") {
     out.write(`Commands:\n${commandHelp()}\n`);
     return EXIT.ok;

@@ -7,6 +7,7 @@ import { Afi, type PathAttributes } from "../codec/types";
 import type { UpdateVisitor } from "../codec/walk-update";
 import type { RouteAttrs } from "./attr-store";
 import { type ImportBatch, importBase } from "./import";
+import type { ImportHold } from "./import-hold";
 import type { RibPeer } from "./peer";
 import { ipv4Key } from "./prefix-key";
 import type { Rib } from "./rib";
@@ -28,8 +29,8 @@ export class RibUpdateVisitor implements UpdateVisitor {
   constructor(
     private readonly rib: Rib,
     private readonly peer: RibPeer,
-    /** True while the peer is held down (max-prefix, a fault): what it still sends is ignored, as on the classic path. */
-    private readonly ignoring: () => boolean,
+    /** While active (max-prefix, a fault), what the peer still sends is ignored, as on the classic path. */
+    private readonly hold: ImportHold,
     /**
      * An unexpected exception while importing: the UPDATE is abandoned here
      * (the batch's references released) and the owner resets the peer, whose
@@ -40,7 +41,7 @@ export class RibUpdateVisitor implements UpdateVisitor {
   ) {}
 
   withdraw(address: number, length: number): void {
-    if (this.ignoring()) return;
+    if (this.hold.active) return;
     try {
       this.rib.withdraw(this.peer, Afi.IPv4, ipv4Key(address, length));
     } catch (e) {
@@ -49,7 +50,7 @@ export class RibUpdateVisitor implements UpdateVisitor {
   }
 
   begin(attrs: PathAttributes): void {
-    if (this.ignoring()) return;
+    if (this.hold.active) return;
     // A batch left open means the walk of the previous UPDATE broke off: let it go.
     this.abandon();
     try {

@@ -2,6 +2,7 @@
 // that one session, withdraw its routes, hold it down for a while.
 import type { Logger } from "pino";
 import { CeaseSubcode } from "../codec/errors";
+import type { HoldReason } from "../rib/import-hold";
 import type { PeerRuntime } from "./peer-runtime";
 
 /**
@@ -24,11 +25,11 @@ export function importFault(
   isCurrent: () => boolean,
   log: Logger,
 ): void {
-  if (runtime.faultDown) return;
+  if (runtime.hold.fault) return;
   const cause = err instanceof Error ? err.message : String(err);
   const message = "internal error while importing an UPDATE";
-  const fault: NonNullable<PeerRuntime["faultDown"]> = { message: `${message}: ${cause}` };
-  runtime.faultDown = fault;
+  const fault: HoldReason = { message: `${message}: ${cause}` };
+  runtime.hold.fault = fault;
   log.error(
     {
       peer: runtime.config.name,
@@ -43,10 +44,10 @@ export function importFault(
     void runtime.session
       .stop({ subcode: CeaseSubcode.AdministrativeReset, message, intent: "remove" })
       .then(() => {
-        if (runtime.faultDown !== fault) return;
+        if (runtime.hold.fault !== fault) return;
         fault.timer = setTimeout(() => {
-          runtime.faultDown = undefined;
-          if (!runtime.disabled && !runtime.maxPrefixDown && !runtime.bfdHold && isCurrent())
+          runtime.hold.fault = undefined;
+          if (!runtime.disabled && !runtime.hold.maxPrefix && !runtime.bfdHold && isCurrent())
             runtime.session.start();
         }, restartMs);
         fault.timer.unref?.();

@@ -19,20 +19,20 @@ export function maxPrefixExceeded(
   log: Logger,
 ): void {
   const mp = maxPrefixesOf(runtime.rib.config);
-  if (!mp || runtime.maxPrefixDown) return;
+  if (!mp || runtime.hold.maxPrefix) return;
   const message = `Maximum prefix limit exceeded: ${count} ${afi === Afi.IPv4 ? "IPv4" : "IPv6"} prefixes, limit ${mp.limit}`;
-  runtime.maxPrefixDown = { message };
+  runtime.hold.maxPrefix = { message };
   log.warn(
     { peer: runtime.rib.name, count, limit: mp.limit, restartAfter: mp.restartAfter },
     "tearing session down",
   );
   // This can run inside the session's UPDATE walk (the fast path): stop it once that frame is done,
-  // not re-entrantly. maxPrefixDown is already set, so anything the peer sends meanwhile is ignored.
+  // not re-entrantly. hold.maxPrefix is already set, so anything the peer sends meanwhile is ignored.
   queueMicrotask(() => {
     void runtime.session.stop({ subcode: CeaseSubcode.MaximumPrefixesReached }).then(() => {
-      if (runtime.maxPrefixDown?.message !== message || mp.restartAfter <= 0) return;
-      runtime.maxPrefixDown.timer = setTimeout(() => {
-        runtime.maxPrefixDown = undefined;
+      if (runtime.hold.maxPrefix?.message !== message || mp.restartAfter <= 0) return;
+      runtime.hold.maxPrefix.timer = setTimeout(() => {
+        runtime.hold.maxPrefix = undefined;
         if (!runtime.disabled && isCurrent()) runtime.session.start();
       }, mp.restartAfter * 1000);
     });

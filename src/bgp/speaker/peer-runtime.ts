@@ -3,6 +3,7 @@
 // max-prefix, import faults, BFD, enhanced route refresh).
 import type { Afi } from "../codec/types";
 import type { PeerConfig } from "../config";
+import type { ImportHold } from "../rib/import-hold";
 import type { RibPeer } from "../rib/peer";
 import type { PeerGracefulRestart } from "../session/negotiate";
 import type { Session } from "../session/session";
@@ -12,8 +13,8 @@ export interface PeerRuntime {
   session: Session;
   rib: RibPeer;
   disabled: boolean;
-  /** Set while the session is down for exceeding its max-prefix limit. */
-  maxPrefixDown?: { message: string; timer?: NodeJS.Timeout };
+  /** Max-prefix and import-fault holds: while one is set, the peer's UPDATEs are ignored. */
+  readonly hold: ImportHold;
   /** The peer's graceful restart capability from the last Established session. */
   peerGr?: PeerGracefulRestart;
   /** RFC 8538 N bit negotiated on the last Established session. */
@@ -24,16 +25,14 @@ export interface PeerRuntime {
   bfdHold?: string;
   /** Enhanced route refreshes of the peer under way (BoRR seen, no EoRR yet): the timer that ends each. */
   refreshing: Map<Afi, NodeJS.Timeout>;
-  /** Set while the session is held down after an internal error importing its UPDATEs (onImportFault). */
-  faultDown?: { message: string; timer?: NodeJS.Timeout };
 }
 
 /** An operator's enable, disable or restart ends a max-prefix or fault hold. */
 export function clearOperatorHolds(runtime: PeerRuntime): void {
-  if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
-  runtime.maxPrefixDown = undefined;
-  if (runtime.faultDown?.timer) clearTimeout(runtime.faultDown.timer);
-  runtime.faultDown = undefined;
+  if (runtime.hold.maxPrefix?.timer) clearTimeout(runtime.hold.maxPrefix.timer);
+  runtime.hold.maxPrefix = undefined;
+  if (runtime.hold.fault?.timer) clearTimeout(runtime.hold.fault.timer);
+  runtime.hold.fault = undefined;
 }
 
 /** The session ended or the peer left: refreshes under way end without a sweep (peerDown handles the routes). */
@@ -44,8 +43,8 @@ export function clearRefreshes(runtime: PeerRuntime): void {
 
 /** The speaker stops or the peer leaves: no timer of the peer may fire afterwards. */
 export function stopPeerTimers(runtime: PeerRuntime): void {
-  if (runtime.maxPrefixDown?.timer) clearTimeout(runtime.maxPrefixDown.timer);
-  if (runtime.faultDown?.timer) clearTimeout(runtime.faultDown.timer);
+  if (runtime.hold.maxPrefix?.timer) clearTimeout(runtime.hold.maxPrefix.timer);
+  if (runtime.hold.fault?.timer) clearTimeout(runtime.hold.fault.timer);
   if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
   clearRefreshes(runtime);
 }

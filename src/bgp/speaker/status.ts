@@ -14,8 +14,8 @@ export function peerStatus(p: PeerRuntime): PeerStatus {
   const established = s.state === State.Established;
   const n = s.negotiated;
   const lastError =
-    p.maxPrefixDown?.message ??
-    p.faultDown?.message ??
+    p.hold.maxPrefix?.message ??
+    p.hold.fault?.message ??
     p.bfdHold ??
     (s.lastDown ? describeDown(s.lastDown) : undefined);
   return {

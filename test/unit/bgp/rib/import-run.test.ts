@@ -15,6 +15,7 @@ import {
   type UpdateMessage,
 } from "../../../../src/bgp/codec/types";
 import { formatPrefix, parsePrefix } from "../../../../src/bgp/prefix";
+import { ImportHold } from "../../../../src/bgp/rib/import-hold";
 import { RibUpdateVisitor } from "../../../../src/bgp/rib/ingest-visitor";
 import type { Rib } from "../../../../src/bgp/rib/rib";
 import { routeViews } from "../../../../src/bgp/route-view";
@@ -148,7 +149,7 @@ describe("Rib.importIpv4Run (run import of the UPDATE fast path)", () => {
           const classic = side(resolve);
           try {
             const walkers = SENDERS.map(() => new UpdateWalker(FOUR_OCTET_CAPS));
-            const visitors = fast.senders.map((p) => new RibUpdateVisitor(fast.rib, p.rib, () => false));
+            const visitors = fast.senders.map((p) => new RibUpdateVisitor(fast.rib, p.rib, new ImportHold()));
             for (const s of steps) {
               const frame = frameOf(s);
               if (!walkers[s.from]!.walk(frame, visitors[s.from]!)) continue;
@@ -185,7 +186,7 @@ describe("Rib.importIpv4Run (run import of the UPDATE fast path)", () => {
       );
       const walker = new UpdateWalker({ ...FOUR_OCTET_CAPS, extendedMessage: true });
       assert.equal(
-        walker.walk(frame, new RibUpdateVisitor(fast.rib, fast.senders[0]!.rib, () => false)),
+        walker.walk(frame, new RibUpdateVisitor(fast.rib, fast.senders[0]!.rib, new ImportHold())),
         true,
       );
       assert.equal(fast.rib.loc[0]!.size, 601);

@@ -9,6 +9,7 @@ import {
   type UpdateMessage,
 } from "../../../../src/bgp/codec/types";
 import { parsePrefix } from "../../../../src/bgp/prefix";
+import { ImportHold } from "../../../../src/bgp/rib/import-hold";
 import { RibUpdateVisitor } from "../../../../src/bgp/rib/ingest-visitor";
 import type { Rib } from "../../../../src/bgp/rib/rib";
 import { routeViews } from "../../../../src/bgp/route-view";
@@ -65,7 +66,7 @@ describe("RibUpdateVisitor (the RIB's end of the UPDATE fast path)", () => {
   it("imports exactly what the classic decode-and-apply path imports", () => {
     const t = pair();
     const walkers = [new UpdateWalker(FOUR_OCTET_CAPS), new UpdateWalker(FOUR_OCTET_CAPS)];
-    const visitors = t.fastPeers.map((p) => new RibUpdateVisitor(t.fast, p.rib, () => false));
+    const visitors = t.fastPeers.map((p) => new RibUpdateVisitor(t.fast, p.rib, new ImportHold()));
     const frames: [number, Uint8Array][] = [
       [0, update([], ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24"], { nextHop: "10.1.0.1" })],
       [1, update([], ["10.244.1.0/24", "10.244.3.0/24"], { nextHop: "10.1.0.2" })],
@@ -92,11 +93,11 @@ describe("RibUpdateVisitor (the RIB's end of the UPDATE fast path)", () => {
 
   it("ignores a peer's UPDATEs while it is held down", () => {
     const t = pair();
-    let down = false;
-    const visitor = new RibUpdateVisitor(t.fast, t.fastPeers[0]!.rib, () => down);
+    const hold = new ImportHold();
+    const visitor = new RibUpdateVisitor(t.fast, t.fastPeers[0]!.rib, hold);
     const walker = new UpdateWalker(FOUR_OCTET_CAPS);
     walker.walk(update([], ["10.244.0.0/24"], { nextHop: "10.1.0.1" }), visitor);
-    down = true;
+    hold.maxPrefix = { message: "Maximum prefix limit exceeded" };
     walker.walk(update(["10.244.0.0/24"], ["10.244.1.0/24"], { nextHop: "10.1.0.1" }), visitor);
     assert.deepEqual(t.fastPeers[0]!.rib.table(1).keyList().length, 1);
     assert.equal(t.fast.loc[0]!.size, 1);

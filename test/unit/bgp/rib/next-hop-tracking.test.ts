@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { AsPathSegmentType, MessageType } from "../../../../src/bgp/codec/types";
 import type { NextHopTracker } from "../../../../src/bgp/next-hop-tracker";
+import { ImportHold } from "../../../../src/bgp/rib/import-hold";
 import { RibUpdateVisitor } from "../../../../src/bgp/rib/ingest-visitor";
 import { ipv4Key } from "../../../../src/bgp/rib/prefix-key";
 import type { Rib } from "../../../../src/bgp/rib/rib";
@@ -108,7 +109,7 @@ describe("RIB next-hop tracking", () => {
     // Decoded path.
     announce(rib, a, [P1], { nextHop: "10.1.9.9" });
     // Fast path (the visitor's IPv4 run).
-    const visitor = new RibUpdateVisitor(rib, a.rib, () => false);
+    const visitor = new RibUpdateVisitor(rib, a.rib, new ImportHold());
     visitor.begin({
       origin: 0,
       asPath: [{ type: AsPathSegmentType.AsSequence, asns: [65002] }],

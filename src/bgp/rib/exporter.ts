@@ -84,8 +84,7 @@ export class Exporter {
   /** Whether `peer` may get routes learned from other peers (else only our own prefixes go out). */
   exportsLearned(peer: RibPeer): boolean {
     return (
-      peer.established &&
-      (peer.config.exportPolicy !== undefined || (this.rib.settings.clusterId !== undefined && !peer.ebgp))
+      peer.established && (peer.ownExportPolicy || (this.rib.settings.clusterId !== undefined && !peer.ebgp))
     );
   }
 

@@ -69,26 +69,42 @@ export class RibPeer {
   importPolicy!: Policy;
   exportPolicy!: Policy;
 
+  /**
+   * What the import path reads of the config, per route: kept here as the
+   * config is set, so the code V8 optimizes does not depend on the config
+   * object's own shape (the JIT warm-up's config and the loader's differ,
+   * and the warm-up's machine code was thrown away at the first real route).
+   */
+  ebgp = false;
+  rrClient = false;
+  /** The peer has an export policy of its own. */
+  ownExportPolicy = false;
+  private peerConfig!: PeerConfig;
+
   constructor(
     readonly slot: number,
-    public config: PeerConfig,
+    config: PeerConfig,
     readonly localAsn: number,
     indexes: readonly PrefixIndex[],
   ) {
+    this.config = config;
     this.adjIn = indexes.map((index) => new RowTable(index));
     this.address = parseAddress(config.address);
   }
 
+  get config(): PeerConfig {
+    return this.peerConfig;
+  }
+
+  set config(config: PeerConfig) {
+    this.peerConfig = config;
+    this.ebgp = config.asn !== this.localAsn;
+    this.rrClient = config.routeReflectorClient === true;
+    this.ownExportPolicy = config.exportPolicy !== undefined;
+  }
+
   get name(): string {
     return this.config.name;
-  }
-
-  get ebgp(): boolean {
-    return this.config.asn !== this.localAsn;
-  }
-
-  get rrClient(): boolean {
-    return this.config.routeReflectorClient === true;
   }
 
   get established(): boolean {

@@ -52,6 +52,24 @@ export interface RibOptions {
   now?: () => number;
 }
 
+/**
+ * The options as an object of one shape whoever built them: the hot paths
+ * read them per UPDATE, and machine code V8 made for the JIT warm-up's
+ * options (warm-up.ts) was otherwise thrown away at the real RIB's first
+ * import, whose options object had another shape.
+ */
+function sameShapeOptions(o: RibOptions): RibOptions {
+  return {
+    fib: o.fib,
+    log: o.log,
+    resolveNextHop: o.resolveNextHop,
+    nextHops: o.nextHops,
+    onMaxPrefix: o.onMaxPrefix,
+    onConverged: o.onConverged,
+    now: o.now,
+  };
+}
+
 const REACHABLE: NextHopResolution = { reachable: true, cost: 0 };
 const NO_HOPS: readonly FibNextHop[] = [];
 
@@ -94,10 +112,13 @@ export class Rib {
     | { attrs: RouteAttrs; peer: RibPeer; target: ExportTarget | undefined; hops: readonly FibNextHop[] }
     | undefined;
 
+  private readonly options: RibOptions;
+
   constructor(
     public settings: RibSettings,
-    private readonly options: RibOptions,
+    options: RibOptions,
   ) {
+    this.options = sameShapeOptions(options);
     this.startedAt = this.now();
     this.exporter = new Exporter(this);
     this.unsubscribeNextHops = options.nextHops?.subscribe((addresses) => this.nextHopsChanged(addresses));

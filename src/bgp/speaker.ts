@@ -118,6 +118,7 @@ export class Speaker implements SpeakerApi {
   private readonly grLocal: GracefulRestartOptions;
   private readonly refreshContext: RouteRefreshContext;
   private readonly faultRestartMs: number;
+  private readonly nextHops: NextHopTracker | undefined;
   /** Deconfigured peers whose routes stay until other peers cover them. */
   private readonly retirement: PeerRetirement;
   /** Holders of graceful shutdown (RFC 8326) and since when it is active. */
@@ -132,6 +133,7 @@ export class Speaker implements SpeakerApi {
     this.config = config;
     this.hooks = { ...(options.peerState ? { peerState: options.peerState } : {}) };
     this.faultRestartMs = options.faultRestartMs ?? DEFAULT_FAULT_RESTART_MS;
+    this.nextHops = options.nextHops;
     this.grLocal = { ...config.gracefulRestart };
     if (options.restarting && config.gracefulRestart.enabled) {
       this.grLocal.restarting = true;
@@ -376,6 +378,11 @@ export class Speaker implements SpeakerApi {
   }
 
   private addPeer(config: PeerConfig): void {
+    // The peer's own address is the next hop of most of what an eBGP peer sends:
+    // asked now, the tracker has its answer before the first UPDATE. Asked at
+    // that UPDATE, the answer (a netlink lookup) came after the RIB had taken
+    // the first few thousand routes as unreachable, to decide them all again.
+    if (!config.address.toLowerCase().startsWith("fe80:")) this.nextHops?.reachable(config.address);
     const session = new Session({
       local: {
         asn: this.config.asn,

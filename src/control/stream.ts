@@ -95,12 +95,16 @@ export interface ChunkBudget {
 export const DEFAULT_BUDGET: ChunkBudget = { ms: 1, items: 500 };
 
 /**
- * A listing sent over the control socket: a few milliseconds per chunk, far
- * below the 20 ms the event loop may be held, so that a full table goes out
- * in hundreds of large writes rather than thousands of small ones (each
- * chunk costs a turn of the event loop, a write and a reply line to parse).
+ * A listing sent over the control socket: a couple of milliseconds per chunk,
+ * far below the 20 ms the event loop may be held (a JSON chunk's garbage can
+ * add a collection to it), so that a full table goes out in some thousands of
+ * writes rather than one per route (each chunk costs a turn of the event
+ * loop, a write and a reply line to parse). Measured at 1,000,000 routes
+ * against 4 ms chunks: flatroutec --json prints the table in 4.8 s instead of
+ * 6.1 to 6.4 s (it parses smaller lines as they come), the agent's side takes
+ * 5 % longer.
  */
-export const LISTING_BUDGET: ChunkBudget = { ms: 4, items: 4096 };
+export const LISTING_BUDGET: ChunkBudget = { ms: 2, items: 4096 };
 
 /** Cursor work per call between clock reads: a few networks. */
 const STEP = 16;

@@ -228,10 +228,13 @@ export class KernelFib implements FibSink {
   /** Reads links and the table (adopting our routes from a previous run), then follows kernel events. */
   static async start(options: KernelFibOptions): Promise<KernelFib> {
     const fib = new KernelFib(options);
+    // Events that come while the first read is under way wait for its end. Only
+    // then: keyed on the round flag instead, an event that came during any later
+    // round was queued here for good, and every event after it too, leaving the
+    // layer deaf to the kernel (tampering, links) until the next periodic scan.
     const early: KernelEvent[] = [];
-    fib.unsubscribe = fib.backend.subscribe((e) =>
-      fib.running || early.length ? early.push(e) : fib.onEvent(e),
-    );
+    let starting = true;
+    fib.unsubscribe = fib.backend.subscribe((e) => (starting ? early.push(e) : fib.onEvent(e)));
     fib.running = true;
     try {
       fib.resolver.setLinks(await fib.backend.links());
@@ -239,6 +242,7 @@ export class KernelFib implements FibSink {
     } finally {
       fib.running = false;
     }
+    starting = false;
     for (const e of early.splice(0)) fib.onEvent(e);
     fib.inheritedCount = fib.installedCount + fib.orphans.length;
     if (fib.inheritedCount > 0)

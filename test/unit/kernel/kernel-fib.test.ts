@@ -252,6 +252,40 @@ describe("kernel/KernelFib", () => {
     assert.equal(h.fib.stats().repairs, 1);
   });
 
+  it("hears the kernel while a round of its own is under way, and after it", async () => {
+    const fake = withConnected(new GatedBackend());
+    const h = await open(fake);
+    h.fib.update({ prefix: parsePrefix("10.244.9.0/24"), nextHops: [hop("10.0.0.2")] });
+    await settle(h);
+    // A round held in the "kernel" while someone deletes our other route.
+    fake.hold();
+    h.fib.update({ prefix: parsePrefix("10.244.10.0/24"), nextHops: [hop("10.0.0.2")] });
+    await waitFor(() => fake.waiting, {
+      until: (w) => w >= 1,
+      timeoutMs: 5000,
+      what: "a round in the kernel",
+    });
+    h.fake.externalDelete("10.244.9.0/24");
+    await new Promise((r) => setImmediate(r)); // the event arrives, the round still waits
+    fake.release();
+    await waitFor(() => h.fake.show(), {
+      timeoutMs: 2000,
+      intervalMs: 5,
+      what: "the route deleted during the round restored",
+      until: (s) => s.length === 2,
+    });
+    // And later events are heard too (before the fix every one after was queued for good).
+    await settle(h);
+    h.fake.externalDelete("10.244.10.0/24");
+    await waitFor(() => h.fake.show(), {
+      timeoutMs: 2000,
+      intervalMs: 5,
+      what: "a route deleted after the round restored",
+      until: (s) => s.length === 2,
+    });
+    assert.equal(h.fib.stats().repairs, 2);
+  });
+
   it("puts its route back after someone rewrites it with our protocol, and removes one of ours it does not want", async () => {
     const h = await open();
     h.fib.update({ prefix: parsePrefix("10.244.11.0/24"), nextHops: [hop("10.0.0.2")] });

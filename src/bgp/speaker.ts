@@ -304,7 +304,7 @@ export class Speaker implements SpeakerApi {
     const p = this.peersByName.get(name);
     if (!p?.bfdHold) return;
     p.bfdHold = undefined;
-    if (!p.disabled && !p.hold.maxPrefix && !p.hold.fault) p.session.start();
+    if (!p.disabled && !p.hold.active) p.session.start();
   }
 
   refreshPeer(name: string): void {
@@ -484,7 +484,7 @@ export class Speaker implements SpeakerApi {
   private onIncoming(socket: import("node:net").Socket): void {
     const remote = normalizeAddress(socket.remoteAddress);
     const runtime = [...this.peersByName.values()].find((p) => p.config.address === remote);
-    if (!runtime || runtime.disabled || runtime.hold.maxPrefix || runtime.hold.fault || runtime.bfdHold) {
+    if (!runtime || runtime.disabled || runtime.hold.active || runtime.bfdHold) {
       // A peer configured on its side but not on ours retries every second or so:
       // a few lines per address per minute, then one line with the count left out.
       const verdict = this.rejectLog.shouldLog(remote);
@@ -514,7 +514,7 @@ export class Speaker implements SpeakerApi {
   }
 
   private onUpdate(runtime: PeerRuntime, update: UpdateMessage, problems: unknown[]): void {
-    if (runtime.hold.maxPrefix || runtime.hold.fault) return;
+    if (runtime.hold.active) return;
     try {
       if (problems.length === 0) {
         const eor = isEndOfRib(update);

@@ -53,7 +53,7 @@ export interface WarmUpOptions {
   prefixes?: number;
   /** Times at least a fresh RIB takes the table in (default 4). */
   rounds?: number;
-  /** Rounds go on until this much time has passed (default 150 ms), at most `maxRounds`. */
+  /** Rounds go on until this much time has passed (default 300 ms), at most `maxRounds`. */
   minMs?: number;
   /** Default 64. */
   maxRounds?: number;

@@ -28,7 +28,7 @@ FROM node:20.20.2-bookworm-slim
 COPY --from=deps /deps/node_modules /opt/flatroute/node_modules
 COPY --from=build /src/dist/src /opt/flatroute/dist/src
 COPY --chmod=0644 package.json /opt/flatroute/package.json
-RUN ln -s /opt/flatroute/dist/src/cli/flatroute.js /usr/local/bin/flatroute && ln -s /opt/flatroute/dist/src/cli/flatroutec.js /usr/local/bin/flatroutec
+RUN ln -s /opt/flatroute/dist/src/cli/flatroute.js /usr/local/bin/flatroute && ln -s /opt/flatroute/dist/src/cli/flatroutec.bundle.js /usr/local/bin/flatroutec
 # The agent's environment and node flags (src/cli/node-flags.ts), read when
 # the process starts. The flags go on node's command line, as in the bin's
 # shebang: Node 20 accepts them in NODE_OPTIONS too, but there they would

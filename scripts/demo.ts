@@ -24,9 +24,8 @@ import {
 } from "../test/lab/cluster-pods";
 import { run } from "../test/lab/exec";
 import { type KeptLab, Lab } from "../test/lab/netns";
-import { AGENT_CLI, REPO_ROOT } from "../test/lab/peers/flatroute";
+import { AGENT_CLI, FLATROUTEC_BIN as FLATROUTEC } from "../test/lab/peers/flatroute";
 
-const FLATROUTEC = join(REPO_ROOT, "dist", "src", "cli", "flatroutec.js");
 /** Where a kept lab is recorded, so `--down` and the next run find it. */
 const STATE_DIR = "/run/flatroute-demo";
 const STATE_FILE = join(STATE_DIR, "kept-lab.json");

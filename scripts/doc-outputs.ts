@@ -22,12 +22,11 @@ import { ClusterLab } from "../test/lab/cluster-lab";
 import { controlRequest } from "../test/lab/control-client";
 import { run } from "../test/lab/exec";
 import { Lab } from "../test/lab/netns";
-import { REPO_ROOT } from "../test/lab/peers/flatroute";
+import { FLATROUTEC_BIN as FLATROUTEC, REPO_ROOT } from "../test/lab/peers/flatroute";
 import { waitFor } from "../test/lab/wait";
 
 export const DOCS_DIR = join(REPO_ROOT, "docs");
 export const GENERATED_DIR = join(DOCS_DIR, "generated");
-const FLATROUTEC = join(REPO_ROOT, "dist", "src", "cli", "flatroutec.js");
 
 /** The outputs, by name: docs/generated/NAME.txt and `<!-- generated:NAME -->` in the docs. */
 export const OUTPUT_NAMES = [

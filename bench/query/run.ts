@@ -23,7 +23,7 @@ import { stringify } from "yaml";
 import { ControlConnection } from "../../src/control/client";
 import type { StatusData } from "../../src/control/protocol";
 import { Lab, type Netns } from "../../test/lab/netns";
-import { spawnAgent } from "../../test/lab/peers/flatroute";
+import { FLATROUTEC_BIN as FLATROUTEC, spawnAgent } from "../../test/lab/peers/flatroute";
 import { addressPair, pairTopology } from "../../test/lab/topology";
 import { sleep, waitFor } from "../../test/lab/wait";
 import { kernelPrefixes, peakRss } from "../ingest/measure";
@@ -37,7 +37,6 @@ function option(name: string, fallback: string): string {
 }
 
 const SENDER_JS = resolve(__dirname, "..", "ingest", "sender.js");
-const FLATROUTEC = resolve(__dirname, "..", "..", "src", "cli", "flatroutec.js");
 const SENDER_ASN = 65002;
 const RECEIVER_ASN = 65001;
 const METRICS_PORT = 9179;

@@ -2,10 +2,15 @@
 // the server sends its chunks as they come (see server.ts and docs/cli.md),
 // each produced in a slice of the event loop short enough that sessions,
 // imports and other clients never wait on a query.
-import { performance } from "node:perf_hooks";
-import { setImmediate as nextTurn } from "node:timers/promises";
 import type { RouteCursor, RouteSink, RouteView } from "../bgp/speaker-api";
 import { SpareBuffers } from "../util/spare-buffers";
+
+// `performance` and setImmediate are the globals, not imports of node:perf_hooks
+// and node:timers/promises: flatroutec loads this module (through the command
+// table) and a one-shot command should not pay for loading those at start.
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 export class StreamedReply {
   constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems | TextChunk>) {}

@@ -11,6 +11,8 @@ import type { AddressFamily } from "./types";
 
 /** Repository root, from dist/test/lab/peers. */
 export const REPO_ROOT = resolve(__dirname, "..", "..", "..", "..");
+/** flatroutec as users run it: package.json's "bin", one file bundled from the modules (scripts/bundle-cli.js). */
+export const FLATROUTEC_BIN = resolve(REPO_ROOT, "dist", "src", "cli", "flatroutec.bundle.js");
 /** The agent's CLI; FLATROUTE_AGENT_CLI points the suite at another build of it. */
 export const AGENT_CLI =
   process.env.FLATROUTE_AGENT_CLI ?? resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");

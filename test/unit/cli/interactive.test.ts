@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { dispatch } from "../../../src/control/commands";
 import { ControlServer } from "../../../src/control/server";
+import { FLATROUTEC_BIN as FLATROUTEC } from "../../lab/peers/flatroute";
 import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
 import { KEY, PtySession } from "./pty";
 
-const FLATROUTEC = resolve(__dirname, "../../../src/cli/flatroutec.js");
 const PROMPT = "flatroute> ";
 
 describe("interactive flatroutec (pseudo-terminal)", function () {

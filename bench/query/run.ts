@@ -78,7 +78,10 @@ function queries(size: number): Query[] {
 }
 
 interface Sample {
+  /** Median of the runs. */
   ms: number;
+  /** Every run, in order: the progress line shows the spread a median hides. */
+  allMs: number[];
   rssBytes: number;
   stallMs?: number;
 }
@@ -163,7 +166,12 @@ async function measure(d: Daemon, q: Query, runs: number, how: "cli" | "reply"):
     rss = Math.max(rss, peakRss(d.pid));
     if (d.stall) stall = Math.max(stall ?? 0, await d.stall(t0, t1));
   }
-  return { ms: median(times), rssBytes: rss, ...(stall !== undefined ? { stallMs: stall } : {}) };
+  return {
+    ms: median(times),
+    allMs: times,
+    rssBytes: rss,
+    ...(stall !== undefined ? { stallMs: stall } : {}),
+  };
 }
 
 async function fill(ns: Netns, left: string, right: string, size: number, count: () => Promise<number>) {
@@ -481,7 +489,7 @@ async function main(): Promise<void> {
           const reply = await measure(d, q, runs, "reply");
           rows.push({ query: q.name, daemon: d.name, cli, reply });
           console.log(
-            `  ${d.name} ${q.name}: cli ${fmtMs(cli.ms)} ms, reply ${fmtMs(reply.ms)} ms, peak RSS ${fmtMb(Math.max(cli.rssBytes, reply.rssBytes))} MB${cli.stallMs !== undefined ? `, stall ${fmtMs(Math.max(cli.stallMs, reply.stallMs ?? 0))} ms` : ""}`,
+            `  ${d.name} ${q.name}: cli ${fmtMs(cli.ms)} ms (${cli.allMs.map(fmtMs).join(" / ")}), reply ${fmtMs(reply.ms)} ms (${reply.allMs.map(fmtMs).join(" / ")}), peak RSS ${fmtMb(Math.max(cli.rssBytes, reply.rssBytes))} MB${cli.stallMs !== undefined ? `, stall ${fmtMs(Math.max(cli.stallMs, reply.stallMs ?? 0))} ms` : ""}`,
           );
         }
       } finally {

@@ -20,4 +20,17 @@ export class ImportHold {
   get active(): boolean {
     return this.maxPrefix !== undefined || this.fault !== undefined;
   }
+
+  /** Ends both holds (an operator's enable, disable or restart), their timers with them. */
+  clear(): void {
+    this.stopTimers();
+    this.maxPrefix = undefined;
+    this.fault = undefined;
+  }
+
+  /** Stops the timers that would end the holds (the speaker stops or the peer leaves); the holds stay. */
+  stopTimers(): void {
+    if (this.maxPrefix?.timer) clearTimeout(this.maxPrefix.timer);
+    if (this.fault?.timer) clearTimeout(this.fault.timer);
+  }
 }

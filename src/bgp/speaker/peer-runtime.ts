@@ -29,10 +29,7 @@ export interface PeerRuntime {
 
 /** An operator's enable, disable or restart ends a max-prefix or fault hold. */
 export function clearOperatorHolds(runtime: PeerRuntime): void {
-  if (runtime.hold.maxPrefix?.timer) clearTimeout(runtime.hold.maxPrefix.timer);
-  runtime.hold.maxPrefix = undefined;
-  if (runtime.hold.fault?.timer) clearTimeout(runtime.hold.fault.timer);
-  runtime.hold.fault = undefined;
+  runtime.hold.clear();
 }
 
 /** The session ended or the peer left: refreshes under way end without a sweep (peerDown handles the routes). */
@@ -43,8 +40,7 @@ export function clearRefreshes(runtime: PeerRuntime): void {
 
 /** The speaker stops or the peer leaves: no timer of the peer may fire afterwards. */
 export function stopPeerTimers(runtime: PeerRuntime): void {
-  if (runtime.hold.maxPrefix?.timer) clearTimeout(runtime.hold.maxPrefix.timer);
-  if (runtime.hold.fault?.timer) clearTimeout(runtime.hold.fault.timer);
+  runtime.hold.stopTimers();
   if (runtime.staleTimer) clearTimeout(runtime.staleTimer);
   clearRefreshes(runtime);
 }

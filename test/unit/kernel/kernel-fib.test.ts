@@ -64,6 +64,11 @@ async function start(
   return { fake, fib, logs };
 }
 
+/** Waits until the fake kernel's routes, as `show()` lists them, satisfy `until`. */
+function kernelShows(h: Harness, until: (shown: string[]) => boolean, what: string, timeoutMs: number) {
+  return waitFor(() => h.fake.show(), { timeoutMs, intervalMs: 5, what, until });
+}
+
 async function settle(h: Harness): Promise<void> {
   // Events from the fake arrive on setImmediate; a few turns let them and the reactions run.
   for (let i = 0; i < 5; i++) {
@@ -159,12 +164,7 @@ describe("kernel/KernelFib", () => {
     await settle(h);
     assert.deepEqual(h.fake.show(), ["10.244.4.0/24 via 10.0.0.254@2"]);
     h.fake.externalDelete("192.168.100.1/32", 0);
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 2000,
-      intervalMs: 5,
-      what: "route withdrawn",
-      until: (s) => s.length === 0,
-    });
+    await kernelShows(h, (s) => s.length === 0, "route withdrawn", 2000);
     assert.equal(h.fib.stats().unresolved, 1);
     fake.external({
       prefix: "192.168.100.1/32",
@@ -172,12 +172,12 @@ describe("kernel/KernelFib", () => {
       metric: 0,
       nextHops: [{ gateway: new Uint8Array([10, 1, 0, 254]), ifindex: 3 }],
     });
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 2000,
-      intervalMs: 5,
-      what: "route back via the other ToR",
-      until: (s) => s[0] === "10.244.4.0/24 via 10.1.0.254@3",
-    });
+    await kernelShows(
+      h,
+      (s) => s[0] === "10.244.4.0/24 via 10.1.0.254@3",
+      "route back via the other ToR",
+      2000,
+    );
   });
 
   it("never resolves a gateway through its own routes", async () => {
@@ -195,19 +195,9 @@ describe("kernel/KernelFib", () => {
     h.fib.update({ prefix, nextHops: [hop("10.0.0.2", "a"), hop("10.1.0.2", "b")] });
     await settle(h);
     h.fake.setLink(3, false);
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 2000,
-      intervalMs: 5,
-      what: "path via eth1 gone",
-      until: (s) => s[0] === "10.244.6.0/24 via 10.0.0.2@2",
-    });
+    await kernelShows(h, (s) => s[0] === "10.244.6.0/24 via 10.0.0.2@2", "path via eth1 gone", 2000);
     h.fake.setLink(3, true);
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 2000,
-      intervalMs: 5,
-      what: "both paths back",
-      until: (s) => s[0] === "10.244.6.0/24 via 10.0.0.2@2,10.1.0.2@3",
-    });
+    await kernelShows(h, (s) => s[0] === "10.244.6.0/24 via 10.0.0.2@2,10.1.0.2@3", "both paths back", 2000);
   });
 
   it("leaves a foreign route at the same slot alone and counts the conflict; coexists at another metric", async () => {
@@ -243,12 +233,7 @@ describe("kernel/KernelFib", () => {
     h.fib.update({ prefix: parsePrefix("10.244.9.0/24"), nextHops: [hop("10.0.0.2")] });
     await settle(h);
     h.fake.externalDelete("10.244.9.0/24");
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 1000,
-      intervalMs: 5,
-      what: "route restored",
-      until: (s) => s.length === 1,
-    });
+    await kernelShows(h, (s) => s.length === 1, "route restored", 1000);
     assert.equal(h.fib.stats().repairs, 1);
   });
 
@@ -268,21 +253,11 @@ describe("kernel/KernelFib", () => {
     h.fake.externalDelete("10.244.9.0/24");
     await new Promise((r) => setImmediate(r)); // the event arrives, the round still waits
     fake.release();
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 2000,
-      intervalMs: 5,
-      what: "the route deleted during the round restored",
-      until: (s) => s.length === 2,
-    });
+    await kernelShows(h, (s) => s.length === 2, "the route deleted during the round restored", 2000);
     // And later events are heard too (before the fix every one after was queued for good).
     await settle(h);
     h.fake.externalDelete("10.244.10.0/24");
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 2000,
-      intervalMs: 5,
-      what: "a route deleted after the round restored",
-      until: (s) => s.length === 2,
-    });
+    await kernelShows(h, (s) => s.length === 2, "a route deleted after the round restored", 2000);
     assert.equal(h.fib.stats().repairs, 2);
   });
 
@@ -296,24 +271,19 @@ describe("kernel/KernelFib", () => {
       protocol: 186,
       nextHops: [{ gateway: new Uint8Array([10, 0, 0, 9]), ifindex: 2 }],
     });
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 1000,
-      intervalMs: 5,
-      what: "our next hop back",
-      until: (s) => s.join() === "10.244.11.0/24 via 10.0.0.2@2",
-    });
+    await kernelShows(h, (s) => s.join() === "10.244.11.0/24 via 10.0.0.2@2", "our next hop back", 1000);
     assert.equal(h.fib.stats().repairs, 1);
     h.fake.external({
       prefix: "10.244.12.0/24",
       protocol: 186,
       nextHops: [{ gateway: new Uint8Array([10, 0, 0, 9]), ifindex: 2 }],
     });
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 1000,
-      intervalMs: 5,
-      what: "the unwanted route of our protocol removed",
-      until: (s) => s.join() === "10.244.11.0/24 via 10.0.0.2@2",
-    });
+    await kernelShows(
+      h,
+      (s) => s.join() === "10.244.11.0/24 via 10.0.0.2@2",
+      "the unwanted route of our protocol removed",
+      1000,
+    );
   });
 
   it("does not fight over a slot someone else took, and takes it back once they leave", async () => {
@@ -330,12 +300,7 @@ describe("kernel/KernelFib", () => {
     assert.equal(h.fake.routes.get("254|10.244.10.0/24|20")!.protocol, 4);
     assert.equal(h.fib.stats().conflicts, 1);
     h.fake.externalDelete("10.244.10.0/24");
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 1000,
-      intervalMs: 5,
-      what: "route back",
-      until: (s) => s.length === 1,
-    });
+    await kernelShows(h, (s) => s.length === 1, "route back", 1000);
     assert.equal(h.fib.stats().conflicts, 0);
   });
 
@@ -388,12 +353,7 @@ describe("kernel/KernelFib", () => {
       nextHops: [{ gateway: new Uint8Array([10, 0, 0, 2]), ifindex: 2 }],
     });
     const h = await open(fake, { staleTimeoutMs: 30 });
-    await waitFor(() => h.fake.show(), {
-      timeoutMs: 2000,
-      intervalMs: 5,
-      what: "stale route swept",
-      until: (s) => s.length === 0,
-    });
+    await kernelShows(h, (s) => s.length === 0, "stale route swept", 2000);
   });
 
   it("removes its routes on stop, or keeps them with graceful restart", async () => {

@@ -316,6 +316,11 @@ class FakeSocket extends EventEmitter {
   }
   cork(): void {}
   uncork(): void {}
+  // A Connection pauses its socket after about 10 ms of frames in one turn of the event loop; the fuzz loop
+  // feeds every input within one turn, so the fake keeps delivering (what a pause changes is when, not what).
+  pause(): this {
+    return this;
+  }
   resume(): this {
     return this;
   }

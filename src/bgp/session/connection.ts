@@ -14,6 +14,15 @@ import type { Negotiated } from "./negotiate";
 /** How long a closing connection may take to flush its last NOTIFICATION before it is cut. */
 const LINGER_MS = 3000;
 
+/**
+ * How long one connection's frames may hold the event loop before it turns.
+ * libuv reads a readable socket up to 32 times (64 KB each) in one turn, so a
+ * peer sending a full table held the loop for 100 to 250 ms at a time: other
+ * sessions' keepalives and BFD, control queries and the kernel layer's sends
+ * all waited. Past this budget the socket is paused until the next turn.
+ */
+export const READ_SLICE_MS = 10;
+
 export interface ConnectionHooks {
   /** One complete frame, or the error the framer raised on a bad header. */
   frame(conn: Connection, frame: Uint8Array): void;
@@ -46,6 +55,18 @@ export class Connection {
   private finished = false;
   private lastError?: Error;
   private markClosed!: () => void;
+  /** When the frames read in this turn of the event loop began to be handled (0: none yet). */
+  private sliceStart = 0;
+  private pausedForTurn = false;
+  private readonly endOfTurn = (): void => {
+    this.sliceStart = 0;
+    // Resumed one turn later: resumed here, the data waiting would be handled at once, in this same turn.
+    if (this.pausedForTurn) setImmediate(this.resumeReading);
+  };
+  private readonly resumeReading = (): void => {
+    this.pausedForTurn = false;
+    if (!this.socket.destroyed) this.socket.resume();
+  };
 
   constructor(
     readonly socket: Socket,
@@ -162,6 +183,19 @@ export class Connection {
   private onData(chunk: Buffer): void {
     // After we decided to close, keep reading so unread data cannot turn our FIN into a RST.
     if (this.isClosing) return;
+    if (this.sliceStart === 0) {
+      this.sliceStart = performance.now();
+      setImmediate(this.endOfTurn);
+    }
+    this.handleFrames(chunk);
+    // What is read meanwhile waits in the socket's buffer, in order, until the next turn.
+    if (!this.pausedForTurn && performance.now() - this.sliceStart >= READ_SLICE_MS) {
+      this.pausedForTurn = true;
+      this.socket.pause();
+    }
+  }
+
+  private handleFrames(chunk: Buffer): void {
     this.framer.push(chunk);
     for (;;) {
       let frame: Uint8Array | null;

@@ -71,7 +71,12 @@ function resolveCommandName(words: readonly string[]): { name: string; used: num
     if (words.length === 0) throw new UsageError(`no command given; try "help"`);
     throw new UsageError(`unknown command "${words[0]}"; try "help"`);
   }
-  throw new UsageError(`incomplete command "${name}": expected one of ${nextWords(resolved).join(", ")}`);
+  const expected = nextWords(resolved).join(", ");
+  const stray = words[resolved.length];
+  // "show nonsense" names the word that is wrong, not the command as if it had stopped short.
+  if (stray !== undefined)
+    throw new UsageError(`unknown word "${stray}" after "${name}": expected one of ${expected}`);
+  throw new UsageError(`incomplete command "${name}": expected one of ${expected}`);
 }
 
 /** Command words that may follow `resolved` (the whole table when it is empty). */

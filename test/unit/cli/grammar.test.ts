@@ -67,6 +67,10 @@ describe("flatroutec grammar", () => {
     fails("re tor_a", '"re" is ambiguous: restart, reload');
     fails("frobnicate", 'unknown command "frobnicate"; try "help"');
     fails("show", 'incomplete command "show": expected one of status, protocols, route, bfd, kernel');
+    fails(
+      "show nonsense",
+      'unknown word "nonsense" after "show": expected one of status, protocols, route, bfd, kernel',
+    );
     fails("enable", "missing NAME; usage: enable NAME");
     fails("enable a b", 'unexpected "b"; usage: enable NAME');
     fails(

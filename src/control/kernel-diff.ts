@@ -4,10 +4,10 @@
 // kernel layer's routes a chunk at a time and keeps only the differences.
 
 import { performance } from "node:perf_hooks";
-import { setImmediate as nextTurn } from "node:timers/promises";
 import { Afi, type Prefix } from "../bgp/codec/types";
 import { formatAddress, formatPrefix } from "../bgp/prefix";
 import type { RouteTable, RouteView } from "../bgp/speaker-api";
+import { nextTurn } from "../util/next-turn";
 import type { KernelDifference } from "./protocol";
 import { cursorChunks, DEFAULT_BUDGET } from "./stream";
 

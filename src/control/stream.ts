@@ -3,14 +3,12 @@
 // each produced in a slice of the event loop short enough that sessions,
 // imports and other clients never wait on a query.
 import type { RouteCursor, RouteSink, RouteView } from "../bgp/speaker-api";
+import { nextTurn } from "../util/next-turn";
 import { SpareBuffers } from "../util/spare-buffers";
 
-// `performance` and setImmediate are the globals, not imports of node:perf_hooks
-// and node:timers/promises: flatroutec loads this module (through the command
-// table) and a one-shot command should not pay for loading those at start.
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+// `performance` is the global, not an import of node:perf_hooks: flatroutec
+// loads this module (through the command table) and a one-shot command should
+// not pay for loading it at start.
 
 export class StreamedReply {
   constructor(readonly chunks: AsyncIterable<unknown[] | JsonItems | TextChunk>) {}

@@ -18,6 +18,7 @@ import type { FibNextHop, FibRoute, FibSink } from "../bgp/fib-sink";
 import { formatPrefix, parsePrefix } from "../bgp/prefix";
 import { IdColumn } from "../util/id-column";
 import { IntQueue } from "../util/int-queue";
+import { nextTurn } from "../util/next-turn";
 import { grownTo } from "../util/typed-arrays";
 import { Interner } from "./interner";
 import { PrefixRows } from "./prefix-rows";
@@ -866,7 +867,7 @@ export class KernelFib implements FibSink {
     let sliceEnd = performance.now() + SCAN_SLICE_MS;
     const turn = async () => {
       if (performance.now() <= sliceEnd) return;
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       sliceEnd = performance.now() + SCAN_SLICE_MS;
     };
     const MINE = 1;

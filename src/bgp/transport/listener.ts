@@ -4,6 +4,7 @@
 // missing or wrong key never becomes a 'connection'.
 import { EventEmitter } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
+import { nextTurn } from "../../util/next-turn";
 import { fdOf } from "./socket-options";
 import {
   AF_INET6,
@@ -88,6 +89,6 @@ export class BgpListener extends EventEmitter<{ connection: [socket: Socket]; er
     // server.close() closes the listening fd at once, but its callback waits
     // for every accepted socket to end, which is not this object's business.
     this.server.close();
-    return new Promise((resolve) => setImmediate(resolve));
+    return nextTurn();
   }
 }

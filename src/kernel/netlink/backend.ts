@@ -10,6 +10,8 @@
 // Our own changes would echo back on the event socket, one notification per
 // route: a socket filter drops them in the kernel by the request socket's
 // port id, which the kernel stamps on them (see codec dropOwnEchoes).
+
+import { nextTurn } from "../../util/next-turn";
 import type {
   KernelEvent,
   KernelRoute,
@@ -52,7 +54,6 @@ export interface NetlinkBackendOptions {
 const TX_HOPS = 8;
 const BARRIER_TIMEOUT_MS = 10_000;
 
-const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
 /** How long reading one request's replies may hold the event loop before it lets other work run. */
 const READ_SLICE_MS = 4;
 
@@ -166,7 +167,7 @@ export class NetlinkRouteBackend implements RouteBackend {
     const deadline = Date.now() + BARRIER_TIMEOUT_MS;
     while (!barrierSeen) {
       if (Date.now() > deadline) throw new Error("netlink: no acknowledgement for a batch of route changes");
-      await nextTick();
+      await nextTurn();
       drain();
     }
     return results;
@@ -195,13 +196,13 @@ export class NetlinkRouteBackend implements RouteBackend {
       // turn of the event loop now and then, reading it held the loop for 3 s
       // (the periodic scan, every minute). The kernel keeps the dump's place.
       if (performance.now() > sliceEnd) {
-        await nextTick();
+        await nextTurn();
         sliceEnd = performance.now() + READ_SLICE_MS;
       }
       const data = this.requests.recv();
       if (!data) {
         if (Date.now() > deadline) throw new Error("netlink: no reply to a request");
-        await nextTick();
+        await nextTurn();
         continue;
       }
       deadline = Date.now() + BARRIER_TIMEOUT_MS;

@@ -13,6 +13,8 @@ export interface ExecOptions {
   /** Do not throw on a non-zero exit; the caller inspects `code`. */
   allowFail?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
 }
 
 export class ExecError extends Error {
@@ -29,7 +31,7 @@ export class ExecError extends Error {
 
 export function run(cmd: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       cmd,
       args,
       { timeout: opts.timeoutMs ?? 15_000, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env },
@@ -49,5 +51,6 @@ export function run(cmd: string, args: string[], opts: ExecOptions = {}): Promis
         resolve(result);
       },
     );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }

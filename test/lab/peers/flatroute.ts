@@ -1,6 +1,6 @@
 // The flatroute agent under test, started in a namespace from a YAML config and
 // observed through its control socket (the same one flatroutec uses).
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
 import { AGENT_ENV, AGENT_NODE_FLAGS } from "../../../src/cli/node-flags";
@@ -11,8 +11,12 @@ import type { AddressFamily } from "./types";
 
 /** Repository root, from dist/test/lab/peers. */
 export const REPO_ROOT = resolve(__dirname, "..", "..", "..", "..");
-/** flatroutec as users run it: package.json's "bin", one file bundled from the modules (scripts/bundle-cli.js). */
-export const FLATROUTEC_BIN = resolve(REPO_ROOT, "dist", "src", "cli", "flatroutec.bundle.js");
+/** flatroutec as users run it: package.json's "bin" (one file bundled from the modules by scripts/bundle-cli.js). */
+export const FLATROUTEC_BIN = resolve(
+  REPO_ROOT,
+  (JSON.parse(readFileSync(resolve(REPO_ROOT, "package.json"), "utf8")) as { bin: Record<string, string> })
+    .bin.flatroutec!,
+);
 /** The agent's CLI; FLATROUTE_AGENT_CLI points the suite at another build of it. */
 export const AGENT_CLI =
   process.env.FLATROUTE_AGENT_CLI ?? resolve(REPO_ROOT, "dist", "src", "cli", "flatroute.js");

@@ -2,29 +2,23 @@
 // compiled modules (scripts/bundle-cli.js). These check that it says, byte for
 // byte and exit code for exit code, what the module the other tests drive says.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dispatch } from "../../../src/control/commands";
 import { ControlServer } from "../../../src/control/server";
+import { type ExecResult, run } from "../../lab/exec";
+import { FLATROUTEC_BIN, REPO_ROOT } from "../../lab/peers/flatroute";
 import { FakeSpeaker, peerStatus, route } from "../../support/fake-speaker";
 
-const ROOT = resolve(__dirname, "../../../..");
-const MODULE = resolve(ROOT, "dist/src/cli/flatroutec.js");
+const MODULE = resolve(REPO_ROOT, "dist/src/cli/flatroutec.js");
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[]): Promise<Run> {
-  return new Promise((resolvePromise) => {
-    execFile(process.execPath, [file, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolvePromise({ code, stdout, stderr });
-    });
+/** flatroutec from `file` to its end, whatever its exit status; `input` on its stdin. */
+function flatroutec(file: string, args: string[], input?: string): Promise<ExecResult> {
+  return run(process.execPath, [file, ...args], {
+    allowFail: true,
+    timeoutMs: 20_000,
+    ...(input !== undefined ? { input } : {}),
   });
 }
 
@@ -33,13 +27,8 @@ describe("flatroutec bin (the bundle)", function () {
   let dir: string;
   let socket: string;
   let server: ControlServer;
-  let bin: string;
 
   before(async () => {
-    const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as {
-      bin: Record<string, string>;
-    };
-    bin = resolve(ROOT, pkg.bin.flatroutec!);
     dir = await mkdtemp(join(tmpdir(), "flatroutec-bundle-"));
     socket = join(dir, "ctl.sock");
     const speaker = new FakeSpeaker(
@@ -61,7 +50,7 @@ describe("flatroutec bin (the bundle)", function () {
   });
 
   it("is a file of its own, not the module", () => {
-    assert.notEqual(bin, MODULE);
+    assert.notEqual(FLATROUTEC_BIN, MODULE);
   });
 
   const cases: [string, (socket: string) => string[]][] = [
@@ -79,26 +68,20 @@ describe("flatroutec bin (the bundle)", function () {
   ];
   for (const [name, args] of cases) {
     it(`answers ${name} as the module does`, async () => {
-      const [fromBin, fromModule] = await Promise.all([run(bin, args(socket)), run(MODULE, args(socket))]);
+      const [fromBin, fromModule] = await Promise.all([
+        flatroutec(FLATROUTEC_BIN, args(socket)),
+        flatroutec(MODULE, args(socket)),
+      ]);
       assert.deepEqual(fromBin, fromModule);
     });
   }
 
   it("runs a prompt from a pipe as the module does", async () => {
     const input = "show protocols\nshow route count\nquit\n";
-    const viaPipe = (file: string) =>
-      new Promise<Run>((resolvePromise) => {
-        const child = execFile(
-          process.execPath,
-          [file, "-s", socket],
-          { timeout: 20_000 },
-          (error, stdout, stderr) => {
-            resolvePromise({ code: error === null ? 0 : Number(error.code), stdout, stderr });
-          },
-        );
-        child.stdin?.end(input);
-      });
-    const [fromBin, fromModule] = await Promise.all([viaPipe(bin), viaPipe(MODULE)]);
+    const [fromBin, fromModule] = await Promise.all([
+      flatroutec(FLATROUTEC_BIN, ["-s", socket], input),
+      flatroutec(MODULE, ["-s", socket], input),
+    ]);
     assert.match(fromBin.stdout, /tor_a/);
     assert.deepEqual(fromBin, fromModule);
   });
